@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+// OmniStudio — one reference photo → a full-body human video driven by audio, pose and/or text.
+// Layout and dependency direction: ../shared/DESIGN.md §2.
+//   C modules → OmniTensor → OmniMedia → OmniTerminal → OmniModel → OmniWorld/OmniTrain → OmniStudioUI → omnistudio
+import PackageDescription
+
+let package = Package(
+    name: "OmniStudio",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "omnistudio", targets: ["omnistudio"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries: a module map with `link` lines and a shim that wraps what Swift cannot import.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CChafa", path: "Sources/CChafa", pkgConfig: "chafa",
+                       providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
+        .systemLibrary(name: "CFFmpeg", path: "Sources/CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
+                                         "libswscale-dev", "libswresample-dev"])]),
+
+        // FFmpeg image/audio/video I/O. Knows nothing about models.
+        .target(name: "OmniMedia", dependencies: ["CFFmpeg"]),
+        // RGB frames → terminal cells or graphics payloads through libchafa; terminal capability detection.
+        .target(name: "OmniTerminal", dependencies: ["CChafa", "OmniMedia"]),
+
+        .executableTarget(name: "omnistudio", dependencies: [
+            "OmniMedia", "OmniTerminal",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia"]),
+        .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+#pragma once
+#include <chafa.h>
+#include <glib.h>
