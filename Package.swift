@@ -6,7 +6,7 @@ import PackageDescription
 
 let package = Package(
     name: "OmniStudio",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "omnistudio", targets: ["omnistudio"]),
     ],

@@ -9,6 +9,8 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case empty(path: String)
     case noVideoStream(path: String)
     case noAudioStream(path: String)
+    /// The audio stream exists but holds no samples (zero-length audio).
+    case emptyAudio(path: String)
     case unsupported(path: String, what: String)
     case corrupt(path: String, reason: String)
     /// An FFmpeg call failed: `operation` is what we asked for, `message` is FFmpeg's own text for `code`.
@@ -19,7 +21,7 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
     public var path: String {
         switch self {
         case .notFound(let p), .notReadable(let p, _), .isDirectory(let p), .empty(let p),
-             .noVideoStream(let p), .noAudioStream(let p), .unsupported(let p, _), .corrupt(let p, _),
+             .noVideoStream(let p), .noAudioStream(let p), .emptyAudio(let p), .unsupported(let p, _), .corrupt(let p, _),
              .ffmpeg(let p, _, _, _), .invalidInput(let p, _):
             return p
         }
@@ -33,6 +35,7 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .empty(let p): return "\(p): file is empty"
         case .noVideoStream(let p): return "\(p): has no video or image stream"
         case .noAudioStream(let p): return "\(p): has no audio stream"
+        case .emptyAudio(let p): return "\(p): the audio stream holds no samples"
         case .unsupported(let p, let w): return "\(p): unsupported \(w)"
         case .corrupt(let p, let r): return "\(p): corrupt or unrecognised media (\(r))"
         case .ffmpeg(let p, let op, _, let m): return "\(p): \(op) failed: \(m)"

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `omnistudio bench …`: speed measurements. Throughput numbers are taken in one run on this machine;
+/// compare them only with numbers from the same run.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure speed (media I/O, terminal rendering; kernels and generation come later).",
+        subcommands: [BenchMedia.self]
+    )
+}
