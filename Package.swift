@@ -36,7 +36,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia"]),
-        .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia"]),
+        .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
     ],
     swiftLanguageModes: [.v6]
 )

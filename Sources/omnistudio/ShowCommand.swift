@@ -37,7 +37,10 @@ struct Show: ParsableCommand {
     }
 
     @Argument(help: "An image or video file (a video shows its first frame).")
-    var image: String
+    var image: String?
+
+    @Flag(help: "Show a generated test card (hue bars, grey ramp, a circle that must look round) instead of a file.")
+    var testCard = false
 
     @Option(help: "Width in terminal columns (default: the terminal's width, or 80).")
     var cols: Int?
@@ -58,12 +61,14 @@ struct Show: ParsableCommand {
     var noColor = false
 
     func validate() throws {
+        if image == nil && !testCard { throw ValidationError("give an image or video file, or --test-card") }
+        if image != nil && testCard { throw ValidationError("give either a file or --test-card, not both") }
         if let cols, cols <= 0 { throw ValidationError("--cols must be positive, got \(cols)") }
         if let rows, rows <= 0 { throw ValidationError("--rows must be positive, got \(rows)") }
     }
 
     func run() throws {
-        let picture = try ImageFile.decode(image)
+        let picture = try image.map { try ImageFile.decode($0) } ?? TestCard.image()
 
         var capabilities = TerminalCapabilities.detect(environment: ProcessInfo.processInfo.environment)
         let window = TerminalWindowSize.current()
