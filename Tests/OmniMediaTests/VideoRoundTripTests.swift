@@ -21,6 +21,7 @@ final class VideoRoundTripTests: XCTestCase {
         XCTAssertEqual(frames.count, 50)
         let psnrs = zip(frames, source).map { $0.psnr(against: $1) }
         let meanPSNR = psnrs.reduce(0, +) / Double(psnrs.count)
+        print("round trip: mean PSNR \(meanPSNR) dB, worst \(psnrs.min()!) dB")
         XCTAssertGreaterThanOrEqual(meanPSNR, 30, "mean PSNR \(meanPSNR) dB")
         XCTAssertGreaterThan(psnrs.min()!, 25, "worst frame PSNR \(psnrs.min()!) dB")
 
