@@ -25,16 +25,22 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
                                          "libswscale-dev", "libswresample-dev"])]),
 
+        // Tensors, kernels (GEMMs through cblas_sgemm), reverse-mode autodiff, optimisers, safetensors, seeded RNG.
+        // Knows nothing about video. -Ounchecked drops overflow and bounds checks in the kernels' inner loops;
+        // every kernel is checked against a naive loop implementation and finite differences in the tests.
+        .target(name: "OmniTensor", dependencies: ["COpenBLAS"],
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // FFmpeg image/audio/video I/O. Knows nothing about models.
         .target(name: "OmniMedia", dependencies: ["CFFmpeg"]),
         // RGB frames → terminal cells or graphics payloads through libchafa; terminal capability detection.
         .target(name: "OmniTerminal", dependencies: ["CChafa", "OmniMedia"]),
 
         .executableTarget(name: "omnistudio", dependencies: [
-            "OmniMedia", "OmniTerminal",
+            "OmniTensor", "OmniMedia", "OmniTerminal",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
     ],

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Elementwise activations. Each is a forward map and its derivative in terms of the input x (and output y).
+extension Tensor {
+    /// Which GELU: the exact erf form (BERT/MiniLM) or the tanh approximation.
+    public enum GELUApproximation: Sendable { case erf, tanh }
+
+    public func silu() -> Tensor {
+        unary({ x in x / (1 + Foundation.exp(-x)) },
+              { x, _ in let s = 1 / (1 + Foundation.exp(-x)); return s * (1 + x * (1 - s)) })
+    }
+
+    public func sigmoid() -> Tensor {
+        unary({ x in 1 / (1 + Foundation.exp(-x)) }, { _, y in y * (1 - y) })
+    }
+
+    public func tanh() -> Tensor {
+        unary({ x in Foundation.tanh(x) }, { _, y in 1 - y * y })
+    }
+
+    public func exp() -> Tensor {
+        unary({ x in Foundation.exp(x) }, { _, y in y })
+    }
+
+    public func relu() -> Tensor {
+        unary({ x in max(0, x) }, { x, _ in x > 0 ? 1 : 0 })
+    }
+
+    public func gelu(_ approximation: GELUApproximation = .erf) -> Tensor {
+        switch approximation {
+        case .erf:
+            return unary({ x in 0.5 * x * (1 + erf(x * 0.70710678118654752)) },
+                         { x, _ in 0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * Foundation.exp(-0.5 * x * x) })
+        case .tanh:
+            let c: Float = 0.79788456080286536, k: Float = 0.044715
+            return unary({ x in 0.5 * x * (1 + Foundation.tanh(c * (x + k * x * x * x))) },
+                         { x, _ in
+                             let t = Foundation.tanh(c * (x + k * x * x * x))
+                             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x)
+                         })
+        }
+    }
+
+    /// `f` applied elementwise; `derivative(x, y)` is df/dx at x with y = f(x).
+    @inline(__always)
+    func unary(_ f: @escaping (Float) -> Float, _ derivative: @escaping (Float, Float) -> Float) -> Tensor {
+        let a = self
+        let out = Tensor(uninitialized: shape)
+        let x = data, y = out.data
+        ComputeThreads.parallelFor(count, grain: 1 << 14) { r in for i in r { y[i] = f(x[i]) } }
+        Tape.record(Tape.shouldRecord(a), output: out) { g in
+            let ga = a.gradData(), gd = g.data
+            ComputeThreads.parallelFor(g.count, grain: 1 << 14) { r in
+                for i in r { ga[i] += gd[i] * derivative(x[i], y[i]) }
+            }
+        }
+        return out
+    }
+}
