@@ -1,0 +1,193 @@
+import Foundation
+
+/// Multi-head scaled dot-product attention, computed in blocks of query rows (memory O(block·Lk), never
+/// O(Lq·Lk)), with flash-style backward (probabilities recomputed per block from the saved row logsumexp).
+extension Tensor {
+    /// Default number of query rows per block: scratch is 256·Lk floats (two such buffers in backward); at
+    /// Lq = Lk = 1024, H = 8, D = 64 blocks of 128–1024 rows all ran within a few % of each other.
+    public static let attentionBlockSize = 256
+
+    /// `softmax(scale · Q·Kᵀ + mask) · V` per batch element and head.
+    ///
+    /// Layouts (channels-last tokens, heads inside; contiguous row-major):
+    /// - `query` `[B, Lq, H, D]`, `key` `[B, Lk, H, D]`, `value` `[B, Lk, H, Dv]` → result `[B, Lq, H, Dv]`.
+    ///   Rank-3 inputs `[L, H, D]` are one batch element (B = 1) and give a rank-3 result.
+    /// - Query and key lengths are independent (cross-attention, cached condition keys).
+    ///
+    /// `scale` defaults to 1/√D. `mask` (see `AttentionMask`) restricts or biases which keys a row reads;
+    /// a row whose every key is forbidden gets output 0 and zero gradient. `blockSize` (query rows per block)
+    /// only changes speed and scratch memory, not results beyond rounding.
+    ///
+    /// Work: every matrix product is one `GEMM.sgemm` per (batch, head, query block, key range), reading head h
+    /// in place through leading dimension H·D — no permute copies. Forward saves the per-row logsumexp; backward
+    /// recomputes each block's probabilities P and accumulates dV += Pᵀ·dO, dQ += scale·dS·K,
+    /// dK += scale·dSᵀ·Q with dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)). No gradient flows into the mask.
+    public static func attention(query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask = .none,
+                                 scale: Float? = nil, blockSize: Int = Tensor.attentionBlockSize) -> Tensor {
+        let q = query, k = key, v = value
+        precondition(q.rank == 3 || q.rank == 4, "attention query must be [B, Lq, H, D] or [Lq, H, D], got \(q.shape)")
+        precondition(k.rank == q.rank && v.rank == q.rank,
+                     "attention query \(q.shape), key \(k.shape) and value \(v.shape) must have the same rank")
+        let batched = q.rank == 4
+        let qs = batched ? q.shape : [1] + q.shape
+        let ks = batched ? k.shape : [1] + k.shape
+        let vs = batched ? v.shape : [1] + v.shape
+        let nB = qs[0], lq = qs[1], nH = qs[2], d = qs[3]
+        let lk = ks[1], dv = vs[3]
+        precondition(ks[0] == nB && ks[2] == nH && ks[3] == d,
+                     "attention key \(k.shape) does not match query \(q.shape) (want [B, Lk, H, D])")
+        precondition(vs[0] == nB && vs[1] == lk && vs[2] == nH,
+                     "attention value \(v.shape) does not match key \(k.shape) (want [B, Lk, H, Dv])")
+        precondition(blockSize > 0, "attention blockSize must be positive")
+        let alpha = scale ?? 1 / Float(max(d, 1)).squareRoot()
+        let planner = AttentionPlanner(mask: mask, batch: nB, queries: lq, keys: lk)
+
+        let out = Tensor(uninitialized: batched ? [nB, lq, nH, dv] : [lq, nH, dv])
+        let logSumExp = Tensor(uninitialized: [nB, nH, lq])
+        let block = min(blockSize, max(lq, 1))
+        let scores = Tensor(uninitialized: [block * max(lk, 1)])
+        let hd = nH * d, hdv = nH * dv
+        let rowScale = Tensor(uninitialized: [block])
+        let qd = q.data, kd = k.data, vd = v.data, od = out.data, lse = logSumExp.data, sd = scores.data
+        let inverseSum = rowScale.data
+
+        for b in 0..<nB {
+            for q0 in stride(from: 0, to: lq, by: block) {
+                let rows = min(block, lq - q0)
+                let plan = planner.plan(batch: b, rows: q0..<(q0 + rows))
+                withBias(plan, planner) { bias in
+                    for h in 0..<nH {
+                        let qBase = qd + (b * lq + q0) * hd + h * d
+                        let oBase = od + (b * lq + q0) * hdv + h * dv
+                        let lseBase = lse + (b * nH + h) * lq + q0
+                        if plan.columns == 0 {
+                            for r in 0..<rows { (oBase + r * hdv).update(repeating: 0, count: dv) }
+                            lseBase.update(repeating: -.infinity, count: rows)
+                            continue
+                        }
+                        let nc = plan.columns
+                        // S = scale · Q_blk · K_rangeᵀ, one sgemm per key range.
+                        for iv in plan.intervals {
+                            GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
+                                       a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
+                                       c: sd + iv.offset, ldc: nc)
+                        }
+                        // P̃ = exp(S + mask − max) per row; the 1/Σ normalisation is applied to O's rows instead.
+                        ComputeThreads.parallelFor(rows, grain: max(1, 16384 / nc)) { range in
+                            for r in range {
+                                (lseBase[r], inverseSum[r]) = attentionSoftmaxRow(sd + r * nc, nc, bias: bias(r))
+                            }
+                        }
+                        // O_blk = P̃ · V_range, accumulated over key ranges, then each row times 1/Σ.
+                        for (i, iv) in plan.intervals.enumerated() {
+                            GEMM.sgemm(m: rows, n: dv, k: iv.count, a: sd + iv.offset, lda: nc,
+                                       b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
+                                       beta: i == 0 ? 0 : 1, c: oBase, ldc: hdv)
+                        }
+                        for r in 0..<rows {
+                            let o = oBase + r * hdv, f = inverseSum[r]
+                            for j in 0..<dv { o[j] *= f }
+                        }
+                    }
+                }
+            }
+        }
+        withExtendedLifetime((scores, rowScale)) {}   // scratch read through raw pointers above
+
+        Tape.record(Tape.shouldRecord(q, k, v), output: out) { [logSumExp, out] g in
+            let lse = logSumExp.data, od = out.data, gd = g.data
+            let gq = q.requiresGrad ? q.gradData() : nil
+            let gk = k.requiresGrad ? k.gradData() : nil
+            let gv = v.requiresGrad ? v.gradData() : nil
+            let needDS = gq != nil || gk != nil
+            let probs = Tensor(uninitialized: [block * max(lk, 1)])
+            let dProbs = Tensor(uninitialized: [needDS ? block * max(lk, 1) : 1])
+            let pd = probs.data, dpd = dProbs.data
+            for b in 0..<nB {
+                for q0 in stride(from: 0, to: lq, by: block) {
+                    let rows = min(block, lq - q0)
+                    let plan = planner.plan(batch: b, rows: q0..<(q0 + rows))
+                    if plan.columns == 0 { continue }
+                    let nc = plan.columns
+                    let grain = max(1, 16384 / nc)
+                    withBias(plan, planner) { bias in
+                        for h in 0..<nH {
+                            let qBase = qd + (b * lq + q0) * hd + h * d
+                            let oBase = od + (b * lq + q0) * hdv + h * dv
+                            let gBase = gd + (b * lq + q0) * hdv + h * dv
+                            let lseBase = lse + (b * nH + h) * lq + q0
+                            // Recompute P = exp(scale · Q·Kᵀ + mask − lse).
+                            for iv in plan.intervals {
+                                GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
+                                           a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
+                                           c: pd + iv.offset, ldc: nc)
+                            }
+                            ComputeThreads.parallelFor(rows, grain: grain) { range in
+                                for r in range {
+                                    attentionProbabilityRow(pd + r * nc, nc, bias: bias(r), logSumExp: lseBase[r])
+                                }
+                            }
+                            if let gv {   // dV_range += Pᵀ · dO
+                                for iv in plan.intervals {
+                                    GEMM.sgemm(transposeA: true, m: iv.count, n: dv, k: rows, a: pd + iv.offset, lda: nc,
+                                               b: gBase, ldb: hdv, beta: 1,
+                                               c: gv + (b * lk + iv.start) * hdv + h * dv, ldc: hdv)
+                                }
+                            }
+                            guard needDS else { continue }
+                            // dP = dO · V_rangeᵀ
+                            for iv in plan.intervals {
+                                GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: dv, a: gBase, lda: hdv,
+                                           b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
+                                           c: dpd + iv.offset, ldc: nc)
+                            }
+                            // dS = P ⊙ (dP − rowsum(dO ⊙ O)), in place of dP.
+                            ComputeThreads.parallelFor(rows, grain: grain) { range in
+                                for r in range {
+                                    let o = oBase + r * hdv, gr = gBase + r * hdv
+                                    var delta: Float = 0
+                                    for j in 0..<dv { delta += o[j] * gr[j] }
+                                    let p = pd + r * nc, ds = dpd + r * nc
+                                    for c in 0..<nc { ds[c] = p[c] * (ds[c] - delta) }
+                                }
+                            }
+                            if let gq {   // dQ_blk += scale · dS · K_range
+                                let dst = gq + (b * lq + q0) * hd + h * d
+                                for iv in plan.intervals {
+                                    GEMM.sgemm(m: rows, n: d, k: iv.count, alpha: alpha, a: dpd + iv.offset, lda: nc,
+                                               b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd, beta: 1, c: dst, ldc: hd)
+                                }
+                            }
+                            if let gk {   // dK_range += scale · dSᵀ · Q_blk
+                                for iv in plan.intervals {
+                                    GEMM.sgemm(transposeA: true, m: iv.count, n: d, k: rows, alpha: alpha,
+                                               a: dpd + iv.offset, lda: nc, b: qBase, ldb: hd, beta: 1,
+                                               c: gk + (b * lk + iv.start) * hd + h * d, ldc: hd)
+                                }
+                            }
+                        }
+                    }
+                }
+                withExtendedLifetime((probs, dProbs)) {}
+            }
+        }
+        return out
+    }
+}
+
+/// Calls `body` with a function giving row r's mask within the plan's compact columns.
+@inline(__always)
+private func withBias(_ plan: AttentionBlockPlan, _ planner: AttentionPlanner,
+                      _ body: ((Int) -> AttentionRowBias) -> Void) {
+    plan.rowBias.withUnsafeBufferPointer { rowBias in
+        plan.buffer.withUnsafeBufferPointer { buffer in
+            let base: UnsafePointer<Float>? = plan.biasInBuffer ? buffer.baseAddress : planner.denseMask.map { UnsafePointer($0.data) }
+            body { r in
+                let o = rowBias[r]
+                if o == AttentionBlockPlan.open { return .open }
+                if o == AttentionBlockPlan.closed { return .closed }
+                return .additive(base! + o)
+            }
+        }
+    }
+}
