@@ -17,12 +17,15 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case ffmpeg(path: String, operation: String, code: Int32, message: String)
     /// A caller error: the frame or sample data handed to a writer does not fit the stream.
     case invalidInput(path: String, reason: String)
+    /// A pose file (OpenPose JSON or a pose clip) that parses but does not hold a usable COCO-18 track: a wrong
+    /// joint count, a non-finite or negative number, no frames, a missing canvas size.
+    case invalidPose(path: String, reason: String)
 
     public var path: String {
         switch self {
         case .notFound(let p), .notReadable(let p, _), .isDirectory(let p), .empty(let p),
              .noVideoStream(let p), .noAudioStream(let p), .emptyAudio(let p), .unsupported(let p, _), .corrupt(let p, _),
-             .ffmpeg(let p, _, _, _), .invalidInput(let p, _):
+             .ffmpeg(let p, _, _, _), .invalidInput(let p, _), .invalidPose(let p, _):
             return p
         }
     }
@@ -40,6 +43,7 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .corrupt(let p, let r): return "\(p): corrupt or unrecognised media (\(r))"
         case .ffmpeg(let p, let op, _, let m): return "\(p): \(op) failed: \(m)"
         case .invalidInput(let p, let r): return "\(p): \(r)"
+        case .invalidPose(let p, let r): return "\(p): not a usable pose file: \(r)"
         }
     }
 
