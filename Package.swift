@@ -32,16 +32,19 @@ let package = Package(
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // FFmpeg image/audio/video I/O. Knows nothing about models.
         .target(name: "OmniMedia", dependencies: ["CFFmpeg"]),
+        // The engine: causal 3D VAE, MMDiT, condition encoders, flow-matching sampler, segment-wise pipeline.
+        .target(name: "OmniModel", dependencies: ["OmniTensor", "OmniMedia"]),
         // RGB frames → terminal cells or graphics payloads through libchafa; terminal capability detection.
         .target(name: "OmniTerminal", dependencies: ["CChafa", "OmniMedia"]),
 
         .executableTarget(name: "omnistudio", dependencies: [
-            "OmniTensor", "OmniMedia", "OmniTerminal",
+            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia"]),
+        .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
     ],
     swiftLanguageModes: [.v6]
