@@ -52,6 +52,55 @@ public enum KernelBenchmark {
         ]
     }
 
+    /// Self-attention `[tokens, heads, 64]` forward and backward against the same GEMMs run by raw sgemm.
+    /// Forward counts 4·H·L²·D flops (QKᵀ and P·V); backward counts 10·H·L²·D (the FlashAttention convention:
+    /// recomputed QKᵀ, dV, dP, dQ, dK).
+    public static func attention(tokens: Int, heads: Int, headDimension d: Int = 64, seconds: Double = 0.3) -> [Row] {
+        let rng = RandomStream(seed: 2)
+        let q = Tensor(uninitialized: [1, tokens, heads, d]), k = Tensor(uninitialized: q.shape), v = Tensor(uninitialized: q.shape)
+        for (i, t) in [q, k, v].enumerated() { rng.split(UInt64(i)).fillNormal(t.buffer) }
+        let shape = "L=\(tokens) H=\(heads) D=\(d)"
+        let unit = Double(heads) * Double(tokens) * Double(tokens) * Double(d)
+        let forward = Stopwatch.median(minimumSeconds: seconds) { _ = Tensor.attention(query: q, key: k, value: v) }
+        let sgemmForward = sgemmRate([(tokens, tokens, d, false, true), (tokens, d, tokens, false, false)], seconds: seconds)
+
+        for t in [q, k, v] { t.requiresGrad = true }
+        let gradOut = Tensor(repeating: 0.01, shape: q.shape)
+        let backward = timeBackward(seconds: seconds, gradOut: gradOut) { Tensor.attention(query: q, key: k, value: v) }
+        let sgemmBackward = sgemmRate([(tokens, tokens, d, false, true), (tokens, d, tokens, true, false),
+                                       (tokens, tokens, d, false, true), (tokens, d, tokens, false, false),
+                                       (tokens, d, tokens, true, false)], seconds: seconds)
+        for t in [q, k, v] { t.requiresGrad = false; t.zeroGrad() }
+        return [
+            Row(kernel: "attention", shape: shape, pass: "forward", gflops: 4 * unit / forward / 1e9, sgemmGflops: sgemmForward, target: 0.6),
+            Row(kernel: "attention", shape: shape, pass: "backward", gflops: 10 * unit / backward / 1e9, sgemmGflops: sgemmBackward, target: 0.6),
+        ]
+    }
+
+    /// Causal Conv3d 3×3×3, `[frames, side, side, C] → C`, forward and backward (dX, dW) against sgemm on the
+    /// im2col-equivalent shapes: M = T·H·W, K = 27·C, N = C (forward); M×(27C)×N and (27C)×N×M (backward).
+    public static func causalConv3d(channels c: Int, side: Int, frames: Int, seconds: Double = 0.3) -> [Row] {
+        let rng = RandomStream(seed: 3)
+        let x = Tensor(uninitialized: [frames, side, side, c]), w = Tensor(uninitialized: [3, 3, 3, c, c]), b = Tensor(zeros: [c])
+        rng.split(0).fillNormal(x.buffer)
+        rng.split(1).fillNormal(w.buffer, std: 0.05)
+        let m = frames * side * side, k = 27 * c
+        let flops = 2 * Double(m) * Double(k) * Double(c)
+        let shape = "\(frames)×\(side)×\(side)×\(c)→\(c)"
+        let forward = Stopwatch.median(minimumSeconds: seconds) { _ = x.causalConv3d(w, bias: b) }
+        let sgemmForward = sgemmRate([(m, c, k, false, false)], seconds: seconds)
+
+        x.requiresGrad = true; w.requiresGrad = true
+        let gradOut = Tensor(repeating: 0.01, shape: [frames, side, side, c])
+        let backward = timeBackward(seconds: seconds, gradOut: gradOut) { x.causalConv3d(w, bias: b) }
+        let sgemmBackward = sgemmRate([(m, k, c, false, true), (k, c, m, true, false)], seconds: seconds)
+        x.requiresGrad = false; w.requiresGrad = false; x.zeroGrad(); w.zeroGrad()
+        return [
+            Row(kernel: "conv3d", shape: shape, pass: "forward", gflops: flops / forward / 1e9, sgemmGflops: sgemmForward, target: 0.7),
+            Row(kernel: "conv3d", shape: shape, pass: "backward", gflops: 2 * flops / backward / 1e9, sgemmGflops: sgemmBackward, target: 0.7),
+        ]
+    }
+
     /// Median seconds of the backward pass alone: each run records `forward` on a fresh tape (untimed), then
     /// times `backward` seeded with `gradOut`. Leaf gradients keep accumulating across runs, as they would
     /// over micro-batches; they are allocated during the untimed warm-up run.
