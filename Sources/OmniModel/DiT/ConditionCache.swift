@@ -1,0 +1,33 @@
+import OmniTensor
+import Synchronization
+
+/// The per-block keys and values of the condition streams, computed once and read by every denoising step
+/// and every guidance pass (DESIGN §3.2): the reference R and the text X once per generation (they do not
+/// depend on the noisy latent, the timestep or the segment), the audio A once per segment.
+///
+/// Also carries the run's cancellation flag, checked between blocks.
+public final class ConditionCache: @unchecked Sendable {
+    public private(set) var reference: [DiTBlock.External]?
+    public private(set) var text: [DiTBlock.External]?
+    public private(set) var audio: [DiTBlock.External]?
+    private let cancelled: Atomic<Bool>
+
+    public init() { cancelled = Atomic(false) }
+
+    public var referenceTokens: Int { reference?.first?.key.shape[1] ?? 0 }
+    public var textTokens: Int { text?.first?.key.shape[1] ?? 0 }
+    public var audioTokens: Int { audio?.first?.key.shape[1] ?? 0 }
+
+    public func setReference(_ kv: [DiTBlock.External]?) { reference = kv }
+    public func setText(_ kv: [DiTBlock.External]?) { text = kv }
+    public func setAudio(_ kv: [DiTBlock.External]?) { audio = kv }
+
+    /// The external groups of block `i` in sequence order: R, X, A (those present).
+    func externals(block i: Int) -> [DiTBlock.External] {
+        [reference?[i], text?[i], audio?[i]].compactMap { $0 }
+    }
+
+    public func cancel() { cancelled.store(true, ordering: .relaxed) }
+    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+    func checkCancellation() throws(ModelError) { if isCancelled { throw .cancelled } }
+}

@@ -1,0 +1,179 @@
+import OmniTensor
+
+/// The multimodal diffusion transformer of DESIGN §3.2. It predicts the flow-matching velocity `v = ε − x₀` of
+/// a segment's noisy latents from four token groups sharing one attention sequence:
+/// - V: video tokens, one per latent position (patch 1×1×1): the noisy latent channel-concatenated with the
+///   motion-frame latents, their mask and the pose-guider features, through `patchEmbedding`; timestep
+///   modulation by adaLN-single; RoPE positions (1 + latent frame, row, column);
+/// - R: the reference latent through the same `patchEmbedding` and the same blocks with σ = 0 modulation,
+///   RoPE time index 0, attending only to R — so its per-block keys and values can be cached;
+/// - X: MiniLM token states → `textEmbedding` → per-block key/value projections;
+/// - A: per-video-frame audio features → `audioEmbedding` → per-block key/value projections.
+///
+/// Shapes: latents are channels-last `[B, latentFrames, gridH, gridW, z]`; B counts guidance passes (or
+/// training samples). Checkpoint keys are the property paths (`blocks.3.qkv.weight`, …).
+public final class MMDiT: Module {
+    public let patchEmbedding: Linear
+    public let timeEmbedding: TimestepEmbedding
+    public let timeProjection: Linear
+    public let textEmbedding: Linear
+    public let textEmbeddingOut: Linear
+    public let audioEmbedding: Linear
+    public let audioEmbeddingOut: Linear
+    public let blocks: [DiTBlock]
+    public let finalModulation: Tensor
+    public let head: Linear
+
+    public let config: ModelConfig
+    var width: Int { config.dit.width }
+    /// Channels of one V token's input: noisy latent, motion latent, motion mask, pose features.
+    public var inputChannels: Int { 2 * config.vae.zChannels + 1 + config.pose.featureChannels }
+
+    public init(config: ModelConfig) {
+        self.config = config
+        let d = config.dit.width, z = config.vae.zChannels
+        patchEmbedding = Linear(2 * z + 1 + config.pose.featureChannels, d)
+        timeEmbedding = TimestepEmbedding(frequencyWidth: config.dit.timeEmbeddingWidth, width: d)
+        timeProjection = Linear(d, 6 * d)
+        textEmbedding = Linear(config.text.encoderWidth, d)
+        textEmbeddingOut = Linear(d, d)
+        audioEmbedding = Linear(config.audio.featureWidth, config.audio.hidden)
+        audioEmbeddingOut = Linear(config.audio.hidden, d)
+        blocks = (0..<config.dit.depth).map { _ in DiTBlock(width: d, heads: config.dit.heads, mlpRatio: config.dit.mlpRatio) }
+        finalModulation = Tensor(zeros: [2, d])
+        finalModulation.requiresGrad = true
+        head = Linear(d, z)
+    }
+
+    /// Per-sample time conditioning: the embedding `[B, d]` and the shared block projection `[B, 6d]`.
+    public func timeConditioning(_ sigmas: [Float]) -> (embedding: Tensor, projection: Tensor) {
+        let e = timeEmbedding(sigmas)
+        return (e, timeProjection(e.silu()))
+    }
+
+    /// Text states `[B, Lx, 384]` → `[B, Lx, d]`.
+    public func embedText(_ states: Tensor) -> Tensor { textEmbeddingOut(textEmbedding(states).gelu(.tanh)) }
+
+    /// Audio features `[B, La, featureWidth]` → `[B, La, d]`.
+    public func embedAudio(_ features: Tensor) -> Tensor { audioEmbeddingOut(audioEmbedding(features).silu()) }
+
+    /// RoPE table for `frames × gridH × gridW` tokens with time indices starting at `frameOffset`.
+    public func rope(frames: Int, gridH: Int, gridW: Int, frameOffset: Int) -> RoPETable {
+        RoPETable(positions: RoPETable.gridPositions(frames: frames, height: gridH, width: gridW, frameOffset: frameOffset),
+                  headDimension: config.dit.headDimension, base: config.dit.ropeBase)
+    }
+
+    /// V input tokens `[B, T·h·w, d]` from the channel-concatenated latent inputs `[B, T, h, w, inputChannels]`.
+    public func embedVideo(_ inputs: Tensor) -> Tensor {
+        let b = inputs.shape[0], l = inputs.count / (b * inputChannels)
+        return patchEmbedding(inputs.reshaped([b, l, inputChannels]))
+    }
+
+    /// R input tokens `[B, h·w, d]` from normalised reference latents `[B, 1, h, w, z]`: the latent in the
+    /// noisy-latent slot, zeros in the motion, mask and pose slots.
+    public func embedReference(_ latent: Tensor) -> Tensor {
+        let z = config.vae.zChannels, b = latent.shape[0]
+        let l = latent.count / (b * z)
+        let padding = Tensor(zeros: [b, l, inputChannels - z])
+        return patchEmbedding(Tensor.concat([latent.reshaped([b, l, z]), padding], axis: -1))
+    }
+
+    /// Final adaLN + linear head: tokens `[B, L, d]` → velocity `[B, L, z]`.
+    func finalLayer(_ x: Tensor, timeEmbedding e: Tensor) -> Tensor {
+        let b = x.shape[0]
+        let m = (e.reshaped([b, 1, width]) + finalModulation.reshaped([1, 2, width])).split([1, 1], axis: 1)
+        return head(x.layerNorm(epsilon: 1e-6) * m[1].adding(1) + m[0])
+    }
+
+    // MARK: - Forward passes
+
+    /// Runs R through every block once (σ = 0, RoPE time 0, attending only to R) and returns each block's
+    /// R keys and values `[1, Lr, d]` for the condition cache.
+    public func referenceKeysValues(latent: Tensor) -> [DiTBlock.External] {
+        let h = latent.shape[2], w = latent.shape[3]
+        var r = embedReference(latent)
+        let time = timeConditioning([0])
+        let rope = self.rope(frames: 1, gridH: h, gridW: w, frameOffset: 0)
+        var out: [DiTBlock.External] = []
+        for block in blocks {
+            let step = block([.init(tokens: r, timeProjection: time.projection, rope: rope)], externals: [], mask: .none,
+                             returnKeysValues: true)
+            r = step.tokens[0]
+            out.append(step.keysValues!)
+        }
+        return out
+    }
+
+    /// Per-block text keys and values `[1, Lx, d]` of MiniLM states `[1, Lx, 384]`.
+    public func textKeysValues(states: Tensor) -> [DiTBlock.External] {
+        let x = embedText(states)
+        return blocks.map { let kv = $0.textKeysValues(x); return .init(key: kv.key, value: kv.value) }
+    }
+
+    /// Per-block audio keys and values `[1, La, d]` of per-video-frame features `[1, La, featureWidth]`.
+    public func audioKeysValues(features: Tensor) -> [DiTBlock.External] {
+        let a = embedAudio(features)
+        return blocks.map { let kv = $0.audioKeysValues(a); return .init(key: kv.key, value: kv.value) }
+    }
+
+    /// Velocity `[B, T, h, w, z]` of V inputs `[B, T, h, w, inputChannels]` at `sigmas` (one per batch
+    /// element), reading the cached condition keys and values; `passes` says per batch element whether text and
+    /// audio are read. Throws `.cancelled` between blocks once the cache's cancellation flag is set.
+    public func velocity(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)],
+                         cache: ConditionCache) throws(ModelError) -> Tensor {
+        let (b, t, h, w) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3])
+        precondition(sigmas.count == b && passes.count == b, "one sigma and one pass per batch element")
+        var x = embedVideo(inputs)
+        let time = timeConditioning(sigmas)
+        let layout = TokenLayout(latentFrames: t, gridTokens: h * w, referenceTokens: cache.referenceTokens, referenceIsQuery: false,
+                                 textTokens: cache.textTokens, audioTokens: cache.audioTokens,
+                                 audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
+        let mask = layout.mask(passes: passes)
+        let rope = self.rope(frames: t, gridH: h, gridW: w, frameOffset: 1)
+        for (i, block) in blocks.enumerated() {
+            try cache.checkCancellation()
+            x = block([.init(tokens: x, timeProjection: time.projection, rope: rope)], externals: cache.externals(block: i),
+                      mask: mask).tokens[0]
+        }
+        return finalLayer(x, timeEmbedding: time.embedding).reshaped([b, t, h, w, config.vae.zChannels])
+    }
+
+    /// The same velocity without any cache: V and R are query groups of one sequence (R with σ = 0
+    /// modulation, attending only to R), text and audio keys are projected inside every block. This is the
+    /// training path (tape on); `referenceLatent` `[B or 1, 1, h, w, z]`, `textStates` `[B or 1, Lx, 384]`
+    /// and `audioFeatures` `[B or 1, La, featureWidth]` are optional.
+    public func velocityUncached(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)],
+                                 referenceLatent: Tensor?, textStates: Tensor?, audioFeatures: Tensor?) -> Tensor {
+        uncachedStreams(inputs: inputs, sigmas: sigmas, passes: passes, referenceLatent: referenceLatent,
+                        textStates: textStates, audioFeatures: audioFeatures).velocity
+    }
+
+    /// `velocityUncached` plus the R tokens' final states `[B, Lr, d]` (to test that they ignore V and σ).
+    func uncachedStreams(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)],
+                         referenceLatent: Tensor?, textStates: Tensor?, audioFeatures: Tensor?) -> (velocity: Tensor, reference: Tensor?) {
+        let (b, t, h, w) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3])
+        var x = embedVideo(inputs)
+        var r = referenceLatent.map { embedReference($0).expandedBatch(b) }
+        let time = timeConditioning(sigmas)
+        let zeroTime = timeConditioning([Float](repeating: 0, count: b))
+        let text = textStates.map(embedText)
+        let audio = audioFeatures.map(embedAudio)
+        let layout = TokenLayout(latentFrames: t, gridTokens: h * w, referenceTokens: r?.shape[1] ?? 0, referenceIsQuery: true,
+                                 textTokens: text?.shape[1] ?? 0, audioTokens: audio?.shape[1] ?? 0,
+                                 audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
+        let mask = layout.mask(passes: passes)
+        let videoRope = rope(frames: t, gridH: h, gridW: w, frameOffset: 1)
+        let referenceRope = rope(frames: 1, gridH: h, gridW: w, frameOffset: 0)
+        for block in blocks {
+            var externals: [DiTBlock.External] = []
+            if let text { let kv = block.textKeysValues(text); externals.append(.init(key: kv.key, value: kv.value)) }
+            if let audio { let kv = block.audioKeysValues(audio); externals.append(.init(key: kv.key, value: kv.value)) }
+            var groups = [DiTBlock.Group(tokens: x, timeProjection: time.projection, rope: videoRope)]
+            if let r { groups.append(.init(tokens: r, timeProjection: zeroTime.projection, rope: referenceRope)) }
+            let result = block(groups, externals: externals, mask: mask).tokens
+            x = result[0]
+            if r != nil { r = result[1] }
+        }
+        return (finalLayer(x, timeEmbedding: time.embedding).reshaped([b, t, h, w, config.vae.zChannels]), r)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// A model folder's `config.json` (snake_case keys, versioned by `format`). Every size of the engine is a field
+/// here, so the same code runs a one-block test model and the bundled model.
+///
+/// Units: `video.fps` frames per second; `segment_frames` and `motion_frames` count video frames (a segment
+/// is 1 + 4k frames; 5 motion frames are 2 causal latent frames); spatial sizes are pixels, divided by
+/// `vae.spatial_factor` (8) for the latent grid.
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public static let currentFormat = 1
+
+    public var format: Int
+    public var architecture: String
+    public var vae: VAEConfig
+    public var dit: DiTConfig
+    public var audio: AudioConditionConfig
+    public var pose: PoseConditionConfig
+    public var text: TextConditionConfig
+    public var video: VideoConfig
+    public var sampling: SamplingDefaults
+
+    public init(format: Int = ModelConfig.currentFormat, architecture: String = "omni", vae: VAEConfig, dit: DiTConfig,
+                audio: AudioConditionConfig, pose: PoseConditionConfig, text: TextConditionConfig, video: VideoConfig,
+                sampling: SamplingDefaults) {
+        self.format = format; self.architecture = architecture; self.vae = vae; self.dit = dit
+        self.audio = audio; self.pose = pose; self.text = text; self.video = video; self.sampling = sampling
+    }
+
+    /// Checks every rule the code relies on; the reason names the key.
+    public func validate(path: String) throws(ModelError) {
+        func fail(_ reason: String) -> ModelError { .invalidModel(path: path, reason: reason) }
+        guard format == ModelConfig.currentFormat else { throw fail("format \(format) is not supported (this build reads format \(ModelConfig.currentFormat))") }
+        guard architecture == "omni" else { throw fail("architecture '\(architecture)' is not 'omni'") }
+        guard video.segmentFrames >= 5, (video.segmentFrames - 1) % vae.temporalFactor == 0 else {
+            throw fail("video.segment_frames = \(video.segmentFrames) is not 1 + \(vae.temporalFactor)k (e.g. 25)")
+        }
+        guard video.motionFrames >= 1, (video.motionFrames - 1) % vae.temporalFactor == 0, video.motionFrames < video.segmentFrames else {
+            throw fail("video.motion_frames = \(video.motionFrames) must be 1 + \(vae.temporalFactor)k and shorter than a segment")
+        }
+        guard video.fps > 0 else { throw fail("video.fps must be positive") }
+        guard dit.width % dit.heads == 0, (dit.width / dit.heads) % 2 == 0 else { throw fail("dit.width \(dit.width) must split into \(dit.heads) heads of even size") }
+        guard dit.depth >= 1 else { throw fail("dit.depth must be at least 1") }
+        guard vae.latentMean.count == vae.zChannels, vae.latentStd.count == vae.zChannels, vae.latentStd.allSatisfy({ $0 > 0 }) else {
+            throw fail("vae.latent_mean and vae.latent_std must hold \(vae.zChannels) values (std > 0)")
+        }
+        guard vae.channelMultipliers.count == vae.temporalDownsample.count + 1 else {
+            throw fail("vae.temporal_downsample needs one entry per down-sampling stage (\(vae.channelMultipliers.count - 1))")
+        }
+        for size in video.sizes {
+            guard size.count == 2, size[0] % vae.spatialFactor == 0, size[1] % vae.spatialFactor == 0, size[0] > 0, size[1] > 0 else {
+                throw fail("video.sizes entry \(size) must be [width, height], multiples of \(vae.spatialFactor)")
+            }
+        }
+    }
+
+    /// Reads and validates `config.json` in `folder`.
+    public static func load(folder: String) throws(ModelError) -> ModelConfig {
+        let path = (folder as NSString).appendingPathComponent("config.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .invalidModel(path: path, reason: FileManager.default.fileExists(atPath: folder) ? "config.json is missing or unreadable" : "no such model folder")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let config: ModelConfig
+        do { config = try decoder.decode(ModelConfig.self, from: data) } catch {
+            throw .invalidModel(path: path, reason: ModelConfig.describe(error))
+        }
+        try config.validate(path: path)
+        return config
+    }
+
+    /// `config.json` bytes (snake_case, sorted keys, pretty).
+    public func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return (try? encoder.encode(self)) ?? Data()
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not valid JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+        default: return "\(error)"
+        }
+    }
+}
+
+/// The causal 3D VAE (Wan topology at a small width): strides 4 in time and 8 in space, z channels.
+public struct VAEConfig: Codable, Sendable, Equatable {
+    public var baseChannels: Int
+    public var channelMultipliers: [Int]
+    public var resBlocks: Int
+    /// One flag per down-sampling stage: whether that stage also halves time.
+    public var temporalDownsample: [Bool]
+    public var zChannels: Int
+    public var midAttention: Bool
+    /// Per-channel statistics of the encoder's latents: the DiT sees (z − mean) / std.
+    public var latentMean: [Float]
+    public var latentStd: [Float]
+
+    public var spatialFactor: Int { 1 << temporalDownsample.count }
+    public var temporalFactor: Int { 1 << temporalDownsample.filter { $0 }.count }
+}
+
+/// The MMDiT: width, depth, heads; adaLN-single; QK RMS-norm; 3D RoPE.
+public struct DiTConfig: Codable, Sendable, Equatable {
+    public var width: Int
+    public var depth: Int
+    public var heads: Int
+    public var mlpRatio: Int
+    public var ropeBase: Double
+    /// Sinusoidal features of the timestep before its MLP.
+    public var timeEmbeddingWidth: Int
+    public var headDimension: Int { width / heads }
+}
+
+/// Audio tokens: per video frame, `mel_frames_per_video_frame` log-mel frames of 80 bins, with ±`neighbours`
+/// frames concatenated → MLP. V tokens of latent frame f read the audio tokens of the video frames f covers,
+/// widened by `band` video frames on each side.
+public struct AudioConditionConfig: Codable, Sendable, Equatable {
+    public var melBins: Int
+    public var melFramesPerVideoFrame: Int
+    public var neighbours: Int
+    public var hidden: Int
+    public var band: Int
+    public var featureWidth: Int { (2 * neighbours + 1) * melFramesPerVideoFrame * melBins }
+}
+
+/// The pose guider: heatmaps + limb maps (35 channels) at pixel resolution → causal conv stack → latent grid.
+public struct PoseConditionConfig: Codable, Sendable, Equatable {
+    public var mapChannels: Int
+    public var guiderChannels: [Int]
+    public var featureChannels: Int
+}
+
+/// Text tokens: MiniLM hidden states (width 384), at most `max_tokens` per prompt.
+public struct TextConditionConfig: Codable, Sendable, Equatable {
+    public var encoderWidth: Int
+    public var maxTokens: Int
+}
+
+/// Frame rate, segment structure and the aspect buckets (`[width, height]` pixels).
+public struct VideoConfig: Codable, Sendable, Equatable {
+    public var fps: Int
+    public var segmentFrames: Int
+    public var motionFrames: Int
+    public var sizes: [[Int]]
+}
+
+/// Defaults of a generation request for this model.
+public struct SamplingDefaults: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var shift: Double
+    public var audioGuidance: Double
+    public var audioGuidanceEnd: Double
+    public var textGuidance: Double
+}

@@ -1,0 +1,102 @@
+import XCTest
+@testable import OmniModel
+@testable import OmniTensor
+
+final class MMDiTTests: XCTestCase {
+    let config = ModelConfig.tiny
+    lazy var model: MMDiT = {
+        let m = MMDiT(config: config)
+        RandomWeights.fill(m, seed: 5, vectorStd: 0.2)
+        return m
+    }()
+
+    // Segment of 9 video frames = 3 latent frames on a 4×4 grid.
+    let (frames, grid, videoFrames) = (3, 4, 9)
+
+    func random(_ shape: [Int], _ seed: UInt64) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        RandomStream(seed: seed).fillNormal(t.buffer)
+        return t
+    }
+
+    var inputs: Tensor { random([3, frames, grid, grid, model.inputChannels], 1) }
+    var reference: Tensor { random([1, 1, grid, grid, config.vae.zChannels], 2) }
+    var text: Tensor { random([1, 5, config.text.encoderWidth], 3) }
+    var audio: Tensor { random([1, videoFrames, config.audio.featureWidth], 4) }
+    let sigmas: [Float] = [0.9, 0.5, 0.1]
+    let passes: [(textOn: Bool, audioOn: Bool)] = [(true, true), (true, false), (false, false)]
+
+    func cache(reference: Bool = true, text: Bool = true, audio: Bool = true) -> ConditionCache {
+        let c = ConditionCache()
+        if reference { c.setReference(model.referenceKeysValues(latent: self.reference)) }
+        if text { c.setText(model.textKeysValues(states: self.text)) }
+        if audio { c.setAudio(model.audioKeysValues(features: self.audio)) }
+        return c
+    }
+
+    func maxDifference(_ a: Tensor, _ b: Tensor) -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        return zip(a.values, b.values).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    func testCachedPathEqualsUncachedFullSequence() throws {
+        let x = inputs
+        let cached = try model.velocity(inputs: x, sigmas: sigmas, passes: passes, cache: cache())
+        let uncached = model.velocityUncached(inputs: x, sigmas: sigmas, passes: passes,
+                                              referenceLatent: reference, textStates: text, audioFeatures: audio)
+        XCTAssertEqual(cached.shape, [3, frames, grid, grid, config.vae.zChannels])
+        XCTAssertLessThanOrEqual(maxDifference(cached, uncached), 1e-5)
+        // The passes differ from each other (the conditions matter).
+        XCTAssertGreaterThan(maxDifference(cached.slice(axis: 0, 0..<1), cached.slice(axis: 0, 1..<2)), 1e-3)
+    }
+
+    func testReferenceStatesIgnoreTheNoisyLatentAndTheTimestep() {
+        let a = model.uncachedStreams(inputs: inputs, sigmas: sigmas, passes: passes,
+                                      referenceLatent: reference, textStates: text, audioFeatures: audio).reference!
+        let b = model.uncachedStreams(inputs: random(inputs.shape, 99), sigmas: [0.3, 0.2, 0.7], passes: passes,
+                                      referenceLatent: reference, textStates: text, audioFeatures: audio).reference!
+        XCTAssertLessThanOrEqual(maxDifference(a, b), 1e-6)
+    }
+
+    func testSwitchedOffConditionsEqualNeverHavingTheirTokens() throws {
+        let x = inputs
+        let allOff: [(textOn: Bool, audioOn: Bool)] = Array(repeating: (false, false), count: 3)
+        let masked = try model.velocity(inputs: x, sigmas: sigmas, passes: allOff, cache: cache())
+        let absent = try model.velocity(inputs: x, sigmas: sigmas, passes: allOff, cache: cache(text: false, audio: false))
+        XCTAssertLessThanOrEqual(maxDifference(masked, absent), 1e-6)
+
+        let audioOff: [(textOn: Bool, audioOn: Bool)] = Array(repeating: (true, false), count: 3)
+        let a1 = try model.velocity(inputs: x, sigmas: sigmas, passes: audioOff, cache: cache())
+        let a2 = try model.velocity(inputs: x, sigmas: sigmas, passes: audioOff, cache: cache(audio: false))
+        XCTAssertLessThanOrEqual(maxDifference(a1, a2), 1e-6)
+    }
+
+    func testBatchedPassesEqualSeparatePasses() throws {
+        let x = inputs, c = cache()
+        let batched = try model.velocity(inputs: x, sigmas: sigmas, passes: passes, cache: c)
+        for i in 0..<3 {
+            let single = try model.velocity(inputs: x.slice(axis: 0, i..<(i + 1)), sigmas: [sigmas[i]], passes: [passes[i]], cache: c)
+            XCTAssertLessThanOrEqual(maxDifference(single, batched.slice(axis: 0, i..<(i + 1))), 1e-5)
+        }
+    }
+
+    func testCancellationStopsBetweenBlocks() {
+        let c = cache()
+        c.cancel()
+        XCTAssertThrowsError(try model.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: c)) { error in
+            XCTAssertEqual(error as? ModelError, .cancelled)
+        }
+    }
+
+    func testTokenLayoutAudioBand() {
+        let layout = TokenLayout(latentFrames: 3, gridTokens: 2, referenceTokens: 2, referenceIsQuery: false,
+                                 textTokens: 1, audioTokens: 9, audioBand: 1, temporalFactor: 4)
+        XCTAssertEqual(layout.videoFrames(ofLatentFrame: 0), 0..<1)
+        XCTAssertEqual(layout.videoFrames(ofLatentFrame: 2), 5..<9)
+        let groups = layout.rowGroups(textOn: true, audioOn: true)
+        // V = 0..<6, R = 6..<8, X = 8..<9, A = 9..<18; latent frame 1 covers video 1..<5, band ±1 → 0..<6.
+        XCTAssertEqual(groups[1].queries, 2..<4)
+        XCTAssertEqual(groups[1].keys, [0..<15])   // adjacent ranges merge
+        XCTAssertEqual(layout.rowGroups(textOn: false, audioOn: false)[0].keys, [0..<8])
+    }
+}
