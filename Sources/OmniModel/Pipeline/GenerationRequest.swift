@@ -1,0 +1,103 @@
+import Foundation
+import OmniMedia
+
+/// Everything one generation needs — the switchboard — and exactly the schema of `recipe.toml`. Optional
+/// numbers mean "the model's default"; `resolved(for:)` fills them in, and the written recipe always holds the
+/// resolved values, so it reproduces the run bit-for-bit.
+///
+/// Units: `fps` frames per second; `width`/`height` pixels (multiples of 8); `duration` seconds (nil: the
+/// audio's length, else the pose clip's); guidance scales are CFG scales (1 = no guidance).
+public struct GenerationRequest: Codable, Sendable, Equatable {
+    public struct FileCondition: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public var path: String
+        public init(enabled: Bool = false, path: String = "") { self.enabled = enabled; self.path = path }
+    }
+
+    public struct AudioCondition: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public var path: String
+        public var guidance: Double?
+        public var guidanceEnd: Double?
+        public var annealing: AnnealingCurve
+        public init(enabled: Bool = false, path: String = "", guidance: Double? = nil, guidanceEnd: Double? = nil,
+                    annealing: AnnealingCurve = .linear) {
+            self.enabled = enabled; self.path = path; self.guidance = guidance; self.guidanceEnd = guidanceEnd; self.annealing = annealing
+        }
+    }
+
+    public struct TextCondition: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public var prompt: String
+        public var guidance: Double?
+        public init(enabled: Bool = false, prompt: String = "", guidance: Double? = nil) {
+            self.enabled = enabled; self.prompt = prompt; self.guidance = guidance
+        }
+    }
+
+    public var model: String
+    public var seed: UInt64
+    public var steps: Int?
+    public var shift: Double?
+    public var sampler: SamplerKind
+    public var fps: Int?
+    public var width: Int?
+    public var height: Int?
+    public var duration: Double?
+    public var fit: FitMode
+    public var reference: FileCondition
+    public var audio: AudioCondition
+    public var pose: FileCondition
+    public var text: TextCondition
+
+    public init(model: String = GenerationRequest.defaultModel, seed: UInt64 = 0, steps: Int? = nil, shift: Double? = nil,
+                sampler: SamplerKind = .euler, fps: Int? = nil, width: Int? = nil, height: Int? = nil, duration: Double? = nil,
+                fit: FitMode = .crop, reference: FileCondition = .init(), audio: AudioCondition = .init(),
+                pose: FileCondition = .init(), text: TextCondition = .init()) {
+        self.model = model; self.seed = seed; self.steps = steps; self.shift = shift; self.sampler = sampler
+        self.fps = fps; self.width = width; self.height = height; self.duration = duration; self.fit = fit
+        self.reference = reference; self.audio = audio; self.pose = pose; self.text = text
+    }
+
+    /// The bundled model.
+    public static let defaultModel = "Models/omni-mini"
+
+    /// This request with every model default filled in.
+    public func resolved(for config: ModelConfig) -> GenerationRequest {
+        var r = self
+        r.steps = steps ?? config.sampling.steps
+        r.shift = shift ?? config.sampling.shift
+        r.fps = fps ?? config.video.fps
+        r.width = width ?? config.video.sizes.first?[0] ?? 64
+        r.height = height ?? config.video.sizes.first?[1] ?? 64
+        r.audio.guidance = audio.guidance ?? config.sampling.audioGuidance
+        r.audio.guidanceEnd = audio.guidanceEnd ?? r.audio.guidance ?? config.sampling.audioGuidanceEnd
+        if audio.guidance == nil && audio.guidanceEnd == nil { r.audio.guidanceEnd = config.sampling.audioGuidanceEnd }
+        r.text.guidance = text.guidance ?? config.sampling.textGuidance
+        return r
+    }
+
+    /// Checks the settings that do not need the files; the error names the setting.
+    public func validate() throws(ModelError) {
+        func fail(_ key: String, _ reason: String) -> ModelError { .invalidRequest(setting: key, reason: reason) }
+        if let steps, !(1...1000).contains(steps) { throw fail("steps", "must be 1…1000, got \(steps)") }
+        if let shift, !(shift > 0 && shift <= 100) { throw fail("shift", "must be in (0, 100], got \(shift)") }
+        if let fps, !(1...120).contains(fps) { throw fail("fps", "must be 1…120, got \(fps)") }
+        for (key, side) in [("width", width), ("height", height)] {
+            if let side, side < 8 || side > 1024 || side % 8 != 0 { throw fail(key, "must be a multiple of 8 in 8…1024, got \(side)") }
+        }
+        if let duration, !(duration > 0 && duration <= 3600) { throw fail("duration", "must be in (0, 3600] seconds, got \(duration)") }
+        for (key, g) in [("audio.guidance", audio.guidance), ("audio.guidance_end", audio.guidanceEnd), ("text.guidance", text.guidance)] {
+            if let g, !(g >= 0 && g <= 30) { throw fail(key, "must be in 0…30, got \(g)") }
+        }
+        if reference.enabled && reference.path.isEmpty { throw fail("reference.path", "the reference is on but no image is given") }
+        if audio.enabled && audio.path.isEmpty { throw fail("audio.path", "audio is on but no audio file is given") }
+        if pose.enabled && pose.path.isEmpty { throw fail("pose.path", "pose is on but no pose file is given") }
+        if text.enabled && text.prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw fail("text.prompt", "text is on but the prompt is empty")
+        }
+        if !audio.enabled && !pose.enabled && duration == nil {
+            throw fail("duration", "with neither audio nor pose driving the video, give a duration in seconds")
+        }
+    }
+}
