@@ -6,6 +6,6 @@ struct OmniStudioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnistudio",
         abstract: "One reference photo → a full-body human video driven by audio, pose and/or text.",
-        subcommands: [Show.self, Bench.self]
+        subcommands: [Generate.self, Show.self, Bench.self]
     )
 }

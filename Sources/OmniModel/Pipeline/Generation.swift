@@ -1,0 +1,302 @@
+import Foundation
+import OmniMedia
+import OmniTensor
+import Synchronization
+
+/// One generation run (DESIGN §3.5): inputs → condition caches → segment-wise flow-matching sampling with
+/// guidance → streamed VAE decode → MP4 written segment by segment → `outputs/<run-id>/` with `video.mp4`,
+/// `recipe.toml`, `poster.png`, `run.log`.
+///
+/// `run` is synchronous (call it on a background queue) and reports `GenerationEvent`s through `emit`.
+/// `cancel()` may be called from any thread; the run stops within one denoising step (the flag is checked
+/// between blocks, steps and VAE chunks). A cancelled or failed run leaves no folder that looks finished;
+/// with `keepPartial`, a cancelled run keeps its finished segments as `video.partial.mp4` (with the matching
+/// audio span) plus `recipe.toml` and `run.log`.
+public final class Generation: @unchecked Sendable {
+    public let request: GenerationRequest
+    public let model: LoadedModel
+    public let outputRoot: URL
+    public let outputFolder: URL?
+    public let keepPartial: Bool
+    private let cancelled = Atomic<Bool>(false)
+    /// The run's condition cache; it also carries the cancellation flag the DiT checks between blocks.
+    private let cache = ConditionCache()
+    private var log: [String] = []
+    /// Observation points for tests: the passes of every DiT call, and each segment's motion latents.
+    var observePasses: (([GuidancePlan.Pass]) -> Void)?
+    var observeMotionLatents: ((Int, Tensor) -> Void)?
+
+    /// - Parameters:
+    ///   - outputRoot: where run folders are created (`outputs`).
+    ///   - outputFolder: an explicit run folder (`--out`); it must not exist yet.
+    public init(request: GenerationRequest, model: LoadedModel, outputRoot: URL = URL(fileURLWithPath: "outputs"),
+                outputFolder: URL? = nil, keepPartial: Bool = false) {
+        self.request = request
+        self.model = model
+        self.outputRoot = outputRoot
+        self.outputFolder = outputFolder
+        self.keepPartial = keepPartial
+    }
+
+    public func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        cache.cancel()
+    }
+    public var isCancelled: Bool { cancelled.load(ordering: .relaxed) }
+
+    /// Runs to completion, failure or cancellation; returns the run folder when it finished.
+    @discardableResult
+    public func run(_ emit: (GenerationEvent) -> Void) -> URL? {
+        let start = Date()
+        var folder: RunFolder?
+        var writer: VideoWriter?
+        var segmentsDone = 0
+        var inputs: GenerationInputs?
+        do throws(ModelError) {
+            emit(.loading("inputs"))
+            let prepared = try GenerationInputs(request: request, config: model.config)
+            inputs = prepared
+            let cache = try prepareConditions(prepared, emit)
+            try checkCancelled()
+
+            if let outputFolder {
+                folder = try RunFolder(final: outputFolder)
+            } else {
+                folder = try RunFolder.make(root: outputRoot, seed: prepared.request.seed)
+            }
+            let videoPath = folder!.file("video.mp4").path
+            do {
+                writer = try VideoWriter(path: videoPath, width: prepared.width, height: prepared.height, fps: prepared.fps,
+                                         audio: prepared.audio)
+            } catch { throw .media(error) }
+
+            let plan = SegmentPlan(totalFrames: prepared.totalFrames, segmentFrames: model.config.video.segmentFrames,
+                                   motionFrames: model.config.video.motionFrames)
+            record("model \(model.source); \(prepared.totalFrames) frames at \(prepared.fps) fps, \(prepared.width)×\(prepared.height), \(plan.segments.count) segment(s)")
+            var motion: [RGBImage] = []
+            var poster: RGBImage?
+            for segment in plan.segments {
+                let frames = try generateSegment(segment, plan: plan, inputs: prepared, cache: cache, motion: motion, emit)
+                let kept = Array(frames[segment.kept])
+                for frame in kept {
+                    do { try writer!.append(frame) } catch { throw .media(error) }
+                }
+                if poster == nil { poster = kept.first }
+                motion = Array(frames.suffix(model.config.video.motionFrames))
+                segmentsDone += 1
+                emit(.segmentDone(segment.index + 1, of: plan.segments.count, frames: kept))
+            }
+            do { try writer!.finish() } catch { throw .media(error) }
+            writer = nil
+            try writeSidecars(folder!, inputs: prepared, poster: poster, seconds: Date().timeIntervalSince(start), status: "finished")
+            try folder!.commit()
+            emit(.finished(folder!.final))
+            return folder!.final
+        } catch {
+            if error == .cancelled {
+                let partial = keepPartialOutput(folder: folder, writer: writer, segmentsDone: segmentsDone, inputs: inputs,
+                                                seconds: Date().timeIntervalSince(start))
+                emit(.cancelled(partial: partial))
+            } else {
+                writer?.cancel()
+                folder?.discard()
+                emit(.failed(error))
+            }
+            return nil
+        }
+    }
+
+    // MARK: - Conditions
+
+    /// Reference and text keys/values for the whole run (memoised on the model across runs).
+    private func prepareConditions(_ inputs: GenerationInputs, _ emit: (GenerationEvent) -> Void) throws(ModelError) -> ConditionCache {
+        let dit = model.dit, vae = model.vae
+        if let reference = inputs.reference {
+            emit(.encodingConditions("reference"))
+            let key = "reference|\(inputs.request.reference.path)|\(fileStamp(inputs.request.reference.path))|\(inputs.width)x\(inputs.height)|\(inputs.request.fit.rawValue)"
+            cache.setReference(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
+                let latent = try vae.encodeChunked(FrameTensor.tensor([reference])).mean
+                let normalized = vae.normalize(latent)
+                return dit.referenceKeysValues(latent: normalized.reshaped([1] + normalized.shape))
+            })
+        }
+        if inputs.request.text.enabled {
+            emit(.encodingConditions("text"))
+            let prompt = inputs.request.text.prompt
+            let maxTokens = model.config.text.maxTokens
+            let model = self.model
+            cache.setText(try model.conditionKeysValues("text|\(prompt)|\(maxTokens)") { () throws(ModelError) -> [DiTBlock.External] in
+                let states = try model.text().tokenStates(prompt, maxTokens: maxTokens)
+                return dit.textKeysValues(states: states.reshaped([1] + states.shape))
+            })
+        }
+        return cache
+    }
+
+    private func fileStamp(_ path: String) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        let date = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
+        return "\(size)@\(date)"
+    }
+
+    // MARK: - One segment
+
+    /// Samples one segment and decodes it: returns all `segmentFrames` decoded frames.
+    private func generateSegment(_ segment: SegmentPlan.Segment, plan: SegmentPlan, inputs: GenerationInputs,
+                                 cache: ConditionCache, motion: [RGBImage], _ emit: (GenerationEvent) -> Void) throws(ModelError) -> [RGBImage] {
+        let config = model.config, vae = model.vae, dit = model.dit
+        let s = config.vae.spatialFactor, z = config.vae.zChannels
+        let (h, w) = (inputs.height / s, inputs.width / s)
+        let latentFrames = try vae.latentFrameCount(frames: plan.segmentFrames)
+        let motionLatentFrames = try vae.latentFrameCount(frames: plan.motionFrames)
+        let shape = [1, latentFrames, h, w, z]
+
+        // Audio keys/values of this segment's frames (memoised per audio file and segment).
+        if let rows = inputs.audioRows(first: segment.firstFrame, count: plan.segmentFrames) {
+            emit(.encodingConditions("audio"))
+            let key = "audio|\(inputs.request.audio.path)|\(fileStamp(inputs.request.audio.path))|\(inputs.fps)|\(inputs.duration)|\(segment.firstFrame)|\(plan.segmentFrames)"
+            cache.setAudio(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
+                dit.audioKeysValues(features: rows)
+            })
+        } else {
+            cache.setAudio(nil)
+        }
+
+        // Noise: a stream per segment, so segment n's noise never depends on earlier segments' draws.
+        let noise = Tensor(uninitialized: shape)
+        RandomStream(seed: inputs.request.seed).split(UInt64(segment.index)).fillNormal(noise.buffer)
+
+        // Motion latents and mask (channels-last, broadcast over the grid).
+        let motionLatents = Tensor(zeros: shape)
+        let mask = Tensor(zeros: [1, latentFrames, h, w, 1])
+        if segment.hasMotion {
+            let encoded = try motionLatentsOf(motion)
+            observeMotionLatents?(segment.index, encoded)
+            precondition(encoded.shape == [motionLatentFrames, h, w, z])
+            motionLatents.data.update(from: encoded.data, count: encoded.count)
+            mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
+        }
+        let pose: Tensor
+        if let maps = inputs.poseMaps(first: segment.firstFrame, count: plan.segmentFrames) {
+            pose = model.poseGuider(maps).reshaped([1, latentFrames, h, w, config.pose.featureChannels])
+        } else {
+            pose = Tensor(zeros: [1, latentFrames, h, w, config.pose.featureChannels])
+        }
+
+        let steps = inputs.request.steps!
+        let schedule = FlowSchedule(steps: steps, shift: inputs.request.shift!)
+        let guidance = GuidancePlan(hasText: cache.textTokens > 0, hasAudio: cache.audioTokens > 0,
+                                    textScale: inputs.request.text.guidance!, audioStart: inputs.request.audio.guidance!,
+                                    audioEnd: inputs.request.audio.guidanceEnd!, annealing: inputs.request.audio.annealing)
+        let motionCount = segment.hasMotion ? motionLatentFrames * h * w * z : 0
+
+        /// The guided velocity at `x` and σ.
+        func velocity(_ x: Tensor, sigma: Float, step k: Int) throws(ModelError) -> Tensor {
+            let passes = guidance.passes(step: k, of: steps)
+            observePasses?(passes)
+            let single = Tensor.concat([x, motionLatents, mask, pose], axis: -1)
+            let batch = passes.count == 1 ? single : Tensor.concat(Array(repeating: single, count: passes.count), axis: 0)
+            let v = try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
+                                     passes: passes.map { ($0.textOn, $0.audioOn) }, cache: cache)
+            let out = Tensor(zeros: shape)
+            for (i, p) in passes.enumerated() {
+                let weight = Float(p.weight), src = v.data + i * out.count
+                for j in 0..<out.count { out.data[j] += weight * src[j] }
+            }
+            return out
+        }
+
+        var x = noise.detached()
+        for k in 0..<steps {
+            try checkCancelled()
+            let sigma = Float(schedule.sigmas[k]), next = Float(schedule.sigmas[k + 1])
+            var v = try velocity(x, sigma: sigma, step: k)
+            if inputs.request.sampler == .heun && next > 0 {
+                let predicted = Tensor(uninitialized: shape)
+                for j in 0..<x.count { predicted.data[j] = x.data[j] + (next - sigma) * v.data[j] }
+                let v2 = try velocity(predicted, sigma: next, step: k)
+                for j in 0..<v.count { v.data[j] = 0.5 * (v.data[j] + v2.data[j]) }
+            }
+            // Preview: the predicted clean latent x₀ = x − σ·v of the segment's last latent frame.
+            let frameSize = h * w * z
+            let clean = Tensor(uninitialized: [h, w, z])
+            let last = (latentFrames - 1) * frameSize
+            for j in 0..<frameSize { clean.data[j] = x.data[last + j] - sigma * v.data[last + j] }
+            let preview = vae.preview.image(latentFrame: clean)
+
+            let stepped = Tensor(uninitialized: shape)
+            for j in 0..<x.count { stepped.data[j] = x.data[j] + (next - sigma) * v.data[j] }
+            // Motion frames are known: keep them on the flow path x_σ = (1 − σ)·m + σ·ε.
+            for j in 0..<motionCount { stepped.data[j] = (1 - next) * motionLatents.data[j] + next * noise.data[j] }
+            x = stepped
+            emit(.step(k + 1, of: steps, segment: segment.index + 1, segments: plan.segments.count, preview: preview))
+        }
+
+        // Streamed decode, one latent frame at a time (fresh caches per segment).
+        var stream = vae.decoderStream()
+        let raw = vae.denormalize(x.reshaped(Array(shape.dropFirst())))
+        var frames: [RGBImage] = []
+        let frameSize = h * w * z
+        for f in 0..<latentFrames {
+            try checkCancelled()
+            let one = Tensor(uninitialized: [h, w, z])
+            one.data.update(from: raw.data + f * frameSize, count: frameSize)
+            frames += FrameTensor.frames(stream.decode(latentFrame: one))
+        }
+        return frames
+    }
+
+    /// Normalised latents `[motionLatentFrames, h, w, z]` of the previous segment's last motion frames, encoded
+    /// from scratch (fresh causal caches) as the model saw them in training.
+    func motionLatentsOf(_ frames: [RGBImage]) throws(ModelError) -> Tensor {
+        model.vae.normalize(try model.vae.encodeChunked(FrameTensor.tensor(frames)).mean)
+    }
+
+    private func checkCancelled() throws(ModelError) { if isCancelled { throw .cancelled } }
+
+    // MARK: - Files
+
+    private func record(_ line: String) { log.append(line) }
+
+    private func writeSidecars(_ folder: RunFolder, inputs: GenerationInputs, poster: RGBImage?, seconds: Double, status: String) throws(ModelError) {
+        var recipe = inputs.request
+        recipe.model = model.source
+        for (path, set) in [(recipe.reference.path, { (p: String) in recipe.reference.path = p }),
+                            (recipe.audio.path, { (p: String) in recipe.audio.path = p }),
+                            (recipe.pose.path, { (p: String) in recipe.pose.path = p })] where !path.isEmpty {
+            set(URL(fileURLWithPath: path).standardizedFileURL.path)
+        }
+        if recipe.duration == nil { recipe.duration = inputs.duration }
+        do {
+            try PendingFile.write(Data(recipe.tomlText().utf8), to: folder.file("recipe.toml").path)
+            if let poster { try ImageFile.writePNG(poster, to: folder.file("poster.png").path) }
+            var lines = log
+            lines.append(String(format: "%@ after %.2f s", status, seconds))
+            lines += FFmpegLog.recentLines.map { "ffmpeg: " + $0 }
+            try PendingFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.file("run.log").path)
+        } catch { throw .media(error) }
+    }
+
+    /// On cancellation: with `keepPartial` and at least one finished segment, closes the MP4 as
+    /// `video.partial.mp4` and keeps the folder; otherwise removes everything.
+    private func keepPartialOutput(folder: RunFolder?, writer: VideoWriter?, segmentsDone: Int, inputs: GenerationInputs?, seconds: Double) -> URL? {
+        guard let folder else { return nil }
+        guard keepPartial, segmentsDone > 0, let writer, let inputs else {
+            writer?.cancel()
+            folder.discard()
+            return nil
+        }
+        do {
+            try writer.finish()
+            try FileManager.default.moveItem(at: folder.file("video.mp4"), to: folder.file("video.partial.mp4"))
+            record("cancelled after \(segmentsDone) segment(s); kept \(writer.frameCount) frames as video.partial.mp4")
+            try writeSidecars(folder, inputs: inputs, poster: nil, seconds: seconds, status: "cancelled")
+            try folder.commit()
+            return folder.final.appendingPathComponent("video.partial.mp4")
+        } catch {
+            folder.discard()
+            return nil
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import OmniMedia
+import OmniTensor
+
+/// The decoded, validated inputs of one generation: output geometry and length, the audio clip and its
+/// per-frame features, the pose track fitted to the output size, the reference picture. Everything that can
+/// fail on a bad file fails here, before any output exists.
+struct GenerationInputs {
+    let request: GenerationRequest          // resolved
+    let width: Int
+    let height: Int
+    let fps: Int
+    let totalFrames: Int
+    let duration: Double
+    let audio: AudioClip?
+    let audioFeatures: AudioFeatures?
+    let pose: PoseTrack?
+    let reference: RGBImage?
+
+    init(request raw: GenerationRequest, config: ModelConfig) throws(ModelError) {
+        try raw.validate()
+        let request = raw.resolved(for: config)
+        self.request = request
+        width = request.width!
+        height = request.height!
+        fps = request.fps!
+        let s = config.vae.spatialFactor
+        guard width % s == 0, height % s == 0 else {
+            throw .invalidRequest(setting: "size", reason: "\(width)×\(height) must be a multiple of \(s) for this model")
+        }
+
+        var audio: AudioClip?
+        if request.audio.enabled {
+            let clip: AudioClip
+            do { clip = try AudioFile.decode(request.audio.path) } catch { throw .media(error) }
+            let peak = clip.samples.reduce(Float(0)) { max($0, abs($1)) }
+            if peak < 1e-4 {
+                throw .invalidRequest(setting: "audio.path", reason: "\(request.audio.path): the audio is silent (peak below −80 dBFS): nothing to drive the video")
+            }
+            audio = clip
+        }
+        var pose: PoseTrack?
+        if request.pose.enabled {
+            do {
+                pose = try PoseTrack.load(request.pose.path, fps: Double(fps), canvasWidth: width, canvasHeight: height)
+                    .resampled(toFPS: Double(fps)).normalized(toWidth: width, height: height, mode: request.fit)
+            } catch { throw .media(error) }
+        }
+
+        let duration = request.duration ?? audio?.duration ?? pose?.duration ?? 0
+        let frames = max(1, Int((duration * Double(fps)).rounded()))
+        if let pose, pose.frameCount < frames {
+            throw .invalidRequest(setting: "pose.path", reason: String(format:
+                "%@: the pose clip covers %.2f s (%d frames at %d fps) but the video needs %.2f s (%d frames); pass --duration %.2f or a longer pose clip",
+                request.pose.path, pose.duration, pose.frameCount, fps, duration, frames, pose.duration))
+        }
+        // A --duration longer than the audio is allowed: the video goes on after the audio ends, and the
+        // features of those frames repeat the audio's last frame.
+        self.duration = duration
+        totalFrames = frames
+        let clip = audio.map { $0.slice(from: 0, to: duration) }
+        self.audio = clip
+        self.pose = pose
+        let rate = Double(fps)
+        audioFeatures = clip.map {
+            AudioFeatures(clip: $0, fps: rate, neighbours: config.audio.neighbours,
+                          melFramesPerVideoFrame: config.audio.melFramesPerVideoFrame)
+        }
+
+        if request.reference.enabled {
+            do {
+                reference = try ImageFile.decode(request.reference.path).fitted(width: width, height: height, mode: request.fit)
+            } catch { throw .media(error) }
+        } else {
+            reference = nil
+        }
+    }
+
+    /// Audio features `[1, frames, featureWidth]` of the segment's video frames `first ..< first + count`;
+    /// frames past the end repeat the last row.
+    func audioRows(first: Int, count: Int) -> Tensor? {
+        guard let f = audioFeatures, f.videoFrameCount > 0 else { return nil }
+        let width = f.featureWidth
+        let t = Tensor(uninitialized: [1, count, width])
+        for i in 0..<count {
+            let row = min(first + i, f.videoFrameCount - 1)
+            f.values.withUnsafeBufferPointer { src in
+                (t.data + i * width).update(from: src.baseAddress! + row * width, count: width)
+            }
+        }
+        return t
+    }
+
+    /// Pose maps `[count, H, W, 35]` of frames `first ..< first + count` (past the end: the last frame).
+    func poseMaps(first: Int, count: Int) -> Tensor? {
+        guard let pose, pose.frameCount > 0 else { return nil }
+        return PoseGuider.input((0..<count).map { pose.maps(frame: min(first + $0, pose.frameCount - 1), width: width, height: height) })
+    }
+}

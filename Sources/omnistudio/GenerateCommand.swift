@@ -1,0 +1,92 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import OmniMedia
+import OmniModel
+
+/// `omnistudio generate`: the studio's engine, headless. Conditions are on when their file or prompt is given;
+/// `--recipe` starts from a recipe file (e.g. `outputs/<id>/recipe.toml`) and flags override it.
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate a video from a reference photo driven by audio, pose and/or text.",
+        discussion: """
+            Writes outputs/<run-id>/ (or --out DIR): video.mp4, recipe.toml, poster.png, run.log. \
+            Ctrl-C cancels cleanly (with --keep-partial the finished segments are kept as video.partial.mp4).
+            """)
+
+    @Option(help: "Model folder, or random:tiny / random:mini for seeded random weights.") var model: String?
+    @Option(help: "A recipe.toml to start from (flags override it).") var recipe: String?
+    @Option(help: "Reference image.") var ref: String?
+    @Option(help: "Driving audio (any file FFmpeg reads; a video's audio track works too).") var audio: String?
+    @Option(help: "Pose: an OpenPose JSON / pose clip file, or a folder of per-frame OpenPose files.") var pose: String?
+    @Option(help: "Text prompt.") var text: String?
+    @Option(name: .customLong("audio-cfg"), help: "Audio guidance scale (at the first step).") var audioCFG: Double?
+    @Option(name: .customLong("audio-cfg-end"), help: "Audio guidance scale at the last step (annealing).") var audioCFGEnd: Double?
+    @Option(help: "How the audio scale moves: constant, linear, cosine.") var annealing: AnnealingCurve?
+    @Option(name: .customLong("text-cfg"), help: "Text guidance scale.") var textCFG: Double?
+    @Option(help: "Denoising steps.") var steps: Int?
+    @Option(help: "Flow schedule shift.") var shift: Double?
+    @Option(help: "euler or heun.") var sampler: SamplerKind?
+    @Option(help: "Noise seed.") var seed: UInt64?
+    @Option(help: "Seconds of video (default: the audio's, else the pose clip's length).") var duration: Double?
+    @Option(help: "WIDTHxHEIGHT in pixels, multiples of 8.") var size: String?
+    @Option(help: "Frames per second.") var fps: Int?
+    @Option(help: "crop or letterbox the reference to the size.") var fit: FitMode?
+    @Option(help: "The run folder to write (must not exist).") var out: String?
+    @Flag(help: "On cancellation keep finished segments as video.partial.mp4.") var keepPartial = false
+    @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "One JSON event per line on stdout (for scripts).") var jsonEvents = false
+
+    func run() throws {
+        var request = try recipe.map { try GenerationRequest(recipeAt: $0) } ?? GenerationRequest()
+        if let model { request.model = model }
+        if let ref { request.reference = .init(enabled: true, path: ref) }
+        if let audio { request.audio.enabled = true; request.audio.path = audio }
+        if let pose { request.pose = .init(enabled: true, path: pose) }
+        if let text { request.text.enabled = true; request.text.prompt = text }
+        if let audioCFG { request.audio.guidance = audioCFG }
+        if let audioCFGEnd { request.audio.guidanceEnd = audioCFGEnd }
+        if let annealing { request.audio.annealing = annealing }
+        if let textCFG { request.text.guidance = textCFG }
+        if let steps { request.steps = steps }
+        if let shift { request.shift = shift }
+        if let sampler { request.sampler = sampler }
+        if let seed { request.seed = seed }
+        if let duration { request.duration = duration }
+        if let fps { request.fps = fps }
+        if let fit { request.fit = fit }
+        if let size {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2 else { throw ValidationError("--size wants WIDTHxHEIGHT, e.g. 64x64") }
+            request.width = parts[0]; request.height = parts[1]
+        }
+        try request.validate()
+
+        let reporter = ProgressReporter(quiet: quiet, json: jsonEvents)
+        reporter.emit(.loading("model \(request.model)"))
+        let loaded = try LoadedModel.load(request.model)
+        let generation = Generation(request: request, model: loaded, outputFolder: out.map { URL(fileURLWithPath: $0) },
+                                    keepPartial: keepPartial)
+
+        // Ctrl-C cancels the run; the generation stops within a step and cleans up.
+        signal(SIGINT, SIG_IGN)
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler { generation.cancel() }
+        interrupt.resume()
+        defer { interrupt.cancel(); signal(SIGINT, SIG_DFL) }
+
+        var failure: ModelError?
+        var wasCancelled = false
+        generation.run { event in
+            reporter.emit(event)
+            if case .failed(let e) = event { failure = e }
+            if case .cancelled = event { wasCancelled = true }
+        }
+        if let failure { throw failure }
+        if wasCancelled { throw ExitCode(130) }
+    }
+}
+
+extension AnnealingCurve: ExpressibleByArgument {}
+extension SamplerKind: ExpressibleByArgument {}
+extension FitMode: ExpressibleByArgument {}
