@@ -73,6 +73,7 @@ public final class Generation: @unchecked Sendable {
             let plan = SegmentPlan(totalFrames: prepared.totalFrames, segmentFrames: model.config.video.segmentFrames,
                                    motionFrames: model.config.video.motionFrames)
             record("model \(model.source); \(prepared.totalFrames) frames at \(prepared.fps) fps, \(prepared.width)×\(prepared.height), \(plan.segments.count) segment(s)")
+            // The video's last `motionFrames` written frames: the next segment's motion frames.
             var motion: [RGBImage] = []
             var poster: RGBImage?
             for segment in plan.segments {
@@ -82,7 +83,7 @@ public final class Generation: @unchecked Sendable {
                     do { try writer!.append(frame) } catch { throw .media(error) }
                 }
                 if poster == nil { poster = kept.first }
-                motion = Array(frames.suffix(model.config.video.motionFrames))
+                motion = Array((motion + kept).suffix(model.config.video.motionFrames))
                 segmentsDone += 1
                 emit(.segmentDone(segment.index + 1, of: plan.segments.count, frames: kept))
             }

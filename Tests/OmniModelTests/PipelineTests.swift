@@ -1,0 +1,148 @@
+import Foundation
+import XCTest
+import OmniMedia
+@testable import OmniModel
+@testable import OmniTensor
+
+final class PipelineTests: XCTestCase {
+    static let model: LoadedModel = try! LoadedModel.load("random:tiny")
+    var dir: URL!
+    var model: LoadedModel { Self.model }
+
+    override func setUpWithError() throws { dir = try PipelineFixtures.directory() }
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: dir)
+        ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    func request(seconds: Double = 1.0, text: Bool = false, steps: Int = 2) throws -> GenerationRequest {
+        var r = GenerationRequest(model: "random:tiny", seed: 7, steps: steps, width: 32, height: 32)
+        r.reference = .init(enabled: true, path: try PipelineFixtures.reference(in: dir))
+        r.audio.enabled = true
+        r.audio.path = try PipelineFixtures.audio(in: dir, seconds: seconds)
+        return r
+    }
+
+    func testThreeSecondsOfAudioGiveSeventyFiveFramesAndThreeSecondsOfAudio() throws {
+        let r = try request(seconds: 3.0, steps: 1)
+        let out = dir.appendingPathComponent("run")
+        let result = PipelineFixtures.run(r, model: model, out: out)
+        XCTAssertEqual(result.folder, out)
+        XCTAssertEqual(result.frames.count, 75)
+        let reader = try VideoReader(path: out.appendingPathComponent("video.mp4").path)
+        XCTAssertEqual(try reader.readAllFrames().count, 75)
+        XCTAssertEqual(reader.fps, 25, accuracy: 1e-9)
+        XCTAssertEqual(try reader.readAudio().duration, 3.0, accuracy: 1.0 / 25)
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(names, ["poster.png", "recipe.toml", "run.log", "video.mp4"])
+        // No temporary folders left next to it.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }, [])
+    }
+
+    func testMotionLatentsAreTheEncodingOfThePreviousSegmentsLastFiveFrames() throws {
+        let r = try request(seconds: 0.9)   // 23 frames at 25 fps: segments of 9 with 5 motion frames → 5 segments
+        var observed: [Int: Tensor] = [:]
+        var generation: Generation!
+        let result = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("m")) { g in
+            generation = g
+            g.observeMotionLatents = { observed[$0] = $1 }
+        }
+        XCTAssertNotNil(result.folder)
+        let plan = SegmentPlan(totalFrames: 23, segmentFrames: 9, motionFrames: 5)
+        XCTAssertEqual(observed.keys.sorted(), Array(1..<plan.segments.count))
+        for segment in plan.segments.dropFirst() {
+            // The previous segment's last 5 frames are global frames firstFrame ..< firstFrame + 5.
+            let previous = Array(result.frames[segment.firstFrame..<(segment.firstFrame + 5)])
+            let expected = try generation.motionLatentsOf(previous)
+            XCTAssertEqual(observed[segment.index]!.values, expected.values, "segment \(segment.index)")
+        }
+    }
+
+    func testSameRecipeAndSeedGiveIdenticalFramesOnOneAndTwoThreads() throws {
+        let r = try request(seconds: 0.5)
+        ComputeThreads.set(1)
+        let a = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("a"))
+        ComputeThreads.set(2)
+        let b = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("b"))
+        XCTAssertFalse(a.frames.isEmpty)
+        XCTAssertTrue(a.frames == b.frames, "1 and 2 threads gave different frames")
+        var other = r
+        other.seed = 8
+        let c = PipelineFixtures.run(other, model: model, out: dir.appendingPathComponent("c"))
+        XCTAssertFalse(a.frames == c.frames, "another seed gave the same frames")
+    }
+
+    func testRecipeReproducesTheRunExactly() throws {
+        let first = PipelineFixtures.run(try request(seconds: 0.5), model: model, out: dir.appendingPathComponent("first"))
+        let recipe = try GenerationRequest(recipeAt: dir.appendingPathComponent("first/recipe.toml").path)
+        let second = PipelineFixtures.run(recipe, model: model, out: dir.appendingPathComponent("second"))
+        XCTAssertTrue(first.frames == second.frames, "the recipe did not reproduce the frames")
+        let v1 = try VideoReader(path: dir.appendingPathComponent("first/video.mp4").path).readAllFrames()
+        let v2 = try VideoReader(path: dir.appendingPathComponent("second/video.mp4").path).readAllFrames()
+        XCTAssertTrue(v1 == v2, "the recipe did not reproduce the video")
+    }
+
+    func testGuidancePassesPerStepForEverySwitchboardCombination() throws {
+        let steps = 3
+        for (text, audio, sx, sa, perStep) in [(true, true, 4.0, 2.5, 3), (true, true, 1.0, 2.5, 2), (true, true, 4.0, 1.0, 2),
+                                               (false, true, 4.0, 2.5, 2), (true, false, 4.0, 2.5, 2), (false, false, 4.0, 2.5, 1)] {
+            var r = try request(seconds: 0.3, steps: steps)
+            r.audio.enabled = audio
+            r.duration = 0.3
+            r.audio.guidance = sa; r.audio.guidanceEnd = sa
+            r.text = .init(enabled: text, prompt: "a person waves", guidance: sx)
+            if text && !Self.textAvailable { continue }
+            var calls: [Int] = []
+            let result = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("g\(calls.count)-\(UUID().uuidString)")) { g in
+                g.observePasses = { calls.append($0.count) }
+            }
+            XCTAssertNotNil(result.folder, "text \(text) audio \(audio)")
+            XCTAssertEqual(calls, Array(repeating: perStep, count: steps), "text \(text) audio \(audio) s_x \(sx) s_a \(sa)")
+        }
+    }
+
+    static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
+
+    func testCancellationLeavesNothingOrAPartialVideo() throws {
+        let r = try request(seconds: 1.5)
+        var generation: Generation!
+        var segments = 0
+        let out = dir.appendingPathComponent("cancelled")
+        let result = PipelineFixtures.run(r, model: model, out: out) { g in generation = g }
+        XCTAssertNotNil(result.folder)
+        try FileManager.default.removeItem(at: out)
+
+        // Cancel during the second segment: nothing remains.
+        let g2 = Generation(request: r, model: model, outputFolder: out)
+        var last: GenerationEvent?
+        g2.run { event in
+            last = event
+            if case .segmentDone = event { segments += 1 }
+            if case .step(_, _, 2, _, _) = event { g2.cancel() }
+        }
+        guard case .cancelled(nil) = last else { return XCTFail("expected cancellation, got \(String(describing: last))") }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }, [])
+
+        // With keepPartial the first segment survives as video.partial.mp4, with its audio span.
+        let g3 = Generation(request: r, model: model, outputFolder: out, keepPartial: true)
+        g3.run { event in if case .step(_, _, 2, _, _) = event { g3.cancel() } }
+        let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+        XCTAssertEqual(names, ["recipe.toml", "run.log", "video.partial.mp4"])
+        let reader = try VideoReader(path: out.appendingPathComponent("video.partial.mp4").path)
+        XCTAssertEqual(try reader.readAllFrames().count, 9)
+        XCTAssertEqual(try reader.readAudio().duration, 9.0 / 25, accuracy: 1.0 / 25)
+        _ = generation
+    }
+
+    func testConditionEncodingsAreReusedAcrossRunsThatOnlyChangeScalesOrSteps() throws {
+        let model = try LoadedModel.load("random:tiny")
+        var r = try request(seconds: 0.3, steps: 1)
+        _ = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("one"))
+        let after = model.conditionEncodings
+        r.audio.guidance = 4
+        r.steps = 2
+        _ = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("two"))
+        XCTAssertEqual(model.conditionEncodings, after, "changing scales or steps re-encoded a condition")
+    }
+}
