@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+import OmniMedia
+@testable import OmniModel
+
+/// Bad inputs give one clear error naming the file (or setting) and the reason — and no output folder.
+final class PipelineErrorTests: XCTestCase {
+    var dir: URL!
+    var model: LoadedModel { PipelineTests.model }
+    override func setUpWithError() throws { dir = try PipelineFixtures.directory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func base() throws -> GenerationRequest {
+        var r = GenerationRequest(model: "random:tiny", seed: 1, steps: 1, width: 32, height: 32)
+        r.reference = .init(enabled: true, path: try PipelineFixtures.reference(in: dir))
+        r.audio.enabled = true
+        r.audio.path = try PipelineFixtures.audio(in: dir, seconds: 0.4)
+        return r
+    }
+
+    /// Runs `request` and returns the failure's text; asserts nothing was left in `dir` but the inputs.
+    func failure(_ request: GenerationRequest, file: StaticString = #filePath, line: UInt = #line) -> String {
+        let before = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+        let out = dir.appendingPathComponent("out")
+        let result = PipelineFixtures.run(request, model: model, out: out)
+        XCTAssertNil(result.folder, file: file, line: line)
+        let after = Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+        XCTAssertEqual(after, before, "a failed run left files behind", file: file, line: line)
+        guard case .failed(let error)? = result.events.last else {
+            XCTFail("expected a failure, got \(String(describing: result.events.last))", file: file, line: line)
+            return ""
+        }
+        return error.description
+    }
+
+    func testMissingFiles() throws {
+        var r = try base()
+        r.reference.path = dir.appendingPathComponent("nope.png").path
+        XCTAssertEqual(failure(r), "\(r.reference.path): no such file")
+        r = try base()
+        r.audio.path = dir.appendingPathComponent("nope.wav").path
+        XCTAssertEqual(failure(r), "\(r.audio.path): no such file")
+        r = try base()
+        r.pose = .init(enabled: true, path: dir.appendingPathComponent("nope.json").path)
+        XCTAssertEqual(failure(r), "\(r.pose.path): no such file")
+    }
+
+    func testPoseFileWithSeventeenJoints() throws {
+        var r = try base()
+        r.pose = .init(enabled: true, path: try PipelineFixtures.pose(in: dir, frames: 10, joints: 17))
+        let text = failure(r)
+        XCTAssertTrue(text.hasPrefix(r.pose.path), text)
+        XCTAssertTrue(text.contains("51 numbers") && text.contains("18"), text)
+    }
+
+    /// A pose clip shorter than the audio is an error that says both lengths and how to proceed.
+    func testPoseClipShorterThanTheAudio() throws {
+        var r = try base()   // 0.4 s of audio = 10 frames
+        r.pose = .init(enabled: true, path: try PipelineFixtures.pose(in: dir, frames: 6))
+        let text = failure(r)
+        XCTAssertTrue(text.contains("covers 0.24 s") && text.contains("needs 0.40 s") && text.contains("--duration 0.24"), text)
+        // Cutting the video to the pose clip's length works.
+        r.duration = 0.24
+        XCTAssertNotNil(PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("cut")).folder)
+    }
+
+    func testSilentAndZeroLengthAudio() throws {
+        var r = try base()
+        r.audio.path = try PipelineFixtures.audio(in: dir, seconds: 0.5, silent: true, name: "silence.wav")
+        XCTAssertTrue(failure(r).contains("the audio is silent"))
+        r.audio.path = try PipelineFixtures.audio(in: dir, seconds: 0, name: "empty.wav")
+        XCTAssertEqual(failure(r), "\(r.audio.path): the audio stream holds no samples")
+    }
+
+    func testUnreadableImage() throws {
+        var r = try base()
+        let path = dir.appendingPathComponent("broken.png").path
+        try "not a png".write(toFile: path, atomically: true, encoding: .utf8)
+        r.reference.path = path
+        let text = failure(r)
+        XCTAssertTrue(text.hasPrefix(path + ": corrupt or unrecognised media"), text)
+    }
+
+    func testEmptyPromptAndMissingDurationAreRequestErrors() throws {
+        var r = try base()
+        r.text = .init(enabled: true, prompt: "   ")
+        XCTAssertEqual(failure(r), "text.prompt: text is on but the prompt is empty")
+        r = try base()
+        r.audio.enabled = false
+        XCTAssertEqual(failure(r), "duration: with neither audio nor pose driving the video, give a duration in seconds")
+    }
+
+    func testSegmentLengthMustBeOnePlusFourK() throws {
+        let folder = dir.appendingPathComponent("model")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var config = ModelConfig.tiny
+        config.video.segmentFrames = 10
+        try config.encoded().write(to: folder.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try LoadedModel.load(folder.path)) { error in
+            XCTAssertEqual("\(error)", "\(folder.path)/config.json: not a usable model: video.segment_frames = 10 is not 1 + 4k (e.g. 25)")
+        }
+    }
+
+    func testUnknownRecipeKeyNamesFileAndLine() throws {
+        let path = dir.appendingPathComponent("recipe.toml").path
+        try "seed = 3\nsteps = 2\n\n[audio]\nenabled = true\nvolume = 11\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try GenerationRequest(recipeAt: path)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("\(path):6: unknown key 'volume' in [audio]"), "\(error)")
+        }
+        try "seed = \"three\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try GenerationRequest(recipeAt: path)) { error in
+            XCTAssertEqual("\(error)", "\(path):1: 'seed' must be an integer, got \"three\"")
+        }
+    }
+
+    func testRecipeRoundTrip() throws {
+        var r = try base()
+        r.text = .init(enabled: true, prompt: "waves \"hello\"\nthen bows", guidance: 4.5)
+        r.seed = UInt64.max
+        r.audio.annealing = .cosine
+        let path = dir.appendingPathComponent("r.toml").path
+        try r.tomlText().write(toFile: path, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try GenerationRequest(recipeAt: path), r)
+    }
+}
