@@ -69,16 +69,15 @@ final class MediaErrorTests: XCTestCase {
     }
 
     func testAudioFilePassedAsImage() throws {
+        // A file with only an audio stream (a WAV, whatever its name says) passed where a picture is expected.
         let p = path("tone.mp4")
-        // An MP4 holding only audio: write a WAV-free audio-only file through FFmpeg by a video+audio clip is not
-        // possible with VideoWriter, so use a raw PCM WAV built by hand.
-        try wav(MediaFixtures.tone(seconds: 0.5)).write(to: URL(fileURLWithPath: p))
+        try MediaFixtures.tone(seconds: 0.5).writeWAV(to: p)
         assertError(try ImageFile.decode(p)) { $0 == .noVideoStream(path: p) }
     }
 
     func testZeroLengthAudio() throws {
         let p = path("zero.wav")
-        try wav(AudioClip(samples: [])).write(to: URL(fileURLWithPath: p))
+        try AudioClip(samples: []).writeWAV(to: p)
         assertError(try AudioFile.decode(p)) { $0 == .emptyAudio(path: p) }
     }
 
@@ -88,18 +87,5 @@ final class MediaErrorTests: XCTestCase {
         try ImageFile.writePNG(RGBImage(width: 4, height: 4), to: p)
         chmod(p, 0)
         assertError(try ImageFile.decode(p)) { if case .notReadable(p, _) = $0 { return true }; return false }
-    }
-
-    /// A 16-bit PCM mono WAV of `clip`.
-    private func wav(_ clip: AudioClip) -> Data {
-        var d = Data()
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        let bytes = UInt32(clip.samples.count * 2)
-        d.append(contentsOf: Array("RIFF".utf8)); u32(36 + bytes); d.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(1); u16(1); u32(UInt32(clip.sampleRate)); u32(UInt32(clip.sampleRate * 2)); u16(2); u16(16)
-        d.append(contentsOf: Array("data".utf8)); u32(bytes)
-        for s in clip.samples { u16(UInt16(bitPattern: Int16(max(-1, min(1, s)) * 32767))) }
-        return d
     }
 }

@@ -29,20 +29,8 @@ enum PipelineFixtures {
             return Float(0.4 * sin(2 * .pi * 180 * t) * max(0, sin(2 * .pi * 4 * t)))
         }
         let path = dir.appendingPathComponent(name).path
-        try wav(samples).write(to: URL(fileURLWithPath: path))
+        try AudioClip(samples: samples).writeWAV(to: path)
         return path
-    }
-
-    static func wav(_ samples: [Float], rate: Int = 16_000) -> Data {
-        var d = Data()
-        func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        func u16(_ v: UInt16) { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
-        let bytes = UInt32(samples.count * 2)
-        d.append(contentsOf: Array("RIFF".utf8)); u32(36 + bytes); d.append(contentsOf: Array("WAVEfmt ".utf8))
-        u32(16); u16(1); u16(1); u32(UInt32(rate)); u32(UInt32(rate * 2)); u16(2); u16(16)
-        d.append(contentsOf: Array("data".utf8)); u32(bytes)
-        for s in samples { u16(UInt16(bitPattern: Int16(max(-1, min(1, s)) * 32767))) }
-        return d
     }
 
     /// A pose clip of `frames` frames at 25 fps with `joints` joints per frame (18 is valid).

@@ -25,6 +25,8 @@ public final class Generation: @unchecked Sendable {
     /// Observation points for tests: the passes of every DiT call, and each segment's motion latents.
     var observePasses: (([GuidancePlan.Pass]) -> Void)?
     var observeMotionLatents: ((Int, Tensor) -> Void)?
+    /// Where the time went (complete once `run` returns).
+    public private(set) var timings = PhaseTimings()
 
     /// - Parameters:
     ///   - outputRoot: where run folders are created (`outputs`).
@@ -48,6 +50,7 @@ public final class Generation: @unchecked Sendable {
     @discardableResult
     public func run(_ emit: (GenerationEvent) -> Void) -> URL? {
         let start = Date()
+        defer { timings.total = Date().timeIntervalSince(start) }
         var folder: RunFolder?
         var writer: VideoWriter?
         var segmentsDone = 0
@@ -116,9 +119,9 @@ public final class Generation: @unchecked Sendable {
             emit(.encodingConditions("reference"))
             let key = "reference|\(inputs.request.reference.path)|\(fileStamp(inputs.request.reference.path))|\(inputs.width)x\(inputs.height)|\(inputs.request.fit.rawValue)"
             cache.setReference(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
-                let latent = try vae.encodeChunked(FrameTensor.tensor([reference])).mean
+                let latent = try timings.measure(.vae) { () throws(ModelError) in try vae.encodeChunked(FrameTensor.tensor([reference])).mean }
                 let normalized = vae.normalize(latent)
-                return dit.referenceKeysValues(latent: normalized.reshaped([1] + normalized.shape))
+                return timings.measure(.encoders) { dit.referenceKeysValues(latent: normalized.reshaped([1] + normalized.shape)) }
             })
         }
         if inputs.request.text.enabled {
@@ -127,8 +130,10 @@ public final class Generation: @unchecked Sendable {
             let maxTokens = model.config.text.maxTokens
             let model = self.model
             cache.setText(try model.conditionKeysValues("text|\(prompt)|\(maxTokens)") { () throws(ModelError) -> [DiTBlock.External] in
-                let states = try model.text().tokenStates(prompt, maxTokens: maxTokens)
-                return dit.textKeysValues(states: states.reshaped([1] + states.shape))
+                try self.timings.measure(.encoders) { () throws(ModelError) in
+                    let states = try model.text().tokenStates(prompt, maxTokens: maxTokens)
+                    return dit.textKeysValues(states: states.reshaped([1] + states.shape))
+                }
             })
         }
         return cache
@@ -158,7 +163,7 @@ public final class Generation: @unchecked Sendable {
             emit(.encodingConditions("audio"))
             let key = "audio|\(inputs.request.audio.path)|\(fileStamp(inputs.request.audio.path))|\(inputs.fps)|\(inputs.duration)|\(segment.firstFrame)|\(plan.segmentFrames)"
             cache.setAudio(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
-                dit.audioKeysValues(features: rows)
+                timings.measure(.encoders) { dit.audioKeysValues(features: rows) }
             })
         } else {
             cache.setAudio(nil)
@@ -172,7 +177,7 @@ public final class Generation: @unchecked Sendable {
         let motionLatents = Tensor(zeros: shape)
         let mask = Tensor(zeros: [1, latentFrames, h, w, 1])
         if segment.hasMotion {
-            let encoded = try motionLatentsOf(motion)
+            let encoded = try timings.measure(.vae) { () throws(ModelError) in try motionLatentsOf(motion) }
             observeMotionLatents?(segment.index, encoded)
             precondition(encoded.shape == [motionLatentFrames, h, w, z])
             motionLatents.data.update(from: encoded.data, count: encoded.count)
@@ -180,7 +185,7 @@ public final class Generation: @unchecked Sendable {
         }
         let pose: Tensor
         if let maps = inputs.poseMaps(first: segment.firstFrame, count: plan.segmentFrames) {
-            pose = model.poseGuider(maps).reshaped([1, latentFrames, h, w, config.pose.featureChannels])
+            pose = timings.measure(.encoders) { model.poseGuider(maps) }.reshaped([1, latentFrames, h, w, config.pose.featureChannels])
         } else {
             pose = Tensor(zeros: [1, latentFrames, h, w, config.pose.featureChannels])
         }
@@ -198,8 +203,12 @@ public final class Generation: @unchecked Sendable {
             observePasses?(passes)
             let single = Tensor.concat([x, motionLatents, mask, pose], axis: -1)
             let batch = passes.count == 1 ? single : Tensor.concat(Array(repeating: single, count: passes.count), axis: 0)
-            let v = try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
-                                     passes: passes.map { ($0.textOn, $0.audioOn) }, cache: cache)
+            let v = try timings.measure(.dit) { () throws(ModelError) in
+                try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
+                                 passes: passes.map { ($0.textOn, $0.audioOn) }, cache: cache)
+            }
+            timings.ditCalls += 1
+            timings.ditPasses += passes.count
             let out = Tensor(zeros: shape)
             for (i, p) in passes.enumerated() {
                 let weight = Float(p.weight), src = v.data + i * out.count
@@ -243,7 +252,7 @@ public final class Generation: @unchecked Sendable {
             try checkCancelled()
             let one = Tensor(uninitialized: [h, w, z])
             one.data.update(from: raw.data + f * frameSize, count: frameSize)
-            frames += FrameTensor.frames(stream.decode(latentFrame: one))
+            frames += FrameTensor.frames(timings.measure(.vae) { stream.decode(latentFrame: one) })
         }
         return frames
     }
@@ -274,6 +283,7 @@ public final class Generation: @unchecked Sendable {
             if let poster { try ImageFile.writePNG(poster, to: folder.file("poster.png").path) }
             var lines = log
             lines.append(String(format: "%@ after %.2f s", status, seconds))
+            lines.append(timings.summary)
             lines += FFmpegLog.recentLines.map { "ffmpeg: " + $0 }
             try PendingFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.file("run.log").path)
         } catch { throw .media(error) }

@@ -15,7 +15,7 @@ public enum KernelBenchmark {
     }
 
     /// Times raw sgemm for a list of GEMM shapes (m, n, k, transA, transB) run back to back; returns GFLOP/s.
-    static func sgemmRate(_ shapes: [(m: Int, n: Int, k: Int, ta: Bool, tb: Bool)], seconds: Double) -> Double {
+    public static func sgemmRate(_ shapes: [(m: Int, n: Int, k: Int, ta: Bool, tb: Bool)], seconds: Double) -> Double {
         let buffers = shapes.map { s -> (Tensor, Tensor, Tensor) in
             (Tensor(repeating: 0.01, shape: [s.m * s.k]), Tensor(repeating: 0.02, shape: [s.k * s.n]), Tensor(zeros: [s.m * s.n]))
         }
