@@ -128,14 +128,20 @@ public enum GenerationBenchmark {
         if let text { cache.setText(model.dit.textKeysValues(states: text)) }
         cache.setAudio(model.dit.audioKeysValues(features: audio))
         let sigmas = [Float](repeating: 0.5, count: passes)
-        let cached = Stopwatch.median(minimumRuns: 3, minimumSeconds: 0.5) {
-            _ = try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache)
+        // Interleaved runs, so a change in the machine's load hits both paths alike; medians of each.
+        var cachedTimes: [Double] = [], uncachedTimes: [Double] = []
+        for round in 0..<6 {
+            let a = Stopwatch.median(minimumRuns: 1, minimumSeconds: 0) {
+                _ = try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache)
+            }
+            let b = Stopwatch.median(minimumRuns: 1, minimumSeconds: 0) {
+                _ = model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
+                                               textStates: text, audioFeatures: audio)
+            }
+            if round > 0 { cachedTimes.append(a); uncachedTimes.append(b) }
         }
-        let uncached = Stopwatch.median(minimumRuns: 3, minimumSeconds: 0.5) {
-            _ = model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
-                                           textStates: text, audioFeatures: audio)
-        }
-        return (cached, uncached, t * h * w, cache)
+        func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
+        return (median(cachedTimes), median(uncachedTimes), t * h * w, cache)
     }
 
     /// Useful FLOPs of one guided DiT call: every block's linears and attention for `passes` passes (keys: own

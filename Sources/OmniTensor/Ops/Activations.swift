@@ -5,13 +5,23 @@ extension Tensor {
     /// Which GELU: the exact erf form (BERT/MiniLM) or the tanh approximation.
     public enum GELUApproximation: Sendable { case erf, tanh }
 
+    /// x·σ(x). Tight loops over `fastSigmoid` (no libm calls), as it runs on every DiT MLP and VAE block.
     public func silu() -> Tensor {
-        unary({ x in x / (1 + Foundation.exp(-x)) },
-              { x, _ in let s = 1 / (1 + Foundation.exp(-x)); return s * (1 + x * (1 - s)) })
+        let a = self
+        let out = Tensor(uninitialized: shape)
+        let x = data, y = out.data
+        ComputeThreads.parallelFor(count, grain: 1 << 14) { r in for i in r { y[i] = x[i] * fastSigmoid(x[i]) } }
+        Tape.record(Tape.shouldRecord(a), output: out) { g in
+            let ga = a.gradData(), gd = g.data
+            ComputeThreads.parallelFor(g.count, grain: 1 << 14) { r in
+                for i in r { let s = fastSigmoid(x[i]); ga[i] += gd[i] * s * (1 + x[i] * (1 - s)) }
+            }
+        }
+        return out
     }
 
     public func sigmoid() -> Tensor {
-        unary({ x in 1 / (1 + Foundation.exp(-x)) }, { _, y in y * (1 - y) })
+        unary({ x in fastSigmoid(x) }, { _, y in y * (1 - y) })
     }
 
     public func tanh() -> Tensor {
@@ -32,12 +42,24 @@ extension Tensor {
             return unary({ x in 0.5 * x * (1 + erf(x * 0.70710678118654752)) },
                          { x, _ in 0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * Foundation.exp(-0.5 * x * x) })
         case .tanh:
-            let c: Float = 0.79788456080286536, k: Float = 0.044715
-            return unary({ x in 0.5 * x * (1 + Foundation.tanh(c * (x + k * x * x * x))) },
-                         { x, _ in
-                             let t = Foundation.tanh(c * (x + k * x * x * x))
-                             return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * c * (1 + 3 * k * x * x)
-                         })
+            // ½x(1 + tanh u) = x·σ(2u), u = c(x + k x³): one fast exp per element instead of libm's tanhf.
+            let a = self
+            let out = Tensor(uninitialized: shape)
+            let x = data, y = out.data
+            let c2: Float = 2 * 0.79788456080286536, k: Float = 0.044715
+            ComputeThreads.parallelFor(count, grain: 1 << 14) { r in
+                for i in r { let v = x[i]; y[i] = v * fastSigmoid(c2 * (v + k * v * v * v)) }
+            }
+            Tape.record(Tape.shouldRecord(a), output: out) { g in
+                let ga = a.gradData(), gd = g.data
+                ComputeThreads.parallelFor(g.count, grain: 1 << 14) { r in
+                    for i in r {
+                        let v = x[i], s = fastSigmoid(c2 * (v + k * v * v * v))
+                        ga[i] += gd[i] * (s + v * s * (1 - s) * c2 * (1 + 3 * k * v * v))
+                    }
+                }
+            }
+            return out
         }
     }
 
