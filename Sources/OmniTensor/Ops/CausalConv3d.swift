@@ -10,7 +10,8 @@
 /// spatial zero padding is symmetric kH/2, kW/2 (odd spatial kernels), stride 1: the output has the input's
 /// T, H, W. Kernels (3,3,3), (1,3,3), (3,1,1) and (1,1,1) are the ones the Wan VAE uses; any sizes work.
 ///
-/// Cost: one `GEMM.sgemm` per tap over all positions (see `ConvolutionGeometry`), no im2col buffer.
+/// Cost: one `GEMM.sgemm` per tap over all positions, no im2col buffer; frames of at most 16×16 outputs use
+/// one GEMM per block of output rows over a bounded (≤ 8 MiB) im2col scratch instead (see `ConvolutionGeometry`).
 extension Tensor {
     /// Causal 3-D convolution of `[T, H, W, Cin]` or `[B, T, H, W, Cin]` with weight `[kT, kH, kW, Cin, Cout]`
     /// and optional bias `[Cout]` → `[T, H, W, Cout]` (or `[B, T, H, W, Cout]`). The first frames see zeros

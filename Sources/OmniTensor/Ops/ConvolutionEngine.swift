@@ -1,6 +1,8 @@
 /// The kernel behind `causalConv3d`, `conv3d` and `conv2d`: a strided, zero-padded 3-D convolution over
 /// channels-last activations `[B, T, H, W, Cin]` with weight `[kT, kH, kW, Cin, Cout]`, computed as one
-/// `GEMM.sgemm` per kernel tap and no im2col buffer.
+/// `GEMM.sgemm` per kernel tap and no im2col buffer — or, for small frames (`rule`), one GEMM per block of
+/// output rows over a bounded im2col scratch (`ConvolutionIm2colBlocks.swift`). The rest of this comment
+/// describes the per-tap path.
 ///
 /// Method ("padded coordinates"). The zero-padded input (plus, in cached mode, the cached frames in front)
 /// is copied once into a *plane* whose rows are the `Cin` channels of one padded position. For stride 1,
@@ -29,8 +31,11 @@ struct ConvolutionGeometry: Sendable, Equatable {
     let kT, kH, kW: Int
     let sT, sH, sW: Int
     let padFront, padBack, padTop, padBottom, padLeft, padRight: Int
-    /// Rows per GEMM block; nil picks `defaultBlockRows` (tests set tiny blocks to exercise the blocking).
+    /// Rows per GEMM block (of either path); nil picks the default (tests set tiny blocks to exercise the blocking).
     var blockRows: Int?
+    /// Per-tap GEMMs or row-blocked im2col (`ConvolutionIm2colBlocks.swift`): `rule`, unless
+    /// `ConvolutionPath.forced` is set where the geometry is created (tests may also set it directly).
+    var path: ConvolutionPath = .perTap
 
     init(batch: Int, frames: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
          kernel: (Int, Int, Int), stride: (Int, Int, Int) = (1, 1, 1),
@@ -47,6 +52,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
                      "empty convolution input [\(batch), \(frames), \(height), \(width), \(inChannels)] → \(outChannels)")
         precondition(paddedT >= kT && paddedH >= kH && paddedW >= kW,
                      "convolution kernel \(kernel) larger than the padded input \([paddedT, paddedH, paddedW])")
+        path = ConvolutionPath.forced ?? rule
     }
 
     var paddedT: Int { frames + padFront + padBack }
@@ -160,6 +166,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
     /// `out` `[B, To, Ho, Wo, Cout]` = conv(x) + bias. `weight` is `[kT, kH, kW, Cin, Cout]`.
     func forward(x: UnsafePointer<Float>, front: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        if path == .im2colBlocks { return forwardIm2col(x: x, front: front, weight: weight, bias: bias, out: out) }
         let cin = inChannels, cout = outChannels
         var planeTensor: Tensor?
         let plane: UnsafePointer<Float>
@@ -230,6 +237,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
             for p in 0..<outputPositions { let row = g + p * cout; for j in 0..<cout { dBias[j] += row[j] } }
         }
         guard dx != nil || dWeight != nil else { return }
+        if path == .im2colBlocks { return backwardIm2col(g: g, x: x, front: front, weight: weight, dx: dx, dWeight: dWeight) }
         let m = gemmRows
         // dQ: the output gradient in plane coordinates, zero at the thrown-away rows.
         var dqTensor: Tensor?
