@@ -16,7 +16,7 @@
 /// Memory: one scratch of at most `im2colScratchBytes` (from the buffer pool), never the full 27× im2col
 /// buffer of the whole input. GEMMs run on the calling thread; gathers use `ComputeThreads.parallelFor`.
 ///
-/// Same bits on any thread count: every GEMM goes through `sgemmThreadInvariant`, which keeps the inner
+/// Same bits on any thread count: every GEMM goes through `GEMM.sgemm`, which keeps the inner
 /// dimension of each sgemm call either ≤ 256 or a multiple of 32 (see there).
 enum ConvolutionPath: Sendable, Equatable {
     /// One GEMM per tap over the padded plane (`ConvolutionGeometry.forward`'s method).
@@ -51,24 +51,6 @@ extension ConvolutionGeometry {
         let limit = max(1, blockRows ?? Self.im2colScratchBytes / (4 * im2colColumns))
         let blocks = (m + limit - 1) / limit
         return (m + blocks - 1) / blocks
-    }
-
-    /// `GEMM.sgemm` with beta = 0 or 1 whose result does not depend on the OpenBLAS thread count. OpenBLAS
-    /// 0.3.21 cuts K into blocks of GEMM_Q and halves a last piece between GEMM_Q and 2·GEMM_Q — rounded up to
-    /// its unroll in the single-threaded driver, not in the threaded one — so for most K above ≈ 320 one and
-    /// two threads add in different groupings and round differently (and `PipelineTests` demands equal frames).
-    /// K ≤ 256 (one block) and K a multiple of 32 (equal halves) were bitwise equal on 1 and 2 threads for
-    /// every such K up to 14 000 on this machine; so K is cut into a multiple of 32 and a tail below 32.
-    static func sgemmThreadInvariant(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
-                                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                                     beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
-        let head = k <= 256 ? k : k - k % 32
-        for (k0, kc) in [(0, head), (head, k - head)] where kc > 0 {
-            // Column k0 of op(A) and row k0 of op(B).
-            let aShift = transposeA ? k0 * lda : k0, bShift = transposeB ? k0 : k0 * ldb
-            GEMM.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: kc, a: a + aShift, lda: lda,
-                       b: b + bShift, ldb: ldb, beta: k0 == 0 ? beta : 1, c: c, ldc: ldc)
-        }
     }
 
     /// Fills `col` `[rows.count, taps·Cin]` with the taps of output positions `rows` (output order).
@@ -162,7 +144,7 @@ extension ConvolutionGeometry {
         for r0 in stride(from: 0, to: m, by: block) {
             let rows = r0..<min(m, r0 + block)
             gatherColumns(rows, x: x, front: front, into: scratch.data)
-            Self.sgemmThreadInvariant(m: rows.count, n: cout, k: columns, a: scratch.data, lda: columns,
+            GEMM.sgemm(m: rows.count, n: cout, k: columns, a: scratch.data, lda: columns,
                                       b: weight, ldb: cout, beta: 0, c: out + r0 * cout, ldc: cout)
         }
         withExtendedLifetime(scratch) {}
@@ -184,11 +166,11 @@ extension ConvolutionGeometry {
             let rows = r0..<min(m, r0 + block)
             if let dWeight {
                 gatherColumns(rows, x: x, front: front, into: scratch.data)
-                Self.sgemmThreadInvariant(transposeA: true, m: columns, n: cout, k: rows.count, a: scratch.data,
+                GEMM.sgemm(transposeA: true, m: columns, n: cout, k: rows.count, a: scratch.data,
                                           lda: columns, b: g + r0 * cout, ldb: cout, beta: 1, c: dWeight, ldc: cout)
             }
             if let dx {
-                Self.sgemmThreadInvariant(transposeB: true, m: rows.count, n: columns, k: cout, a: g + r0 * cout,
+                GEMM.sgemm(transposeB: true, m: rows.count, n: columns, k: cout, a: g + r0 * cout,
                                           lda: cout, b: weight, ldb: cout, beta: 0, c: scratch.data, ldc: columns)
                 scatterColumnGradient(rows, dCol: scratch.data, into: dx)
             }
