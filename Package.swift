@@ -37,8 +37,11 @@ let package = Package(
         // RGB frames → terminal cells or graphics payloads through libchafa; terminal capability detection.
         .target(name: "OmniTerminal", dependencies: ["CChafa", "OmniMedia"]),
 
+        // The terminal studio: a pure view-model (state, keys, layout, cell-grid rendering) plus a thin ncurses shell.
+        .target(name: "OmniStudioUI", dependencies: ["OmniModel", "OmniMedia", "OmniTerminal", "CNcursesw"]),
+
         .executableTarget(name: "omnistudio", dependencies: [
-            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel",
+            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia"]),
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
+        .testTarget(name: "OmniStudioUITests", dependencies: ["OmniStudioUI", "OmniModel", "OmniMedia", "OmniTerminal"]),
     ],
     swiftLanguageModes: [.v6]
 )

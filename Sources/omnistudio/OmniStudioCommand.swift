@@ -6,6 +6,15 @@ struct OmniStudioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnistudio",
         abstract: "One reference photo → a full-body human video driven by audio, pose and/or text.",
-        subcommands: [Generate.self, Show.self, Bench.self]
+        subcommands: [Studio.self, Generate.self, Show.self, Bench.self],
+        defaultSubcommand: Studio.self
     )
+
+    /// `omnistudio [studio options] [PATH]` goes to the studio: anything that is not a subcommand or help.
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let names = configuration.subcommands.map { $0._commandName } + ["help", "-h", "--help", "--version"]
+        if let first = arguments.first, !names.contains(first) { arguments.insert("studio", at: 0) }
+        main(arguments)
+    }
 }

@@ -1,0 +1,95 @@
+import Foundation
+import OmniMedia
+import OmniModel
+
+/// One finished run found in `outputs/<run-id>/`.
+public struct HistoryEntry: Sendable, Equatable {
+    public var id: String
+    public var folder: URL
+    public var request: GenerationRequest?
+    public var seconds: Double?
+    public var error: String?
+
+    /// "s42 20st a2.5 ref+aud 3.0s" — the key settings in a few characters.
+    public var summary: String {
+        guard let r = request else { return error ?? "unreadable" }
+        var conds: [String] = []
+        if r.reference.enabled { conds.append("ref") }
+        if r.audio.enabled { conds.append("aud") }
+        if r.pose.enabled { conds.append("pose") }
+        if r.text.enabled { conds.append("txt") }
+        var s = "s\(r.seed) \(r.steps.map(String.init) ?? "?")st"
+        if r.audio.enabled, let g = r.audio.guidance { s += " a" + Fmt.num(g) }
+        if r.text.enabled, let g = r.text.guidance { s += " t" + Fmt.num(g) }
+        s += " " + (conds.isEmpty ? "none" : conds.joined(separator: "+"))
+        if let d = seconds ?? r.duration { s += " " + String(format: "%.1fs", d) }
+        return s
+    }
+}
+
+/// The run history: every `outputs/*/recipe.toml`, newest first.
+public struct HistoryState: Sendable, Equatable {
+    public var root: URL
+    public var entries: [HistoryEntry] = []
+    public var selected = 0
+    public var scroll = 0
+
+    public init(root: URL) { self.root = root }
+
+    public mutating func reload() {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }.sorted(by: >)
+        let previous = entries.indices.contains(selected) ? entries[selected].id : nil
+        entries = names.compactMap { name in
+            let folder = root.appendingPathComponent(name)
+            let recipe = folder.appendingPathComponent("recipe.toml").path
+            guard fm.fileExists(atPath: recipe) else { return nil }
+            var e = HistoryEntry(id: name, folder: folder)
+            do throws(ModelError) { e.request = try GenerationRequest(recipeAt: recipe) } catch { e.error = error.description }
+            let video = folder.appendingPathComponent("video.mp4").path
+            if fm.fileExists(atPath: video), let reader = try? VideoReader(path: video) { e.seconds = reader.duration }
+            return e
+        }
+        selected = previous.flatMap { id in entries.firstIndex { $0.id == id } } ?? min(selected, max(0, entries.count - 1))
+    }
+
+    public var current: HistoryEntry? { entries.indices.contains(selected) ? entries[selected] : nil }
+
+    public mutating func move(_ delta: Int) {
+        guard !entries.isEmpty else { return }
+        selected = max(0, min(entries.count - 1, selected + delta))
+    }
+
+    public mutating func keepVisible(rows: Int) {
+        guard rows > 0 else { return }
+        if selected < scroll { scroll = selected }
+        if selected >= scroll + rows { scroll = selected - rows + 1 }
+        scroll = max(0, min(scroll, max(0, entries.count - rows)))
+    }
+}
+
+/// What differs between two recipes, key by key, in recipe.toml spelling.
+public enum RecipeDiff {
+    public struct Line: Sendable, Equatable {
+        public var key: String
+        public var old: String
+        public var new: String
+    }
+
+    public static func lines(from a: GenerationRequest, to b: GenerationRequest) -> [Line] {
+        let da = a.tomlDocument(), db = b.tomlDocument()
+        var keys: [(String, String)] = []
+        for e in da.entries + db.entries where !keys.contains(where: { $0 == (e.table, e.key) }) { keys.append((e.table, e.key)) }
+        return keys.compactMap { table, key in
+            let va = da.entry(table, key)?.value.description ?? "(default)"
+            let vb = db.entry(table, key)?.value.description ?? "(default)"
+            return va == vb ? nil : Line(key: table.isEmpty ? key : "\(table).\(key)", old: va, new: vb)
+        }
+    }
+}
+
+enum Fmt {
+    static func num(_ v: Double) -> String {
+        v == v.rounded() ? String(format: "%.1f", v) : String(format: "%.2f", v).replacingOccurrences(of: #"0$"#, with: "", options: .regularExpression)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import OmniModel
+
+/// A partial recipe in the `recipe.toml` schema: the keys it sets override the switchboard, the rest is kept.
+/// Parsed strictly (unknown keys and bad values are errors with the file and line), like recipes.
+public struct Preset: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var document: TOMLDocument
+
+    public init(name: String, path: String, text: String) throws(ModelError) {
+        self.name = name
+        self.path = path
+        document = try TOMLDocument(parsing: text, path: path)
+        _ = try GenerationRequest(recipe: document, path: path)   // the schema check
+    }
+
+    /// `request` with this preset's keys applied.
+    public func applied(to request: GenerationRequest) throws(ModelError) -> GenerationRequest {
+        var merged = request.tomlDocument()
+        for e in document.entries { merged.set(e.table, e.key, e.value) }
+        var out = try GenerationRequest(recipe: merged, path: path)
+        // Keys the preset does not set but that are nil in the current request stay nil.
+        if document.entry("", "duration") == nil { out.duration = request.duration }
+        return out
+    }
+}
+
+/// Presets from the repository's `Presets/` and `$XDG_CONFIG_HOME/omnistudio/presets` (a user preset with the
+/// same name wins). Broken files do not stop the others: they are listed in `errors` as `file:line: reason`.
+public struct PresetCatalog: Sendable {
+    public var presets: [Preset] = []
+    public var errors: [String] = []
+
+    public init(directories: [URL]) {
+        var byName: [String: Preset] = [:]
+        var order: [String] = []
+        for d in directories {
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: d.path)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+            for f in files {
+                let path = d.appendingPathComponent(f).path
+                let name = String(f.dropLast(5))
+                do throws(ModelError) {
+                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                        throw .invalidRecipe(path: path, line: nil, reason: "not readable UTF-8 text")
+                    }
+                    let p = try Preset(name: name, path: path, text: text)
+                    if byName[name] == nil { order.append(name) }
+                    byName[name] = p
+                } catch {
+                    errors.append(error.description)
+                }
+            }
+        }
+        presets = order.compactMap { byName[$0] }
+    }
+
+    public static func standard(repository: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                environment: [String: String] = ProcessInfo.processInfo.environment) -> PresetCatalog {
+        PresetCatalog(directories: [repository.appendingPathComponent("Presets"), StudioPaths.configHome(environment).appendingPathComponent("presets")])
+    }
+}

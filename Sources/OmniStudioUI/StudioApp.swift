@@ -1,0 +1,294 @@
+import CNcursesw
+import Foundation
+import OmniMedia
+import OmniTerminal
+import Synchronization
+
+/// The thin ncurses shell: the only file that touches ncurses, always on the main thread. It turns terminal
+/// input into `Key`s for the controller, polls the engine about 30 times a second, and draws the
+/// controller's `StudioGrid` cell by cell (only the cells that changed).
+public final class StudioApp {
+    // ncurses macros that Swift cannot import (function-like): their values for ncurses 6 (mouse version 2).
+    static let attrReverse: attr_t = 1 << 18
+    static let attrBold: attr_t = 1 << 21
+    static let button1Pressed: mmask_t = 0x2
+    static let button1Clicked: mmask_t = 0x4
+    static let button4Pressed: mmask_t = 0x10000
+    static let button5Pressed: mmask_t = 0x200000
+
+    static let signalled = Atomic<Int32>(0)
+    nonisolated(unsafe) static var active = false
+
+    let controller: StudioController
+    var theme: Theme
+    let noColor: Bool
+    let noMouse: Bool
+    var screen: OpaquePointer?
+    var previous: StudioGrid?
+    var colorMode = 0   // 0 none, 8, 16, 256, 1 << 24 direct
+    var pairs: [Int64: Int32] = [:]
+    var savedStderr: Int32 = -1
+    public private(set) var exitMessage: String?
+
+    public init(options: StudioOptions) {
+        let env = ProcessInfo.processInfo.environment
+        noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
+        noMouse = options.noMouse
+        let caps = TerminalCapabilities.detect(environment: env)
+        controller = StudioController(options: options, width: 80, height: 24, colorDepth: noColor ? .none : caps.colorDepth)
+        var t = Theme.fallback
+        do throws(ThemeError) { t = try controller.themeCatalog.load(options.theme ?? "default") }
+        catch { controller.state.say("theme: \(error.description)", error: true) }
+        theme = noColor ? .monochrome : t
+        if noColor { controller.state.theme = "monochrome" }
+        if let p = options.preview, p != .symbols && p != .none {
+            controller.state.say("--preview \(p.rawValue): graphics protocols are not drawn inside the studio yet; using symbols")
+        }
+    }
+
+    /// Runs until the user quits; the terminal is restored on every path (return, SIGINT, SIGTERM, SIGHUP).
+    public func run() {
+        setlocale(LC_ALL, "")
+        // FFmpeg/x264 and anything else writing to stderr must not scribble over the screen.
+        FFmpegLog.install()
+        savedStderr = dup(2)
+        let logPath = NSTemporaryDirectory() + "omnistudio-studio.log"
+        let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        if logFD >= 0 { dup2(logFD, 2); close(logFD) }
+
+        guard let out = fdopen(1, "w"), let inp = fdopen(0, "r") else { restoreStderr(); exitMessage = "cannot open the terminal"; return }
+        screen = newterm(nil, out, inp)
+        guard screen != nil else { restoreStderr(); exitMessage = "omnistudio: cannot start the studio: TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "") is unknown to ncurses"; return }
+        StudioApp.active = true
+        atexit { if StudioApp.active { endwin() } }
+        for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] { signal(sig) { s in StudioApp.signalled.store(s, ordering: .relaxed) } }
+        raw(); noecho(); nonl()
+        set_escdelay(25)
+        let win = omni_stdscr()
+        keypad(win, true)
+        wtimeout(win, 33)
+        curs_set(0)
+        if !noColor && has_colors() {
+            start_color()
+            use_default_colors()
+            let n = omni_colors()
+            colorMode = n >= 0x1000000 ? 1 << 24 : (n >= 256 ? 256 : (n >= 16 ? 16 : 8))
+            controller.setColorDepth(colorMode >= 1 << 24 ? .truecolor : (colorMode >= 256 ? .indexed256 : .indexed16))
+        } else {
+            controller.setColorDepth(.none)
+        }
+        if !noMouse {
+            _ = mousemask(StudioApp.button1Pressed | StudioApp.button1Clicked | StudioApp.button4Pressed | StudioApp.button5Pressed, nil)
+            mouseinterval(0)
+        }
+        controller.resize(width: Int(omni_cols()), height: Int(omni_lines()))
+        controller.tick()
+        draw(force: true)
+
+        var quit = false
+        while !quit {
+            let sig = StudioApp.signalled.load(ordering: .relaxed)
+            if sig != 0 {
+                controller.engine.cancel()
+                exitMessage = "omnistudio: stopped by signal \(sig)"
+                break
+            }
+            var wch: wint_t = 0
+            let rc = wget_wch(win, &wch)
+            var dirty = false
+            if rc != ERR {
+                if rc == KEY_CODE_YES && Int32(wch) == KEY_RESIZE {
+                    controller.resize(width: Int(omni_cols()), height: Int(omni_lines()))
+                    previous = nil
+                    dirty = true
+                } else if let key = decode(rc, wch) {
+                    for e in controller.handle(key) {
+                        switch e {
+                        case .quit: quit = true
+                        case .redraw: clearok(win, true); previous = nil
+                        case .editPromptExternally: editPrompt()
+                        case .themeChanged(let name):
+                            if !noColor {
+                                do throws(ThemeError) { theme = try controller.themeCatalog.load(name) }
+                                catch { controller.state.say(error.description, error: true) }
+                                previous = nil
+                            }
+                        default: break
+                        }
+                    }
+                    dirty = true
+                }
+            }
+            if controller.tick() { dirty = true }
+            if dirty { draw(force: false) }
+        }
+        shutdown()
+    }
+
+    func shutdown() {
+        controller.engine.cancel()
+        _ = controller.engine.wait(timeout: 10)
+        if StudioApp.active {
+            endwin()
+            StudioApp.active = false
+        }
+        if let screen { delscreen(screen) }
+        screen = nil
+        restoreStderr()
+        if let out = controller.state.run.lastOutput { print("last output: \(out.appendingPathComponent("video.mp4").path)") }
+        if let m = exitMessage { FileHandle.standardError.write(Data((m + "\n").utf8)) }
+    }
+
+    func restoreStderr() {
+        if savedStderr >= 0 { dup2(savedStderr, 2); close(savedStderr); savedStderr = -1 }
+    }
+
+    func decode(_ rc: Int32, _ wch: wint_t) -> Key? {
+        let c = Int32(wch)
+        if rc == KEY_CODE_YES {
+            switch c {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_HOME: return .home
+            case KEY_END: return .end
+            case KEY_PPAGE: return .pageUp
+            case KEY_NPAGE: return .pageDown
+            case KEY_BACKSPACE: return .backspace
+            case KEY_DC: return .delete
+            case KEY_BTAB: return .backTab
+            case KEY_ENTER: return .enter
+            case KEY_F0 + 1: return .f1
+            case KEY_MOUSE:
+                var ev = MEVENT()
+                guard getmouse(&ev) == OK else { return nil }
+                if ev.bstate & StudioApp.button4Pressed != 0 { return .mouse(x: Int(ev.x), y: Int(ev.y), .wheelUp) }
+                if ev.bstate & StudioApp.button5Pressed != 0 { return .mouse(x: Int(ev.x), y: Int(ev.y), .wheelDown) }
+                if ev.bstate & (StudioApp.button1Pressed | StudioApp.button1Clicked) != 0 { return .mouse(x: Int(ev.x), y: Int(ev.y), .click) }
+                return nil
+            default: return nil
+            }
+        }
+        switch c {
+        case 3: return .ctrl("c")
+        case 12: return .ctrl("l")
+        case 9: return .tab
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 8, 127: return .backspace
+        case 1...31: return .ctrl(Character(Unicode.Scalar(UInt8(c + 96))))
+        default:
+            guard let s = Unicode.Scalar(UInt32(c)) else { return nil }
+            return .char(Character(s))
+        }
+    }
+
+    func editPrompt() {
+        let env = ProcessInfo.processInfo.environment
+        let editor = env["VISUAL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["EDITOR"].flatMap { $0.isEmpty ? nil : $0 } ?? "vi"
+        let file = NSTemporaryDirectory() + "omnistudio-prompt-\(getpid()).txt"
+        try? controller.state.request.text.prompt.write(toFile: file, atomically: true, encoding: .utf8)
+        def_prog_mode()
+        endwin()
+        restoreStderr()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "\(editor) \"$1\"", "sh", file]
+        var ok = false
+        do { try p.run(); p.waitUntilExit(); ok = p.terminationStatus == 0 } catch {}
+        savedStderr = dup(2)
+        let logFD = open(NSTemporaryDirectory() + "omnistudio-studio.log", O_WRONLY | O_APPEND | O_CREAT, 0o644)
+        if logFD >= 0 { dup2(logFD, 2); close(logFD) }
+        reset_prog_mode()
+        previous = nil
+        clearok(omni_stdscr(), true)
+        if ok, let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            let prompt = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            controller.state.request.text.prompt = prompt
+            controller.state.request.text.enabled = !prompt.isEmpty
+            controller.state.say("prompt from \(editor)")
+        } else {
+            controller.state.say("\(editor) failed; prompt unchanged", error: true)
+        }
+        try? FileManager.default.removeItem(atPath: file)
+    }
+
+    // MARK: drawing
+
+    func colorNumber(_ c: ThemeColor) -> Int32 {
+        switch c {
+        case .terminalDefault: return -1
+        case .ansi(let i): return colorMode >= 16 ? Int32(i) : Int32(i % 8)
+        case .rgb(let rgb): return colorNumber(rgb)
+        }
+    }
+
+    func colorNumber(_ c: RGB) -> Int32 {
+        switch colorMode {
+        case 1 << 24: return Int32(c.r) << 16 | Int32(c.g) << 8 | Int32(c.b)
+        case 256:
+            func q(_ v: UInt8) -> Int { v < 48 ? 0 : (v < 115 ? 1 : (Int(v) - 35) / 40) }
+            let (r, g, b) = (q(c.r), q(c.g), q(c.b))
+            let cube = 16 + 36 * r + 6 * g + b
+            let levels = [0, 95, 135, 175, 215, 255]
+            let gray = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
+            let gi = max(0, min(23, (gray - 3) / 10))
+            let gv = 8 + gi * 10
+            let dc = abs(levels[r] - Int(c.r)) + abs(levels[g] - Int(c.g)) + abs(levels[b] - Int(c.b))
+            let dg = abs(gv - Int(c.r)) + abs(gv - Int(c.g)) + abs(gv - Int(c.b))
+            return Int32(dg < dc ? 232 + gi : cube)
+        default:
+            let bright = Int(c.r) + Int(c.g) + Int(c.b) > 384
+            let idx = (c.r > 100 ? 1 : 0) | (c.g > 100 ? 2 : 0) | (c.b > 100 ? 4 : 0)
+            return Int32(colorMode >= 16 && bright ? idx + 8 : idx)
+        }
+    }
+
+    func pair(_ fg: Int32, _ bg: Int32) -> Int32 {
+        let key = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
+        if let p = pairs[key] { return p }
+        let p = alloc_pair(fg, bg)
+        if p < 0 { return 0 }
+        if pairs.count > 4000 { pairs.removeAll() }   // alloc_pair recycles the least recently used pairs
+        pairs[key] = p
+        return p
+    }
+
+    func attributes(for cell: StudioCell) -> (attr_t, Int32) {
+        let style = theme.style(cell.role)
+        var attr: attr_t = 0
+        if style.bold { attr |= StudioApp.attrBold }
+        if style.reverse { attr |= StudioApp.attrReverse }
+        guard colorMode > 0 else {
+            if noColor && cell.role == .selection { attr |= StudioApp.attrReverse }
+            return (attr, 0)
+        }
+        if let f = cell.foreground, let b = cell.background { return (0, pair(colorNumber(f), colorNumber(b))) }
+        var bg = colorNumber(style.background)
+        if bg == -1 { bg = colorNumber(theme.background) }
+        return (attr, pair(colorNumber(style.foreground), bg))
+    }
+
+    func draw(force: Bool) {
+        let grid = controller.frame()
+        let win = omni_stdscr()
+        let full = force || previous == nil || previous!.width != grid.width || previous!.height != grid.height
+        if full { werase(win) }
+        for y in 0..<grid.height {
+            for x in 0..<grid.width {
+                let cell = grid[x, y]
+                if !full, let prev = previous, prev[x, y] == cell { continue }
+                if y == grid.height - 1 && x == grid.width - 1 { continue }   // writing the last cell scrolls some terminals
+                var (attr, p) = attributes(for: cell)
+                var wide: [wchar_t] = [wchar_t(bitPattern: cell.character.value), 0]
+                var cc = cchar_t()
+                setcchar(&cc, &wide, attr, 0, &p)
+                mvwadd_wch(win, Int32(y), Int32(x), &cc)
+            }
+        }
+        if let c = grid.cursor { curs_set(1); wmove(win, Int32(c.y), Int32(c.x)) } else { curs_set(0) }
+        wrefresh(win)
+        previous = grid
+    }
+}

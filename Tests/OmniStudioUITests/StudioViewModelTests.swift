@@ -1,0 +1,316 @@
+import Foundation
+import OmniModel
+@testable import OmniStudioUI
+import XCTest
+
+final class StudioViewModelTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+
+    /// A fixed folder, so the picker's title is the same in every run.
+    func fixture() throws -> URL {
+        let d = URL(fileURLWithPath: "/tmp/omnistudio-ui-fixture")
+        try? FileManager.default.removeItem(at: d)
+        try FileManager.default.createDirectory(at: d.appendingPathComponent("clips"), withIntermediateDirectories: true)
+        for f in ["ref.png", "speech.wav", "dance.json", "notes.txt", ".hidden.png", "recipe.toml"] {
+            _ = FileManager.default.createFile(atPath: d.appendingPathComponent(f).path, contents: Data())
+        }
+        return d
+    }
+
+    func state(width: Int = 120, height: Int = 40, outputs: URL? = nil) throws -> StudioState {
+        let d = try fixture()
+        var r = GenerationRequest(model: "random:tiny").resolved(for: .tiny)
+        r.duration = 2
+        var h = HistoryState(root: outputs ?? d.appendingPathComponent("outputs"))
+        h.reload()
+        var s = StudioState(width: width, height: height, request: r, config: .tiny, models: ["random:tiny", "random:mini"],
+                            picker: PickerState(directory: d), history: h,
+                            presets: PresetCatalog(directories: [Self.repo.appendingPathComponent("Presets")]),
+                            themes: ["default", "light"], theme: "default")
+        s.status = "ready"
+        return s
+    }
+
+    func checkSnapshot(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let url = Self.snapshots.appendingPathComponent(name + ".txt")
+        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil || !FileManager.default.fileExists(atPath: url.path) {
+            try FileManager.default.createDirectory(at: Self.snapshots, withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: url, encoding: .utf8)
+        XCTAssertEqual(text, expected, "snapshot \(name) differs (RECORD_SNAPSHOTS=1 re-records)", file: file, line: line)
+    }
+
+    func testLayoutSnapshots() throws {
+        for (w, h) in [(80, 24), (120, 40), (200, 60), (50, 15)] {
+            let s = try state(width: w, height: h)
+            let grid = StudioRenderer.render(s)
+            XCTAssertEqual(grid.plainText.split(separator: "\n", omittingEmptySubsequences: false).count, h)
+            try checkSnapshot("studio-\(w)x\(h)", grid.plainText)
+        }
+        let small = StudioRenderer.render(try state(width: 50, height: 15)).plainText
+        XCTAssertTrue(small.contains("need 60×18, have 50×15"))
+    }
+
+    func testLayoutPanesDoNotOverlapAndFit() {
+        for (w, h) in [(60, 18), (80, 24), (119, 30), (120, 40), (200, 60)] {
+            let l = Layout(width: w, height: h)
+            XCTAssertFalse(l.tooSmall)
+            let rects = Pane.allCases.map { l.panes[$0]! }
+            for (i, a) in rects.enumerated() {
+                XCTAssertTrue(a.x >= 0 && a.y >= 1 && a.x + a.width <= w && a.y + a.height <= h - 1, "\(a) at \(w)×\(h)")
+                XCTAssertGreaterThanOrEqual(a.height, 3)
+                for b in rects[(i + 1)...] {
+                    let overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height
+                    XCTAssertFalse(overlap, "\(a) overlaps \(b) at \(w)×\(h)")
+                }
+            }
+        }
+        XCTAssertTrue(Layout(width: 59, height: 40).tooSmall)
+        XCTAssertTrue(Layout(width: 120, height: 17).tooSmall)
+    }
+
+    func testFocusCycling() throws {
+        var s = try state()
+        XCTAssertEqual(s.focus, .switchboard)
+        var seen: [Pane] = []
+        for _ in 0..<6 { _ = s.handle(.tab); seen.append(s.focus) }
+        XCTAssertEqual(seen, [.prompt, .preview, .progress, .history, .picker, .switchboard])
+        _ = s.handle(.backTab); XCTAssertEqual(s.focus, .picker)
+        _ = s.handle(.backTab); XCTAssertEqual(s.focus, .history)
+        for p in Pane.allCases { _ = s.handle(.char(Character(String(p.rawValue)))); XCTAssertEqual(s.focus, p) }
+    }
+
+    func testHelpOverlayListsFocusedPaneFirstAndEveryKey() throws {
+        var s = try state()
+        for pane in Pane.allCases {
+            _ = s.handle(.char(Character(String(pane.rawValue))))
+            _ = s.handle(.char("?"))
+            XCTAssertEqual(s.overlay, .help)
+            let text = StudioRenderer.render(s).plainText
+            XCTAssertTrue(text.contains("Help — \(pane.title) first"))
+            let paneKeys = StudioState.paneKeys(pane)
+            XCTAssertEqual(s.helpLines.first?.0, paneKeys.first?.0)
+            for (k, d) in paneKeys + StudioState.globalKeys {
+                XCTAssertTrue(text.contains(d.prefix(30)), "help for \(pane) lacks '\(k)': \(d)")
+            }
+            _ = s.handle(.escape)
+            XCTAssertNil(s.overlay)
+        }
+        _ = s.handle(.f1); XCTAssertEqual(s.overlay, .help)
+    }
+
+    func testSwitchboardTogglesNudgesAndClamps() throws {
+        var s = try state()
+        _ = s.handle(.char("2"))
+        _ = s.handle(.char(" "))
+        XCTAssertTrue(s.request.reference.enabled)
+        _ = s.handle(.down); _ = s.handle(.down)   // Audio CFG
+        XCTAssertEqual(s.currentRow, .audioCFG)
+        for _ in 0..<100 { _ = s.handle(.right) }
+        XCTAssertEqual(s.request.audio.guidance, 30)
+        for _ in 0..<100 { _ = s.handle(.char("-")) }
+        XCTAssertEqual(s.request.audio.guidance, 0)
+        _ = s.handle(.char("+"))
+        XCTAssertEqual(s.request.audio.guidance, 0.5)
+        // Typed value.
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.editing, .value(.audioCFG))
+        for _ in 0..<5 { _ = s.handle(.backspace) }
+        for c in "2.5" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertNil(s.editing)
+        XCTAssertEqual(s.request.audio.guidance, 2.5)
+        _ = s.handle(.enter); _ = s.handle(.backspace); _ = s.handle(.backspace); _ = s.handle(.backspace)
+        for c in "abc" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.request.audio.guidance, 2.5)
+        XCTAssertTrue(s.statusIsError)
+        // Steps clamp at 1; seed never below 0; sampler cycles.
+        s.switchRow = SwitchRow.steps.rawValue
+        for _ in 0..<10 { _ = s.handle(.left) }
+        XCTAssertEqual(s.request.steps, 1)
+        s.switchRow = SwitchRow.seed.rawValue
+        _ = s.handle(.left)
+        XCTAssertEqual(s.request.seed, 0)
+        s.switchRow = SwitchRow.sampler.rawValue
+        _ = s.handle(.right)
+        XCTAssertEqual(s.request.sampler, .heun)
+        s.switchRow = SwitchRow.size.rawValue
+        _ = s.handle(.right)
+        XCTAssertEqual([s.request.width, s.request.height], [24, 32])
+        s.switchRow = SwitchRow.duration.rawValue
+        for _ in 0..<10 { _ = s.handle(.left) }
+        XCTAssertNil(s.request.duration)
+    }
+
+    func testPromptEditingAndRunValidation() throws {
+        var s = try state()
+        _ = s.handle(.char("3"))
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.editing, .prompt)
+        for c in "a person waves, q and g" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.request.text.prompt, "a person waves, q and g")
+        XCTAssertTrue(s.request.text.enabled)
+        // Running with the audio on but no file: an error in the status line, no effect.
+        s.request.audio.enabled = true
+        XCTAssertEqual(s.handle(.char("g")), [])
+        XCTAssertTrue(s.statusIsError)
+        XCTAssertTrue(s.status.contains("audio.path"))
+        s.request.audio.enabled = false
+        s.request.reference = .init(enabled: true, path: "/nonexistent/ref.png")
+        XCTAssertEqual(s.handle(.char("g")), [])
+        XCTAssertTrue(s.status.contains("/nonexistent/ref.png: no such file"))
+        s.request.reference.enabled = false
+        XCTAssertEqual(s.handle(.char("g")), [.start(s.request)])
+        // q while running asks; x cancels.
+        s.run.running = true
+        XCTAssertEqual(s.handle(.char("q")), [])
+        XCTAssertEqual(s.overlay, .confirmQuit)
+        XCTAssertTrue(StudioRenderer.render(s).plainText.contains("A generation is running."))
+        XCTAssertEqual(s.handle(.char("n")), [])
+        XCTAssertEqual(s.handle(.char("x")), [.cancel])
+        XCTAssertEqual(s.handle(.ctrl("c")), [.cancel])
+        _ = s.handle(.char("q"))
+        XCTAssertEqual(s.handle(.char("y")), [.cancel, .quit])
+        s.run.running = false
+        XCTAssertEqual(s.handle(.char("q")), [.quit])
+    }
+
+    func testPicker() throws {
+        var s = try state()
+        _ = s.handle(.char("1"))
+        XCTAssertEqual(s.picker.entries.map(\.name), ["..", "clips", "dance.json", "recipe.toml", "ref.png", "speech.wav"])
+        _ = s.handle(.char("."))
+        XCTAssertTrue(s.picker.entries.contains { $0.name == ".hidden.png" })
+        _ = s.handle(.char("."))
+        _ = s.handle(.char("/"))
+        for c in "spe" { _ = s.handle(.char(c)) }
+        XCTAssertEqual(s.picker.entries.map(\.name), ["..", "speech.wav"])
+        _ = s.handle(.enter)
+        _ = s.handle(.down)
+        _ = s.handle(.enter)
+        XCTAssertTrue(s.request.audio.enabled)
+        XCTAssertEqual(s.request.audio.path, "/tmp/omnistudio-ui-fixture/speech.wav")
+        _ = s.handle(.escape)
+        XCTAssertEqual(s.picker.entries.count, 6)
+        s.picker.selected = s.picker.entries.firstIndex { $0.name == "ref.png" }!
+        XCTAssertEqual(s.picker.highlightedImage, "/tmp/omnistudio-ui-fixture/ref.png")
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.request.reference, .init(enabled: true, path: "/tmp/omnistudio-ui-fixture/ref.png"))
+        s.picker.selected = 1
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.picker.directory.lastPathComponent, "clips")
+        _ = s.handle(.backspace)
+        XCTAssertEqual(s.picker.directory.lastPathComponent, "omnistudio-ui-fixture")
+        XCTAssertEqual(s.picker.current?.name, "clips")
+        _ = s.handle(.char("~"))
+        XCTAssertEqual(s.picker.directory.path, URL(fileURLWithPath: NSHomeDirectory()).standardizedFileURL.path)
+    }
+
+    func testRecipeRoundTripAndHistoryDiff() throws {
+        let outputs = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("omnistudio-ui-history-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: outputs) }
+        var r = GenerationRequest(model: "random:tiny", seed: 42, steps: 8, shift: 2.5, sampler: .heun, fps: 25, width: 32, height: 32,
+                                  duration: 1.5, fit: .letterbox)
+        r.audio = .init(enabled: true, path: "a b/\"q\".wav", guidance: 2.5, guidanceEnd: 1.0, annealing: .cosine)
+        r.text = .init(enabled: true, prompt: "waves\nand smiles", guidance: 4)
+        let text = r.tomlText()
+        XCTAssertEqual(try GenerationRequest(recipe: TOMLDocument(parsing: text, path: "x"), path: "x"), r)
+        for id in ["20250101-000000-s42", "20250102-000000-s7"] {
+            try FileManager.default.createDirectory(at: outputs.appendingPathComponent(id), withIntermediateDirectories: true)
+            var q = r; q.seed = id.hasSuffix("s7") ? 7 : 42
+            try q.tomlText().write(to: outputs.appendingPathComponent(id).appendingPathComponent("recipe.toml"), atomically: true, encoding: .utf8)
+        }
+        try FileManager.default.createDirectory(at: outputs.appendingPathComponent(".20250103-000000-s1.partial"), withIntermediateDirectories: true)
+        var s = try state(outputs: outputs)
+        XCTAssertEqual(s.history.entries.map(\.id), ["20250102-000000-s7", "20250101-000000-s42"])
+        _ = s.handle(.char("6"))
+        _ = s.handle(.down)
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.request, r)
+        s.request.seed = 9
+        s.request.audio.guidance = 3
+        _ = s.handle(.char("d"))
+        XCTAssertEqual(s.overlay, .diff)
+        XCTAssertEqual(s.diffLines, [.init(key: "seed", old: "42", new: "9"), .init(key: "audio.guidance", old: "2.5", new: "3.0")])
+        XCTAssertTrue(StudioRenderer.render(s).plainText.contains("seed              42 → 9"))
+        XCTAssertTrue(s.history.entries[0].summary.hasPrefix("s7 8st a2.5 t4.0 aud+txt"))
+    }
+
+    func testPresets() throws {
+        let catalog = PresetCatalog(directories: [Self.repo.appendingPathComponent("Presets")])
+        XCTAssertEqual(catalog.errors, [])
+        XCTAssertEqual(catalog.presets.map(\.name), ["1-talking-head", "2-co-speech-gestures", "3-dance-to-pose",
+                                                     "4-music-choreography", "5-text-only", "6-pose-transfer"])
+        var base = GenerationRequest(model: "random:tiny", seed: 5)
+        base.audio.path = "speech.wav"
+        let talking = try catalog.presets[0].applied(to: base)
+        XCTAssertTrue(talking.audio.enabled && talking.reference.enabled && !talking.pose.enabled)
+        XCTAssertEqual(talking.audio.path, "speech.wav")
+        XCTAssertEqual(talking.seed, 5)
+        XCTAssertEqual(talking.model, "random:tiny")
+
+        let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("omnistudio-presets-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "steps = 10\n[audio]\nenabled = true\nvolume = 3\n".write(to: dir.appendingPathComponent("bad.toml"), atomically: true, encoding: .utf8)
+        try "steps = 12\n".write(to: dir.appendingPathComponent("1-talking-head.toml"), atomically: true, encoding: .utf8)
+        let user = PresetCatalog(directories: [Self.repo.appendingPathComponent("Presets"), dir])
+        XCTAssertEqual(user.errors.count, 1)
+        XCTAssertTrue(user.errors[0].hasPrefix(dir.appendingPathComponent("bad.toml").path + ":4: unknown key 'volume' in [audio]"), user.errors[0])
+        XCTAssertEqual(user.presets.first { $0.name == "1-talking-head" }?.document.entries.count, 1, "the user preset wins")
+        // Applying a preset through the overlay.
+        var s = try state()
+        _ = s.handle(.char("p"))
+        XCTAssertEqual(s.overlay, .presets)
+        _ = s.handle(.down); _ = s.handle(.down); _ = s.handle(.down); _ = s.handle(.down)
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.request.text.prompt, "a person waves and smiles")
+        XCTAssertEqual(s.request.duration, 3)
+    }
+
+    func testThemes() throws {
+        let catalog = ThemeCatalog(directories: [Self.repo.appendingPathComponent("Themes")])
+        XCTAssertTrue(Set(["default", "light", "tty", "monochrome"]).isSubset(of: Set(catalog.names())))
+        for name in catalog.names() { XCTAssertNoThrow(try catalog.load(name), name) }
+        let tty = try catalog.load("tty")
+        XCTAssertEqual(tty.style(.error).foreground, .ansi(9))
+        let mono = try catalog.load("monochrome")
+        XCTAssertTrue(mono.style(.selection).reverse)
+        XCTAssertEqual(mono.style(.text).foreground, .terminalDefault)
+        XCTAssertThrowsError(try Theme(parsing: "# c\ntheme[main_bg]=\"#000000\"\ntheme[nope]=\"#ffffff\"\n", name: "x", path: "x.theme")) { e in
+            XCTAssertEqual((e as? ThemeError)?.description.hasPrefix("x.theme:3: unknown key 'nope'"), true)
+        }
+        XCTAssertThrowsError(try Theme(parsing: "theme[main_fg]=\"#12\"\n", name: "x", path: "x.theme")) { e in
+            XCTAssertEqual((e as? ThemeError)?.line, 1)
+        }
+        var s = try state()
+        XCTAssertEqual(s.handle(.char("t")), [.themeChanged("light")])
+    }
+
+    func testMouse() throws {
+        var s = try state()
+        let picker = s.layout.panes[.picker]!
+        _ = s.handle(.mouse(x: picker.x + 3, y: picker.y + 3, .click))
+        XCTAssertEqual(s.focus, .picker)
+        XCTAssertEqual(s.picker.selected, 2)
+        _ = s.handle(.mouse(x: picker.x + 3, y: picker.y + 3, .wheelDown))
+        XCTAssertEqual(s.picker.selected, 3)
+        let sw = s.layout.panes[.switchboard]!
+        _ = s.handle(.mouse(x: sw.x + StudioRenderer.labelWidth + 2, y: sw.y + 2, .click))
+        XCTAssertEqual(s.focus, .switchboard)
+        XCTAssertEqual(s.currentRow, .audio)
+        XCTAssertTrue(s.request.audio.enabled)
+    }
+
+    func testAsciiModeHasNoUnicode() throws {
+        var s = try state()
+        s.ascii = true
+        let text = StudioRenderer.render(s).plainText
+        XCTAssertTrue(text.unicodeScalars.allSatisfy { $0.value < 0x7f }, "non-ASCII in --ascii screen")
+    }
+}
