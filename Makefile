@@ -56,14 +56,15 @@ encoders: system-packages
 build: bootstrap
 	$(SWIFT) build -c $(CONFIG)
 
-# Until the studio exists (issue 6), this shows the terminal-graphics test card: the newest working command.
+# The terminal studio (`omnistudio` with no arguments); ARGS passes options, e.g. ARGS="--model random:tiny".
 studio: build
-	$(BIN) show --test-card $(ARGS)
+	$(BIN) $(ARGS)
 
 # XCTest only (no swift-testing suites exist), so the runner's closing line counts the tests that ran.
 test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
+	Tests/e2e/studio.sh .build/debug/omnistudio
 
 bench: build
 	$(BIN) bench media
