@@ -36,12 +36,14 @@ let package = Package(
         .target(name: "OmniModel", dependencies: ["OmniTensor", "OmniMedia"]),
         // RGB frames → terminal cells or graphics payloads through libchafa; terminal capability detection.
         .target(name: "OmniTerminal", dependencies: ["CChafa", "OmniMedia"]),
+        // The procedural puppet world: characters, motions, speech-like audio, clips and training shards.
+        .target(name: "OmniWorld", dependencies: ["OmniTensor", "OmniMedia"]),
 
         // The terminal studio: a pure view-model (state, keys, layout, cell-grid rendering) plus a thin ncurses shell.
         .target(name: "OmniStudioUI", dependencies: ["OmniModel", "OmniMedia", "OmniTerminal", "CNcursesw"]),
 
         .executableTarget(name: "omnistudio", dependencies: [
-            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI",
+            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI", "OmniWorld",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
         .testTarget(name: "OmniStudioUITests", dependencies: ["OmniStudioUI", "OmniModel", "OmniMedia", "OmniTerminal"]),
+        .testTarget(name: "OmniWorldTests", dependencies: ["OmniWorld", "OmniTensor", "OmniMedia"]),
     ],
     swiftLanguageModes: [.v6]
 )
