@@ -44,10 +44,10 @@ struct DetectorSamples {
         var mask = targets
         var present = [Float](repeating: 0, count: batch.count * j)
         for (i, s) in batch.enumerated() {
-            let (ox, oy) = DetectorInput.offset(width: s.image.width, height: s.image.height)
             for (k, p) in s.pose.keypoints.enumerated() where p.isPresent {
-                targets[(i * j + k) * 2] = p.x + Float(ox)
-                targets[(i * j + k) * 2 + 1] = p.y + Float(oy)
+                let (cx, cy) = DetectorInput.toCanvas(p.x, p.y, width: s.image.width, height: s.image.height)
+                targets[(i * j + k) * 2] = cx
+                targets[(i * j + k) * 2 + 1] = cy
                 mask[(i * j + k) * 2] = 1; mask[(i * j + k) * 2 + 1] = 1
                 present[i * j + k] = 1
             }

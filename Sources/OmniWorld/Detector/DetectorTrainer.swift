@@ -5,7 +5,7 @@ import OmniTensor
 ///
 /// Loss per batch = mean L1 of the soft-argmax joint coordinates (pixels of the 64×64 input, truth-present joints
 /// only) + 4 × mean squared error of the presence sigmoid against the truth's present flags. The learning rate
-/// warms up over 100 steps to `learningRate` and follows a cosine to 5 % of it.
+/// warms up over min(100, steps/10) steps to `learningRate` and follows a cosine to 5 % of it.
 public struct DetectorTrainer {
     public var steps: Int
     public var batchSize: Int
@@ -45,7 +45,7 @@ public struct DetectorTrainer {
                 return (coordinate + presence * 4, coordinate)
             }
             tape.backward(from: loss)
-            let warm = min(1, Float(step + 1) / 100)
+            let warm = min(1, Float(step + 1) / Float(max(1, min(100, steps / 10))))
             let t = Float(step) / Float(max(1, steps - 1))
             let cosine = 0.05 + 0.95 * 0.5 * (1 + cos(Float.pi * t))
             optimizer.update(learningRate: learningRate * warm * cosine)

@@ -64,7 +64,8 @@ public final class KeypointDetector: @unchecked Sendable {
         try encoder.encode(config).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(Self.configFile)))
     }
 
-    /// Detects the joints in each frame (frames up to 64×64 pixels; any mix of sizes), in batches of 64.
+    /// Detects the joints in each frame (frames up to 64×64 pixels, any mix of sizes; frames of 32 pixels or less are
+    /// enlarged, see `DetectorInput`), in batches of 64.
     public func detect(_ frames: [RGBImage]) -> [DetectedPose] {
         var out: [DetectedPose] = []
         out.reserveCapacity(frames.count)
@@ -75,11 +76,10 @@ public final class KeypointDetector: @unchecked Sendable {
             let xy = result.coordinates.values, logits = result.presenceLogits.values, feats = result.features.values
             let j = KeypointNet.joints, fw = KeypointNet.featureWidth
             for (i, frame) in chunk.enumerated() {
-                let (ox, oy) = DetectorInput.offset(width: frame.width, height: frame.height)
                 let keypoints = (0..<j).map { k -> PoseKeypoint in
                     let p = 1 / (1 + exp(-logits[i * j + k]))
-                    return PoseKeypoint(x: xy[(i * j + k) * 2] - Float(ox), y: xy[(i * j + k) * 2 + 1] - Float(oy),
-                                        confidence: max(p, 1e-6))
+                    let (x, y) = DetectorInput.toFrame(xy[(i * j + k) * 2], xy[(i * j + k) * 2 + 1], width: frame.width, height: frame.height)
+                    return PoseKeypoint(x: x, y: y, confidence: max(p, 1e-6))
                 }
                 out.append(DetectedPose(pose: PoseFrame(keypoints: keypoints), features: Array(feats[(i * fw)..<((i + 1) * fw)])))
             }

@@ -1,0 +1,122 @@
+import Foundation
+import OmniMedia
+
+/// Runs held-out puppet clips through a generator in every switchboard mode and scores the frames against the
+/// ground truth with the keypoint detector, next to three reference rows computed in the same run: `truth` (the
+/// ground truth scored against itself: the ideal values, and the detector's own error for AKD), `still` (the
+/// reference image held for every frame: the floor) and `vae-ceiling` (the model's VAE reconstruction of the truth:
+/// the ceiling). The engine is reached through closures, so this module needs no model code.
+public struct EvalHarness {
+    /// Generates the frames of `clip` in `mode` from the files in `inputs`; must return the clip's frame count
+    /// at its size (the harness trims or repeats the last frame otherwise). Throwing `EvalSkip` skips the mode.
+    public typealias Generate = (_ mode: EvalMode, _ inputs: EvalInputs, _ clip: Clip) throws -> [RGBImage]
+    /// The VAE reconstruction of the truth frames (nil: no ceiling row).
+    public typealias Reconstruct = (_ frames: [RGBImage]) throws -> [RGBImage]
+
+    public var detector: KeypointDetector
+    public var modes: [EvalMode] = EvalMode.allCases
+    /// Frame indices where a new segment's kept frames start, for a clip of the given frame count.
+    public var boundaries: (Int) -> [Int]
+    public var generate: Generate
+    public var reconstruct: Reconstruct?
+
+    public init(detector: KeypointDetector, boundaries: @escaping (Int) -> [Int], generate: @escaping Generate,
+                reconstruct: Reconstruct?) {
+        self.detector = detector; self.boundaries = boundaries; self.generate = generate; self.reconstruct = reconstruct
+    }
+
+    /// Per-row accumulators: per-clip metric values and time-pooled features.
+    struct Accumulator {
+        var values: [EvalMetric: [Double]] = [:]
+        var features: [[Double]] = []
+        var clips = 0
+        var note: String?
+        mutating func add(_ m: EvalMetric, _ v: Double?) { if let v, v.isFinite { values[m, default: []].append(v) } }
+    }
+
+    /// Scores `clips` (rendered by the caller); `workFolder` receives each clip's input files.
+    public func run(clips: [Clip], model: String, set: String, workFolder: String) throws -> EvalReport {
+        let start = Date()
+        let rowNames = ["truth", "still", "vae-ceiling"] + modes.map(\.rawValue)
+        var rows: [String: Accumulator] = [:]
+        var truthFeatures: [[Double]] = []
+        var notes: [String] = []
+        for (index, clip) in clips.enumerated() {
+            let truth = clip.frames
+            let truthDetected = detector.detect(truth)
+            let truthPooled = FrechetDistance.pooled(truthDetected.map(\.features))
+            truthFeatures += truthPooled
+            let inputs = try EvalInputs.write(clip, into: workFolder + "/clip_\(index)")
+            var systems: [(String, EvalMode?, () throws -> [RGBImage])] = [
+                ("truth", nil, { truth }),
+                ("still", nil, { Array(repeating: clip.reference, count: truth.count) }),
+            ]
+            if let reconstruct { systems.append(("vae-ceiling", nil, { try reconstruct(truth) })) }
+            for mode in modes { systems.append((mode.rawValue, mode, { try generate(mode, inputs, clip) })) }
+            for (name, mode, make) in systems {
+                var frames: [RGBImage]
+                do { frames = try make() } catch let skip as EvalSkip {
+                    rows[name, default: Accumulator()].note = skip.reason
+                    continue
+                }
+                frames = Self.fitted(frames, count: truth.count, like: truth[0])
+                let detected = name == "truth" ? truthDetected : detector.detect(frames)
+                let poses = detected.map(\.pose)
+                var acc = rows[name, default: Accumulator()]
+                acc.clips += 1
+                let pixels = mode?.scoresPixels ?? true, sync = mode?.scoresSync ?? true, hands = mode?.scoresHands ?? true
+                if pixels {
+                    acc.add(.psnr, ImageMetrics.psnr(frames, truth))
+                    acc.add(.ssim, ImageMetrics.ssim(frames, truth))
+                    acc.add(.akd, PoseMetrics.akd(detected: poses, truth: clip.pose.frames))
+                    acc.add(.drift, TemporalMetrics.drift(frames, truth: truth, fps: clip.spec.fps))
+                }
+                if sync { acc.add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth)) }
+                if hands {
+                    acc.add(.hkv, PoseMetrics.hkv(poses))
+                    acc.add(.hkc, PoseMetrics.hkc(poses))
+                }
+                acc.add(.seams, TemporalMetrics.seams(frames, boundaries: boundaries(truth.count)))
+                acc.features += FrechetDistance.pooled(detected.map(\.features))
+                rows[name] = acc
+            }
+        }
+        if reconstruct == nil { notes.append("no VAE ceiling row: the model has no VAE") }
+        var out: [EvalRow] = []
+        for name in rowNames {
+            guard let acc = rows[name] else { continue }
+            var metrics: [String: Double] = [:]
+            for (m, v) in acc.values where !v.isEmpty { metrics[m.rawValue] = v.reduce(0, +) / Double(v.count) }
+            if !acc.features.isEmpty { metrics[EvalMetric.fvd.rawValue] = FrechetDistance.distance(acc.features, truthFeatures) }
+            out.append(EvalRow(name: name, clips: acc.clips, metrics: acc.clips == 0 ? [:] : metrics, note: acc.note))
+        }
+        let size = clips.first.map { "\($0.spec.size)" } ?? "-"
+        notes.append("Seams boundaries: \(clips.first.map { boundaries($0.frames.count).map(String.init).joined(separator: ",") } ?? "") (first kept frame of each later segment)")
+        if let c = clips.first {
+            let w = TemporalMetrics.driftWindow(frameCount: c.frames.count, fps: c.spec.fps)
+            notes.append(c.frames.count >= 15 * c.spec.fps ? "Drift windows: first vs last 5 s" : "Drift windows: first vs last third (\(w) frames; clips shorter than 15 s)")
+        }
+        notes.append("FVD-puppet is a proxy: Fréchet distance of the puppet keypoint detector's pooled features, not I3D FVD")
+        return EvalReport(model: model, set: set, clips: clips.count, frameSize: size, framesPerClip: clips.map(\.frames.count),
+                          rows: out, notes: notes, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// `frames` trimmed to `count`, the last repeated when short, resized (nearest) to `like`'s size if it differs.
+    static func fitted(_ frames: [RGBImage], count: Int, like: RGBImage) -> [RGBImage] {
+        var f = frames.isEmpty ? [RGBImage(width: like.width, height: like.height)] : frames
+        if f.count > count { f = Array(f.prefix(count)) }
+        while f.count < count { f.append(f[f.count - 1]) }
+        return f.map { img in
+            guard img.width != like.width || img.height != like.height else { return img }
+            return RGBImage(width: like.width, height: like.height) { x, y in
+                img[min(img.width - 1, x * img.width / like.width), min(img.height - 1, y * img.height / like.height)]
+            }
+        }
+    }
+}
+
+/// Thrown by a generator to skip a mode (e.g. the text encoder's files are missing); `reason` goes into the table.
+public struct EvalSkip: Error, Sendable {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+}

@@ -1,0 +1,79 @@
+import OmniMedia
+@testable import OmniWorld
+import XCTest
+
+/// The eval metrics on hand-made cases and on the ground truth against itself (the ideal values).
+final class MetricsTests: XCTestCase {
+    func testGroundTruthAgainstItselfGivesIdealValues() {
+        let clip = WorldFixtures.clip(seed: 31, size: .square, duration: 1.2)
+        XCTAssertEqual(ImageMetrics.psnr(clip.frames, clip.frames), ImageMetrics.psnrCap)
+        XCTAssertEqual(ImageMetrics.ssim(Array(clip.frames.prefix(3)), Array(clip.frames.prefix(3))), 1, accuracy: 1e-9)
+        XCTAssertEqual(PoseMetrics.akd(detected: clip.pose.frames, truth: clip.pose.frames), 0)
+        let mouth = clip.mouth.map(Double.init) + [0.5]   // never constant
+        XCTAssertEqual(SyncMetric.correlation(mouth, mouth), 1, accuracy: 1e-9)
+        XCTAssertEqual(TemporalMetrics.drift(clip.frames, truth: clip.frames, fps: clip.spec.fps), 0)
+        // Every 4th frame a "boundary": the truth has no seams, so the ratio is near 1.
+        let seams = TemporalMetrics.seams(clip.frames, boundaries: Array(stride(from: 9, to: clip.frames.count, by: 4)))
+        XCTAssertNotNil(seams)
+        XCTAssertEqual(seams ?? 0, 1, accuracy: 0.6)
+    }
+
+    func testPSNRAndSSIMOnKnownDifferences() {
+        let a = RGBImage(width: 16, height: 16, fill: RGB(100, 100, 100))
+        let b = RGBImage(width: 16, height: 16, fill: RGB(110, 100, 100))
+        // MSE = 100/3 → PSNR = 10·log10(255²·3/100).
+        XCTAssertEqual(ImageMetrics.psnr([a], [b]), 10 * log10(255 * 255 * 3 / 100), accuracy: 1e-9)
+        let noise = RGBImage(width: 16, height: 16) { x, y in RGB(UInt8((x * 37 + y * 91) % 256), 0, 0) }
+        XCTAssertLessThan(ImageMetrics.ssim(noise, a), 0.5)
+    }
+
+    func testSeamsSeeAJumpAtBoundaries() {
+        // A smooth ramp with a jump into frame 5.
+        let frames = (0..<10).map { t in RGBImage(width: 8, height: 8, fill: RGB(UInt8(t * 2 + (t >= 5 ? 40 : 0)), 0, 0)) }
+        XCTAssertGreaterThan(TemporalMetrics.seams(frames, boundaries: [5]) ?? 0, 10)
+        XCTAssertNil(TemporalMetrics.seams(frames, boundaries: []))
+        XCTAssertEqual(TemporalMetrics.driftWindow(frameCount: 750, fps: 25), 125)
+        XCTAssertEqual(TemporalMetrics.driftWindow(frameCount: 50, fps: 25), 16)
+    }
+
+    func testHandMetrics() {
+        func frame(_ x: Float) -> PoseFrame {
+            var k = Array(repeating: PoseKeypoint(x: 0, y: 0, confidence: 0.5), count: 18)
+            k[PoseJoint.rightWrist.rawValue] = PoseKeypoint(x: x, y: 0, confidence: 1)
+            k[PoseJoint.leftWrist.rawValue] = PoseKeypoint(x: 0, y: 0, confidence: 0.5)
+            return PoseFrame(keypoints: k)
+        }
+        let poses = [frame(0), frame(2)]
+        XCTAssertEqual(PoseMetrics.hkv(poses), 0.5)    // right wrist x variance 1, left 0 → mean 0.5
+        XCTAssertEqual(PoseMetrics.hkc(poses), 0.75)
+    }
+
+    func testPCKOnHandMadeCases() {
+        // Visible box 0…100 px in x → threshold 10 px.
+        var truth = PoseFrame.missing
+        truth[.nose] = PoseKeypoint(x: 0, y: 0, confidence: 1)
+        truth[.neck] = PoseKeypoint(x: 100, y: 20, confidence: 1)
+        truth[.rightWrist] = PoseKeypoint(x: 50, y: 10, confidence: 1)
+        var predicted = truth
+        predicted[.nose] = PoseKeypoint(x: 9, y: 0, confidence: 1)        // 9 px: correct
+        predicted[.neck] = PoseKeypoint(x: 100, y: 31, confidence: 1)     // 11 px: wrong
+        predicted[.leftAnkle] = PoseKeypoint(x: 500, y: 500, confidence: 1) // missing in truth: ignored
+        let pck = PCK.measure(predicted: [predicted], truth: [truth])
+        XCTAssertEqual(pck.total, 3)
+        XCTAssertEqual(pck.correct, 2)
+        XCTAssertEqual(PCK.boxSize(truth), 100)
+        // A frame with one visible joint has no box and is skipped.
+        var lonely = PoseFrame.missing
+        lonely[.nose] = PoseKeypoint(x: 1, y: 1, confidence: 1)
+        XCTAssertEqual(PCK.measure(predicted: [lonely], truth: [lonely]).total, 0)
+    }
+
+    func testFrechetDistance() {
+        let a: [[Double]] = [[0, 0], [1, 0], [0, 1], [1, 1]]
+        XCTAssertEqual(FrechetDistance.distance(a, a), 0, accuracy: 1e-9)
+        let shifted = a.map { [$0[0] + 3, $0[1] + 4] }   // same covariance, mean moved by 5
+        XCTAssertEqual(FrechetDistance.distance(a, shifted), 25, accuracy: 1e-6)
+        let pooled = FrechetDistance.pooled(Array(repeating: [Float](repeating: 1, count: 3), count: 20))
+        XCTAssertEqual(pooled.count, 3)   // 8 + 8 + 4 (half a window kept)
+    }
+}
