@@ -17,7 +17,8 @@ public struct StudioOptions: Sendable {
 }
 
 /// Demo inputs for a first run: `Models/demo/{reference.png, speech.wav, pose.json}` when the puppet world has
-/// made them (`omnistudio synth` will), else nothing — the picker starts in `Models/demo` when it exists.
+/// made them (`make demo`: `omnistudio studio --write-demo Models/demo`); reference and audio start on, pose off.
+/// The picker starts in `Models/demo` when it exists.
 public enum DemoInputs {
     public static let folder = "Models/demo"
     public static func find(in root: URL) -> (reference: String?, audio: String?, pose: String?) {
@@ -59,7 +60,7 @@ public final class StudioController {
         request.duration = 2
         let demo = DemoInputs.find(in: cwd)
         if let r = demo.reference { request.reference = .init(enabled: true, path: r) }
-        if let a = demo.audio { request.audio.path = a }
+        if let a = demo.audio { request.audio.path = a; request.audio.enabled = true }
         if let p = demo.pose { request.pose.path = p }
         var startDir = fm.fileExists(atPath: cwd.appendingPathComponent(DemoInputs.folder).path) ? cwd.appendingPathComponent(DemoInputs.folder) : cwd
         var status = ""
@@ -195,10 +196,23 @@ public final class StudioController {
         }
     }
 
+    /// Whether the preview is drawn by a graphics protocol (sixel, kitty, iTerm2) rather than as symbols.
+    public var graphicsProtocol: GraphicsProtocol? { PreviewMode(rawValue: state.previewMode)?.graphicsProtocol }
+
+    /// With a graphics preview: the picture to show and the cells it may cover (the preview pane's inner rectangle
+    /// less its info line), or nil when nothing should be shown (no picture, an overlay on top, a too-small screen).
+    /// The rendered grid leaves these cells blank; the shell writes the payload over them after ncurses' refresh.
+    public func graphicsPicture() -> (image: RGBImage, serial: Int, rect: Rect)? {
+        guard graphicsProtocol != nil, state.overlay == nil, !state.layout.tooSmall,
+              let inner = state.layout.panes[.preview]?.inner, inner.width > 2, inner.height > 2,
+              let img = state.preview.frame else { return nil }
+        return (img, state.preview.serial, Rect(x: inner.x, y: inner.y, width: inner.width, height: inner.height - 1))
+    }
+
     /// The screen for the current state, with the preview picture rendered by chafa (cached per picture and size).
     public func frame() -> StudioGrid {
         var picture: CellGrid?
-        if state.previewMode != "none", let rect = state.layout.panes[.preview]?.inner, rect.width > 2, rect.height > 2,
+        if state.previewMode != "none", graphicsProtocol == nil, let rect = state.layout.panes[.preview]?.inner, rect.width > 2, rect.height > 2,
            let img = state.preview.frame {
             if let c = pictureCache, c.serial == state.preview.serial, c.cols == rect.width, c.rows == rect.height { picture = c.grid }
             else {

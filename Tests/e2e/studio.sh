@@ -17,7 +17,8 @@ trap cleanup EXIT
 mkdir -p "$work/in"
 if [ -f "$repo/Models/demo/reference.png" ]; then cp "$repo/Models/demo/reference.png" "$work/in/ref.png"
 else ffmpeg -loglevel error -y -f lavfi -i testsrc=size=128x128 -frames:v 1 "$work/in/ref.png"; fi
-ffmpeg -loglevel error -y -f lavfi -i "sine=f=220:d=1" -ar 16000 "$work/in/speech.wav"
+if [ -f "$repo/Models/demo/speech.wav" ]; then cp "$repo/Models/demo/speech.wav" "$work/in/voice.wav"
+else ffmpeg -loglevel error -y -f lavfi -i "sine=f=220:d=1" -ar 16000 "$work/in/voice.wav"; fi
 
 screen() { T capture-pane -p -t studio 2>/dev/null || true; }
 # wait_for REGEX [TIMEOUT_S]: polls the screen until REGEX matches; prints the screen and fails on timeout.
@@ -44,7 +45,7 @@ wait_for "model random:tiny"
 keys 1 Down Enter
 wait_for "Reference +\[on\] +ref.png"
 keys Down Enter
-wait_for "Audio +\[on\] +speech.wav"
+wait_for "Audio +\[on\] +voice.wav"
 
 # Audio CFG: nudge, then type 2.5.
 keys 2 Down Down
