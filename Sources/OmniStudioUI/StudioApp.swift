@@ -24,25 +24,41 @@ public final class StudioApp {
     let noColor: Bool
     let noMouse: Bool
     var screen: OpaquePointer?
+    var outFile: UnsafeMutablePointer<FILE>?
+    var inFile: UnsafeMutablePointer<FILE>?
+    var outFD: Int32 = 1
     var previous: StudioGrid?
     var colorMode = 0   // 0 none, 8, 16, 256, 1 << 24 direct
     var pairs: [Int64: Int32] = [:]
     var savedStderr: Int32 = -1
+    var quitRequested = false
+    // Graphics preview: the encoder, whether payloads go through tmux, and what is on screen now.
+    var graphics: ChafaGraphicsEncoder?
+    let insideTmux: Bool
+    var shownGraphics: (serial: Int, rect: Rect)?
+    var graphicsCache: (serial: Int, rect: Rect, bytes: [UInt8])?
     public private(set) var exitMessage: String?
 
-    public init(options: StudioOptions) {
-        let env = ProcessInfo.processInfo.environment
+    /// The controller (view-model) the shell drives; tests and the UI benchmark reach into it.
+    public var studio: StudioController { controller }
+
+    public init(options: StudioOptions, cwd: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                environment env: [String: String] = ProcessInfo.processInfo.environment) {
         noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
         noMouse = options.noMouse
         let caps = TerminalCapabilities.detect(environment: env)
-        controller = StudioController(options: options, width: 80, height: 24, colorDepth: noColor ? .none : caps.colorDepth)
+        insideTmux = caps.insideTmux
+        var opts = options
+        if opts.preview == nil, caps.preview.graphicsProtocol != nil { opts.preview = caps.preview }
+        controller = StudioController(options: opts, width: 80, height: 24, cwd: cwd, environment: env,
+                                      colorDepth: noColor ? .none : caps.colorDepth)
         var t = Theme.fallback
         do throws(ThemeError) { t = try controller.themeCatalog.load(options.theme ?? "default") }
         catch { controller.state.say("theme: \(error.description)", error: true) }
         theme = noColor ? .monochrome : t
         if noColor { controller.state.theme = "monochrome" }
-        if let p = options.preview, p != .symbols && p != .none {
-            controller.state.say("--preview \(p.rawValue): graphics protocols are not drawn inside the studio yet; using symbols")
+        if let p = opts.preview?.graphicsProtocol {
+            graphics = ChafaGraphicsEncoder(graphicsProtocol: p, cellPixelSize: caps.cellPixelSize ?? .typical, environment: env)
         }
     }
 
@@ -55,18 +71,37 @@ public final class StudioApp {
         let logPath = NSTemporaryDirectory() + "omnistudio-studio.log"
         let logFD = open(logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         if logFD >= 0 { dup2(logFD, 2); close(logFD) }
+        if let size = TerminalWindowSize.current(descriptor: 1), let cell = size.cellPixelSize { graphics?.cellPixelSize = cell }
 
-        guard let out = fdopen(1, "w"), let inp = fdopen(0, "r") else { restoreStderr(); exitMessage = "cannot open the terminal"; return }
-        screen = newterm(nil, out, inp)
-        guard screen != nil else { restoreStderr(); exitMessage = "omnistudio: cannot start the studio: TERM=\(ProcessInfo.processInfo.environment["TERM"] ?? "") is unknown to ncurses"; return }
-        StudioApp.active = true
-        atexit { if StudioApp.active { endwin() } }
+        guard start(input: 0, output: 1) else { restoreStderr(); return }
         for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] { signal(sig) { s in StudioApp.signalled.store(s, ordering: .relaxed) } }
+        while step(timeoutMilliseconds: 33) {}
+        stop()
+        restoreStderr()
+        if let out = controller.state.run.lastOutput { print("last output: \(out.appendingPathComponent("video.mp4").path)") }
+        if let m = exitMessage { FileHandle.standardError.write(Data((m + "\n").utf8)) }
+    }
+
+    nonisolated(unsafe) static var atexitInstalled = false
+
+    /// Opens ncurses on a terminal (`input`/`output` descriptors, e.g. a pty's slave; `terminalType` nil = $TERM),
+    /// sets the modes and draws the first screen. False (with `exitMessage`) when the terminal cannot be used.
+    public func start(input: Int32, output: Int32, terminalType: String? = nil) -> Bool {
+        guard let out = fdopen(dup(output), "w"), let inp = fdopen(dup(input), "r") else { exitMessage = "cannot open the terminal"; return false }
+        outFile = out; inFile = inp; outFD = fileno(out)
+        screen = terminalType.map { t in t.withCString { newterm($0, out, inp) } } ?? newterm(nil, out, inp)
+        guard screen != nil else {
+            fclose(out); fclose(inp); outFile = nil; inFile = nil
+            let t = terminalType ?? ProcessInfo.processInfo.environment["TERM"] ?? ""
+            exitMessage = "omnistudio: cannot start the studio: TERM=\(t) is unknown to ncurses"
+            return false
+        }
+        StudioApp.active = true
+        if !StudioApp.atexitInstalled { StudioApp.atexitInstalled = true; atexit { if StudioApp.active { endwin() } } }
         raw(); noecho(); nonl()
         set_escdelay(25)
         let win = omni_stdscr()
         keypad(win, true)
-        wtimeout(win, 33)
         curs_set(0)
         if !noColor && has_colors() {
             start_color()
@@ -83,60 +118,92 @@ public final class StudioApp {
         }
         controller.resize(width: Int(omni_cols()), height: Int(omni_lines()))
         controller.tick()
+        previous = nil
+        quitRequested = false
         draw(force: true)
-
-        var quit = false
-        while !quit {
-            let sig = StudioApp.signalled.load(ordering: .relaxed)
-            if sig != 0 {
-                controller.engine.cancel()
-                exitMessage = "omnistudio: stopped by signal \(sig)"
-                break
-            }
-            var wch: wint_t = 0
-            let rc = wget_wch(win, &wch)
-            var dirty = false
-            if rc != ERR {
-                if rc == KEY_CODE_YES && Int32(wch) == KEY_RESIZE {
-                    controller.resize(width: Int(omni_cols()), height: Int(omni_lines()))
-                    previous = nil
-                    dirty = true
-                } else if let key = decode(rc, wch) {
-                    for e in controller.handle(key) {
-                        switch e {
-                        case .quit: quit = true
-                        case .redraw: clearok(win, true); previous = nil
-                        case .editPromptExternally: editPrompt()
-                        case .themeChanged(let name):
-                            if !noColor {
-                                do throws(ThemeError) { theme = try controller.themeCatalog.load(name) }
-                                catch { controller.state.say(error.description, error: true) }
-                                previous = nil
-                            }
-                        default: break
-                        }
-                    }
-                    dirty = true
-                }
-            }
-            if controller.tick() { dirty = true }
-            if dirty { draw(force: false) }
-        }
-        shutdown()
+        return true
     }
 
-    func shutdown() {
+    /// One turn of the loop: waits up to `timeoutMilliseconds` for one input event and applies it, polls the
+    /// engine, and redraws what changed. False once the user quit or a signal arrived.
+    @discardableResult
+    public func step(timeoutMilliseconds: Int32) -> Bool {
+        let sig = StudioApp.signalled.load(ordering: .relaxed)
+        if sig != 0 {
+            controller.engine.cancel()
+            exitMessage = "omnistudio: stopped by signal \(sig)"
+            return false
+        }
+        let win = omni_stdscr()
+        wtimeout(win, timeoutMilliseconds)
+        var wch: wint_t = 0
+        let rc = wget_wch(win, &wch)
+        var dirty = false
+        var full = false
+        if rc != ERR {
+            if rc == KEY_CODE_YES && Int32(wch) == KEY_RESIZE {
+                controller.resize(width: Int(omni_cols()), height: Int(omni_lines()))
+                previous = nil
+                dirty = true
+            } else if let key = decode(rc, wch) {
+                for e in controller.handle(key) {
+                    switch e {
+                    case .quit: quitRequested = true
+                    case .redraw: clearok(win, true); previous = nil; full = true
+                    case .editPromptExternally: editPrompt()
+                    case .themeChanged(let name):
+                        if !noColor {
+                            do throws(ThemeError) { theme = try controller.themeCatalog.load(name) }
+                            catch { controller.state.say(error.description, error: true) }
+                            previous = nil
+                        }
+                    default: break
+                    }
+                }
+                dirty = true
+            }
+        }
+        if quitRequested { return false }
+        if controller.tick() { dirty = true }
+        if dirty { draw(force: full) }
+        return true
+    }
+
+    /// Leaves ncurses (the terminal's modes come back), after cancelling and waiting for a running generation.
+    public func stop() {
         controller.engine.cancel()
         _ = controller.engine.wait(timeout: 10)
+        if shownGraphics != nil { clearGraphics() }
         if StudioApp.active {
             endwin()
             StudioApp.active = false
         }
         if let screen { delscreen(screen) }
         screen = nil
-        restoreStderr()
-        if let out = controller.state.run.lastOutput { print("last output: \(out.appendingPathComponent("video.mp4").path)") }
-        if let m = exitMessage { FileHandle.standardError.write(Data((m + "\n").utf8)) }
+        if let outFile { fclose(outFile) }
+        if let inFile { fclose(inFile) }
+        outFile = nil; inFile = nil
+    }
+
+    /// The text ncurses holds for the screen now (its own window, read back cell by cell), one string per row.
+    public func screenLines() -> [String] {
+        guard screen != nil else { return [] }
+        let win = omni_stdscr()
+        var lines: [String] = []
+        for y in 0..<omni_lines() {
+            var line = ""
+            for x in 0..<omni_cols() {
+                var cc = cchar_t()
+                guard mvwin_wch(win, y, x, &cc) != ERR else { continue }
+                var wide = [wchar_t](repeating: 0, count: 8)
+                var attrs: attr_t = 0
+                var pair: Int16 = 0
+                _ = getcchar(&cc, &wide, &attrs, &pair, nil)
+                if let s = Unicode.Scalar(UInt32(bitPattern: wide[0])), wide[0] != 0 { line.unicodeScalars.append(s) }
+            }
+            lines.append(line)
+        }
+        return lines
     }
 
     func restoreStderr() {
@@ -290,5 +357,56 @@ public final class StudioApp {
         if let c = grid.cursor { curs_set(1); wmove(win, Int32(c.y), Int32(c.x)) } else { curs_set(0) }
         wrefresh(win)
         previous = grid
+        drawGraphics(repainted: full)
+    }
+
+    // MARK: graphics preview (sixel, kitty, iTerm2)
+
+    /// Writes the preview picture as a graphics payload over its rectangle, which the grid leaves blank so ncurses
+    /// never draws there: after ncurses' refresh, inside save/restore cursor, through tmux passthrough inside tmux.
+    /// Re-emitted whenever the picture or the rectangle changes and after every full repaint (which blanks it).
+    func drawGraphics(repainted: Bool) {
+        guard let graphics else { return }
+        guard let pic = controller.graphicsPicture() else {
+            if shownGraphics != nil { clearGraphics() }
+            return
+        }
+        if !repainted, let shown = shownGraphics, shown.serial == pic.serial, shown.rect == pic.rect { return }
+        if graphics.graphicsProtocol == .kitty && shownGraphics != nil { clearGraphics() }
+        let bytes: [UInt8]
+        if let c = graphicsCache, c.serial == pic.serial, c.rect == pic.rect { bytes = c.bytes }
+        else {
+            let size = graphics.canvasSize(for: pic.image, cols: pic.rect.width, rows: pic.rect.height)
+            let x = pic.rect.x + max(0, (pic.rect.width - size.cols) / 2), y = pic.rect.y + max(0, (pic.rect.height - size.rows) / 2)
+            bytes = Array("\u{1B}[\(y + 1);\(x + 1)H".utf8) + graphics.payload(for: pic.image, size: size)
+            graphicsCache = (pic.serial, pic.rect, bytes)
+        }
+        emit(Array("\u{1B}7".utf8) + (insideTmux ? TmuxPassthrough.wrap(bytes) : bytes) + Array("\u{1B}8".utf8))
+        shownGraphics = (pic.serial, pic.rect)
+    }
+
+    /// Removes the shown picture: kitty images are deleted explicitly; sixel and iTerm2 pictures are cells that
+    /// ncurses repaints (the rectangle is marked for a full redraw).
+    func clearGraphics() {
+        if graphics?.graphicsProtocol == .kitty {
+            let delete = Array("\u{1B}_Ga=d,d=A\u{1B}\\".utf8)
+            emit(insideTmux ? TmuxPassthrough.wrap(delete) : delete)
+        } else if let shown = shownGraphics, screen != nil {
+            let win = omni_stdscr()
+            wtouchln(win, Int32(shown.rect.y), Int32(shown.rect.height), 1)
+            // Blanks on screen that ncurses believes are blank already: make it rewrite them.
+            wredrawln(win, Int32(shown.rect.y), Int32(shown.rect.height))
+            wrefresh(win)
+        }
+        shownGraphics = nil
+    }
+
+    func emit(_ bytes: [UInt8]) {
+        if let outFile { fflush(outFile) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(outFD, $0.baseAddress, $0.count) }
+            if n > 0 { offset += n } else if n < 0 && errno != EINTR && errno != EAGAIN { return }
+        }
     }
 }

@@ -5,6 +5,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed (media I/O, terminal rendering; kernels and generation come later).",
-        subcommands: [BenchMedia.self, BenchKernels.self, BenchGenerate.self]
+        subcommands: [BenchMedia.self, BenchKernels.self, BenchGenerate.self, BenchUI.self]
     )
 }
