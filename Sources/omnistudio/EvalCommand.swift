@@ -69,6 +69,9 @@ struct Eval: ParsableCommand {
             },
             generate: { mode, inputs, clip in
                 if mode.usesText, let textMissing { throw EvalSkip(textMissing) }
+                if mode.usesAudio, clip.audio.samples.allSatisfy({ abs($0) < 1e-4 }) {
+                    throw EvalSkip("silent clips skipped (nothing to drive)")
+                }
                 runs += 1
                 let request = GenerationRequest(
                     model: model.source, seed: seed, steps: steps, fps: clip.spec.fps, width: clip.spec.size.width,
