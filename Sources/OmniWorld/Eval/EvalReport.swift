@@ -61,11 +61,11 @@ public struct EvalReport: Codable, Sendable {
         let columns = EvalMetric.allCases
         var lines: [String] = []
         lines.append("eval \(model) on \(set): \(clips) clip(s) \(frameSize), frames \(framesPerClip.map(String.init).joined(separator: ",")), \(String(format: "%.1f", seconds)) s")
-        let header = "mode".padding(toLength: 12, withPad: " ", startingAt: 0) + columns.map { $0.rawValue.leftPad(8) }.joined()
+        let header = "mode".padding(toLength: 12, withPad: " ", startingAt: 0) + "n".leftPad(3) + columns.map { $0.rawValue.leftPad(8) }.joined()
         lines.append(header)
         lines.append(String(repeating: "─", count: header.count))
         for row in rows {
-            var line = row.name.padding(toLength: 12, withPad: " ", startingAt: 0)
+            var line = row.name.padding(toLength: 12, withPad: " ", startingAt: 0) + "\(row.clips)".leftPad(3)
             for c in columns {
                 if let v = row[c] { line += Self.format(v, c).leftPad(8) } else { line += "—".leftPad(8) }
             }
@@ -73,6 +73,7 @@ public struct EvalReport: Codable, Sendable {
             lines.append(line)
         }
         lines.append("")
+        lines.append("  n: clips scored in the row")
         lines += columns.map { "  \($0.rawValue): \($0.legend)" }
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n")
