@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
         .testTarget(name: "OmniStudioUITests", dependencies: ["OmniStudioUI", "OmniModel", "OmniMedia", "OmniTerminal"]),
-        .testTarget(name: "OmniWorldTests", dependencies: ["OmniWorld", "OmniTensor", "OmniMedia"]),
+        .testTarget(name: "OmniWorldTests", dependencies: ["OmniWorld", "OmniTensor", "OmniMedia", "OmniModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

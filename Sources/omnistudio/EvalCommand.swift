@@ -56,6 +56,10 @@ struct Eval: ParsableCommand {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
         let clips = set.specs(size: size, duration: duration, fps: video.fps, driftSeconds: driftSeconds).map(Clip.render)
+        // Sync: head-framed versions at the bucket enlarged to at least 64 on its longer side (the detector's input).
+        let f = max(1, 64 / max(size.width, size.height))
+        let syncSize = FrameSize(width: size.width * f, height: size.height * f)
+        let syncClips = set.specs(size: syncSize, duration: duration, fps: video.fps, framing: .head).map(Clip.render)
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-eval-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         var textMissing: String?
@@ -74,8 +78,8 @@ struct Eval: ParsableCommand {
                 }
                 runs += 1
                 let request = GenerationRequest(
-                    model: model.source, seed: seed, steps: steps, fps: clip.spec.fps, width: clip.spec.size.width,
-                    height: clip.spec.size.height, duration: Double(clip.frames.count) / Double(clip.spec.fps),
+                    model: model.source, seed: seed, steps: steps, fps: clip.spec.fps, width: size.width,
+                    height: size.height, duration: Double(clip.frames.count) / Double(clip.spec.fps),
                     reference: .init(enabled: mode.usesReference, path: inputs.reference),
                     audio: .init(enabled: mode.usesAudio, path: inputs.audio),
                     pose: .init(enabled: mode.usesPose, path: inputs.pose),
@@ -93,7 +97,8 @@ struct Eval: ParsableCommand {
                 if let failure { throw failure }
                 return frames
             },
-            reconstruct: { frames in
+            reconstruct: { truthFrames in
+                let frames = truthFrames.map { $0.width == size.width && $0.height == size.height ? $0 : Self.resized($0, to: size) }
                 let tf = model.vae.temporalFactor
                 var padded = frames
                 while (padded.count - 1) % tf != 0 { padded.append(padded[padded.count - 1]) }
@@ -102,6 +107,17 @@ struct Eval: ParsableCommand {
             })
         var h = harness
         h.modes = modes
-        return try h.run(clips: clips, model: model.source, set: "puppet:\(set.seed):\(set.count)", workFolder: work)
+        return try h.run(clips: clips, syncClips: syncClips, model: model.source, set: "puppet:\(set.seed):\(set.count)", workFolder: work)
+    }
+
+    /// Area-average downscale (or nearest upscale) of a frame to `size`.
+    static func resized(_ image: RGBImage, to size: FrameSize) -> RGBImage {
+        RGBImage(width: size.width, height: size.height) { x, y in
+            let x0 = x * image.width / size.width, x1 = max(x0 + 1, (x + 1) * image.width / size.width)
+            let y0 = y * image.height / size.height, y1 = max(y0 + 1, (y + 1) * image.height / size.height)
+            var r = 0, g = 0, b = 0, n = 0
+            for yy in y0..<min(y1, image.height) { for xx in x0..<min(x1, image.width) { let p = image[xx, yy]; r += Int(p.r); g += Int(p.g); b += Int(p.b); n += 1 } }
+            return RGB(UInt8(r / n), UInt8(g / n), UInt8(b / n))
+        }
     }
 }

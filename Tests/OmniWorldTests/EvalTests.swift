@@ -1,6 +1,8 @@
 import Foundation
 import OmniMedia
 @testable import OmniWorld
+import OmniModel
+import OmniTensor
 import XCTest
 
 /// The eval harness end to end on one tiny clip, with a stand-in "random weights" generator (noise frames) and a
@@ -44,7 +46,13 @@ final class EvalTests: XCTestCase {
         harness.modes = EvalMode.allCases
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("eval-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
-        let report = try harness.run(clips: [clip], model: "stand-in", set: "puppet:9001:1", workFolder: work)
+        // Sync on a head-framed 64×64 speech clip (seed 9001 head-framed speaks); the 32×32 generations are upscaled.
+        let syncClip = Clip.render(EvalSet(seed: 9001, count: 1).specs(size: .square, duration: 1.0, fps: 25, framing: .head)[0])
+        XCTAssertTrue(SyncMetric.isScorable(syncClip.mouth))
+        let report = try harness.run(clips: [clip], syncClips: [syncClip], model: "stand-in", set: "puppet:9001:1", workFolder: work)
+        XCTAssertGreaterThanOrEqual(report.row("truth")![.sync]!, 0.9)
+        XCTAssertEqual(report.row("still")![.sync]!, 0, accuracy: 1e-9)
+        XCTAssertTrue(report.notes.contains { $0.contains("upscaled") }, "\(report.notes)")
 
         XCTAssertEqual(report.rows.map(\.name), ["truth", "still", "vae-ceiling"] + EvalMode.allCases.map(\.rawValue))
         let table = report.table()
@@ -72,5 +80,67 @@ final class EvalTests: XCTestCase {
 
         let decoded = try JSONDecoder().decode(EvalReport.self, from: Data(try report.json().utf8))
         XCTAssertEqual(decoded.rows.count, report.rows.count)
+    }
+
+    /// The whole table (JSON, timing aside) is the same on a second run and with 1 or 2 compute threads.
+    func testEvalIsDeterministicAcrossRunsAndThreadCounts() throws {
+        let detector = (try? KeypointDetector.load(folder: DetectorTests.shippedFolder)) ?? KeypointDetector(seed: 1)
+        let set = EvalSet(seed: 9001, count: 2)
+        let clips = set.specs(size: FrameSize(width: 32, height: 32), duration: 0.6, fps: 25).map(Clip.render)
+        let syncClips = set.specs(size: .square, duration: 0.6, fps: 25, framing: .head).map(Clip.render)
+        var harness = EvalHarness(detector: detector, boundaries: { _ in [8] },
+                                  generate: { _, _, clip in clip.frames.reversed() }, reconstruct: nil)
+        harness.modes = [.referenceAudio, .referencePose]
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("eval-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        func table(threads: Int) throws -> String {
+            ComputeThreads.set(threads)
+            var r = try harness.run(clips: clips, syncClips: syncClips, model: "m", set: "s", workFolder: work)
+            r.seconds = 0
+            return try r.json()
+        }
+        let saved = ComputeThreads.count
+        defer { ComputeThreads.set(saved) }
+        let a = try table(threads: 2), b = try table(threads: 2), c = try table(threads: 1)
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a, c)
+    }
+
+    /// The harness with the real `random:tiny` engine on one short clip in one mode.
+    func testHarnessWithRandomTinyModel() throws {
+        let model = try LoadedModel.load("random:tiny")
+        let detector = (try? KeypointDetector.load(folder: DetectorTests.shippedFolder)) ?? KeypointDetector(seed: 1)
+        let size = FrameSize(width: model.config.video.sizes[0][0], height: model.config.video.sizes[0][1])
+        let clip = Clip.render(EvalSet(seed: 9001, count: 1).specs(size: size, duration: 0.4, fps: model.config.video.fps)[0])
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("eval-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        var harness = EvalHarness(
+            detector: detector, boundaries: { _ in [] },
+            generate: { mode, inputs, clip in
+                let request = GenerationRequest(
+                    model: model.source, seed: 0, steps: 2, fps: clip.spec.fps, width: size.width, height: size.height,
+                    duration: Double(clip.frames.count) / Double(clip.spec.fps),
+                    reference: .init(enabled: mode.usesReference, path: inputs.reference),
+                    audio: .init(enabled: mode.usesAudio, path: inputs.audio),
+                    pose: .init(enabled: mode.usesPose, path: inputs.pose),
+                    text: .init(enabled: false, prompt: ""))
+                var frames: [RGBImage] = []
+                var failure: ModelError?
+                Generation(request: request, model: model, outputFolder: URL(fileURLWithPath: work + "/gen")).run { event in
+                    switch event {
+                    case .segmentDone(_, _, let f): frames += f
+                    case .failed(let e): failure = e
+                    default: break
+                    }
+                }
+                if let failure { throw failure }
+                return frames
+            }, reconstruct: nil)
+        harness.modes = [.referencePose]
+        let report = try harness.run(clips: [clip], model: "random:tiny", set: "puppet:9001:1", workFolder: work)
+        let row = try XCTUnwrap(report.row("ref+pose"))
+        XCTAssertEqual(row.clips, 1)
+        XCTAssertNotNil(row[.psnr])
+        XCTAssertNotNil(row[.akd])
     }
 }

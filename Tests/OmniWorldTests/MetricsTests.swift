@@ -1,4 +1,5 @@
 import OmniMedia
+import Foundation
 @testable import OmniWorld
 import XCTest
 
@@ -75,5 +76,48 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(FrechetDistance.distance(a, shifted), 25, accuracy: 1e-6)
         let pooled = FrechetDistance.pooled(Array(repeating: [Float](repeating: 1, count: 3), count: 20))
         XCTAssertEqual(pooled.count, 3)   // 8 + 8 + 4 (half a window kept)
+    }
+}
+
+/// Sync measured from pixels: the ground truth of head-framed speech clips against itself scores near 1.
+final class SyncMetricTests: XCTestCase {
+    /// Seeds whose random clip is speech, from `first`.
+    static func speechSeeds(from first: UInt64, count: Int) -> [UInt64] {
+        var out: [UInt64] = []
+        var s = first
+        while out.count < count {
+            if ClipSpec.random(seed: s, framing: .head, duration: 2).audio.kind == .speech { out.append(s) }
+            s += 1
+        }
+        return out
+    }
+
+    func testTruthSyncOnHeadFramedSpeechClips() throws {
+        guard FileManager.default.fileExists(atPath: DetectorTests.shippedFolder + "/" + KeypointDetector.weightsFile) else {
+            throw XCTSkip("no shipped detector")
+        }
+        let detector = try KeypointDetector.load(folder: DetectorTests.shippedFolder)
+        var withTruthJoints: [Double] = [], withDetected: [Double] = []
+        for seed in Self.speechSeeds(from: 9001, count: 6) {
+            let clip = Clip.render(ClipSpec.random(seed: seed, framing: .head, size: .square, duration: 2))
+            guard SyncMetric.isScorable(clip.mouth) else { continue }
+            let detected = detector.detect(clip.frames).map(\.pose)
+            let a = SyncMetric.sync(frames: clip.frames, poses: clip.pose.frames, truthMouth: clip.mouth)!
+            let b = SyncMetric.sync(frames: clip.frames, poses: detected, truthMouth: clip.mouth)!
+            print("seed \(seed) style \(clip.spec.character.style) truth-joints \(a) detected \(b)")
+            withTruthJoints.append(a); withDetected.append(b)
+        }
+        XCTAssertGreaterThanOrEqual(withDetected.count, 4)
+        let meanTruth = withTruthJoints.reduce(0, +) / Double(withTruthJoints.count)
+        let meanDetected = withDetected.reduce(0, +) / Double(withDetected.count)
+        print("mean truth-joints \(meanTruth) detected \(meanDetected)")
+        XCTAssertGreaterThanOrEqual(meanTruth, 0.85)
+        XCTAssertGreaterThanOrEqual(meanDetected, 0.9)
+        // A held picture has a constant openness: correlation 0.
+        let clip = Clip.render(ClipSpec.random(seed: Self.speechSeeds(from: 9001, count: 1)[0], framing: .head, duration: 2))
+        let still = Array(repeating: clip.reference, count: clip.frames.count)
+        XCTAssertEqual(SyncMetric.sync(frames: still, poses: detector.detect(still).map(\.pose), truthMouth: clip.mouth)!, 0, accuracy: 1e-9)
+        // Silence: no truth variation, no score.
+        XCTAssertNil(SyncMetric.sync(frames: still, poses: clip.pose.frames, truthMouth: Array(repeating: 0, count: still.count)))
     }
 }

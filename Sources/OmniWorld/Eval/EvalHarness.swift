@@ -35,7 +35,10 @@ public struct EvalHarness {
     }
 
     /// Scores `clips` (rendered by the caller); `workFolder` receives each clip's input files.
-    public func run(clips: [Clip], model: String, set: String, workFolder: String) throws -> EvalReport {
+    /// With `syncClips` (head-framed versions of the clips at a size where the mouth is measurable), Sync comes
+    /// from those alone: each row's frames for them (the truth, the held reference, the ceiling, the audio modes'
+    /// generations, resized to the truth's size) scored on clips whose truth mouth moves.
+    public func run(clips: [Clip], syncClips: [Clip]? = nil, model: String, set: String, workFolder: String) throws -> EvalReport {
         let start = Date()
         let rowNames = ["truth", "still", "vae-ceiling"] + modes.map(\.rawValue)
         var rows: [String: Accumulator] = [:]
@@ -71,7 +74,7 @@ public struct EvalHarness {
                     acc.add(.akd, PoseMetrics.akd(detected: poses, truth: clip.pose.frames))
                     acc.add(.drift, TemporalMetrics.drift(frames, truth: truth, fps: clip.spec.fps))
                 }
-                if sync { acc.add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth)) }
+                if sync && syncClips == nil { acc.add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth)) }
                 if hands {
                     acc.add(.hkv, PoseMetrics.hkv(poses))
                     acc.add(.hkc, PoseMetrics.hkc(poses))
@@ -81,6 +84,7 @@ public struct EvalHarness {
                 rows[name] = acc
             }
         }
+        if let syncClips { notes += try scoreSync(syncClips, rows: &rows, workFolder: workFolder) }
         if reconstruct == nil { notes.append("no VAE ceiling row: the model has no VAE") }
         var out: [EvalRow] = []
         for name in rowNames {
@@ -99,6 +103,39 @@ public struct EvalHarness {
         notes.append("FVD-puppet is a proxy: Fréchet distance of the puppet keypoint detector's pooled features, not I3D FVD")
         return EvalReport(model: model, set: set, clips: clips.count, frameSize: size, framesPerClip: clips.map(\.frames.count),
                           rows: out, notes: notes, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Adds each row's Sync on the speech clips among `syncClips`; returns the notes.
+    func scoreSync(_ syncClips: [Clip], rows: inout [String: Accumulator], workFolder: String) throws -> [String] {
+        var scored = 0, skipped = 0
+        var resized: Set<String> = []
+        for (index, clip) in syncClips.enumerated() {
+            guard SyncMetric.isScorable(clip.mouth) else { skipped += 1; continue }
+            scored += 1
+            let truth = clip.frames
+            let inputs = try EvalInputs.write(clip, into: workFolder + "/sync_\(index)")
+            var systems: [(String, () throws -> [RGBImage])] = [
+                ("truth", { truth }),
+                ("still", { Array(repeating: clip.reference, count: truth.count) }),
+            ]
+            if let reconstruct { systems.append(("vae-ceiling", { try reconstruct(truth) })) }
+            for mode in modes where mode.scoresSync { systems.append((mode.rawValue, { try generate(mode, inputs, clip) })) }
+            for (name, make) in systems {
+                guard var frames = try? make() else { continue }
+                if let f = frames.first, f.width != truth[0].width || f.height != truth[0].height {
+                    resized.insert("\(name) \(f.width)x\(f.height)")
+                }
+                frames = Self.fitted(frames, count: truth.count, like: truth[0])
+                let poses = detector.detect(frames).map(\.pose)
+                rows[name, default: Accumulator()].add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth))
+            }
+        }
+        let size = syncClips.first.map { "\($0.spec.size)" } ?? "-"
+        var notes = ["Sync on head-framed \(size) versions of the clips: \(scored) speech clip(s) scored, \(skipped) skipped (truth mouth track constant)"]
+        if !resized.isEmpty {
+            notes.append("Sync: generated frames upscaled (nearest) to \(size) before measuring (\(resized.sorted().joined(separator: ", ")))")
+        }
+        return notes
     }
 
     /// `frames` trimmed to `count`, the last repeated when short, resized (nearest) to `like`'s size if it differs.

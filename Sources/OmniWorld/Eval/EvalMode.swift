@@ -36,10 +36,12 @@ public struct EvalSet: Sendable, Equatable {
         self.init(seed: seed, count: count)
     }
 
-    /// The clip specs at `size`, `duration` seconds, `fps`; with `driftSeconds`, the first clip lasts that long.
-    public func specs(size: FrameSize, duration: Double, fps: Int, driftSeconds: Double? = nil) -> [ClipSpec] {
+    /// The clip specs at `size`, `duration` seconds, `fps`; with `driftSeconds`, the first clip lasts that long; with
+    /// `framing`, every clip uses it (the Sync set is head-framed).
+    public func specs(size: FrameSize, duration: Double, fps: Int, driftSeconds: Double? = nil, framing: Framing? = nil) -> [ClipSpec] {
         (0..<count).map { i in
-            ClipSpec.random(seed: seed &+ UInt64(i), size: size, duration: i == 0 ? (driftSeconds ?? duration) : duration, fps: fps)
+            ClipSpec.random(seed: seed &+ UInt64(i), framing: framing, size: size,
+                            duration: i == 0 ? (driftSeconds ?? duration) : duration, fps: fps)
         }
     }
 }

@@ -1,6 +1,12 @@
 import OmniMedia
 
 /// Lip sync: how the mouth opening seen in frames follows the ground-truth mouth track.
+///
+/// The mouth region is placed from the detector's head joints with the puppet's head layout (eyes at ±0.38 R,
+/// ears at ±0.92 R, the nose 0.25 R below the eyes, the mouth 0.3 R below the nose; R the head radius). Openness
+/// is the area (in R² units) of the pixels in that region that differ markedly from the local face colour (the
+/// per-channel median of the region's upper band, skin or muzzle): an open mouth shows its dark interior, tongue
+/// and teeth; a closed one only a thin lip line.
 public enum SyncMetric {
     /// Pearson correlation of two series (−1…1); 0 when either is constant.
     public static func correlation(_ a: [Double], _ b: [Double]) -> Double {
@@ -13,38 +19,82 @@ public enum SyncMetric {
         return sab / (saa * sbb).squareRoot()
     }
 
-    /// The mouth box of a frame from its nose and eyes (pixels): centred one nose-below-eyes distance under the
-    /// nose (`below` = 1), half-size 0.3 × the eye distance (`size`; at least 1 px). Returns (minX, minY, maxX, maxY),
-    /// inclusive. (On speech clips at 64×64 with truth joints these settings give the best truth Sync, ≈ 0.66.)
-    public static func mouthBox(_ pose: PoseFrame, width: Int, height: Int, below: Float = 1, size: Float = 0.3) -> (Int, Int, Int, Int) {
-        let nose = pose[.nose], re = pose[.rightEye], le = pose[.leftEye]
-        let ex = (re.x + le.x) / 2, ey = (re.y + le.y) / 2
-        let cx = nose.x + below * (nose.x - ex), cy = nose.y + below * (nose.y - ey)
-        let eyeDistance = ((re.x - le.x) * (re.x - le.x) + (re.y - le.y) * (re.y - le.y)).squareRoot()
-        let half = max(1, size * eyeDistance)
-        func clampX(_ v: Float) -> Int { min(width - 1, max(0, Int(v.rounded()))) }
-        func clampY(_ v: Float) -> Int { min(height - 1, max(0, Int(v.rounded()))) }
-        return (clampX(cx - half), clampY(cy - half), clampX(cx + half), clampY(cy + half))
+    /// Standard deviation below which a truth mouth track counts as constant (no speech to follow).
+    public static let minimumTruthDeviation = 0.02
+
+    /// Whether a truth mouth track moves enough for a correlation to mean anything.
+    public static func isScorable(_ truthMouth: [Float]) -> Bool {
+        guard truthMouth.count > 1 else { return false }
+        let m = truthMouth.reduce(0, +) / Float(truthMouth.count)
+        let v = truthMouth.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Float(truthMouth.count)
+        return Double(v).squareRoot() >= minimumTruthDeviation
     }
 
-    /// Mouth openness measured in a frame: the mean darkness (1 − luma, 0…1) inside the mouth box — an open
-    /// mouth shows its dark interior.
-    public static func openness(_ frame: RGBImage, pose: PoseFrame, below: Float = 1, size: Float = 0.3) -> Double {
-        let (x0, y0, x1, y1) = mouthBox(pose, width: frame.width, height: frame.height, below: below, size: size)
-        var s = 0.0, n = 0
+    /// The mouth region of a frame from its joints (pixels): centre, head radius R and the head's down direction.
+    public static func mouthRegion(_ pose: PoseFrame) -> (cx: Float, cy: Float, radius: Float, downX: Float, downY: Float) {
+        let nose = pose[.nose], re = pose[.rightEye], le = pose[.leftEye], rr = pose[.rightEar], lr = pose[.leftEar]
+        func dist(_ a: PoseKeypoint, _ b: PoseKeypoint) -> Float { ((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y)).squareRoot() }
+        let ex = (re.x + le.x) / 2, ey = (re.y + le.y) / 2
+        // Head radius: eye and ear spans (shortened by a turned head) and the nose-below-eyes drop.
+        let fromSpans = (dist(re, le) / 0.76 + dist(rr, lr) / 1.84) / 2
+        let fromNose = ((nose.x - ex) * (nose.x - ex) + (nose.y - ey) * (nose.y - ey)).squareRoot() / 0.25
+        let r = max(1, max(fromSpans, 0.8 * fromNose))
+        // Down: perpendicular to the ear line (left ear − right ear points along +x when facing the camera).
+        var ax = (lr.x - rr.x) + (le.x - re.x), ay = (lr.y - rr.y) + (le.y - re.y)
+        let len = (ax * ax + ay * ay).squareRoot()
+        if len > 1e-3 { ax /= len; ay /= len } else { ax = 1; ay = 0 }
+        let dx = -ay, dy = ax
+        return (nose.x + dx * 0.3 * r, nose.y + dy * 0.3 * r, r, dx, dy)
+    }
+
+    /// The mouth box (minX, minY, maxX, maxY), inclusive, clamped to the frame: ±0.32 R across, ±0.28 R down (the
+    /// widest, most open mouth, short of the cheeks and the chin's outline).
+    public static func mouthBox(_ pose: PoseFrame, width: Int, height: Int) -> (Int, Int, Int, Int) {
+        let m = mouthRegion(pose)
+        return box(m.cx, m.cy, hx: 0.32 * m.radius, top: 0.28 * m.radius, bottom: 0.28 * m.radius, width: width, height: height)
+    }
+
+    static func box(_ cx: Float, _ cy: Float, hx: Float, top: Float, bottom: Float, width: Int, height: Int) -> (Int, Int, Int, Int) {
+        func clampX(_ v: Float) -> Int { min(width - 1, max(0, Int(v.rounded()))) }
+        func clampY(_ v: Float) -> Int { min(height - 1, max(0, Int(v.rounded()))) }
+        let hx = max(1, hx)
+        return (clampX(cx - hx), clampY(cy - max(1, top)), clampX(cx + hx), clampY(cy + max(0, bottom)))
+    }
+
+    /// Mouth openness measured in a frame: the area (R² units) of mouth-box pixels far from the face colour (soft:
+    /// a colour distance of 30…90 in 0…255 RGB units counts 0…1). The face colour is the per-channel median of the
+    /// band between the nose and the mouth (0.45…0.3 R above the mouth centre) and the box's upper half (an open
+    /// mouth covers under half of that; an animal's snout reaches below it).
+    public static func openness(_ frame: RGBImage, pose: PoseFrame) -> Double {
+        let m = mouthRegion(pose)
+        let (x0, y0, x1, y1) = mouthBox(pose, width: frame.width, height: frame.height)
+        let (_, b0, _, b1) = box(m.cx, m.cy - 0.3 * m.radius, hx: 0.32 * m.radius, top: 0.15 * m.radius, bottom: 0,
+                                 width: frame.width, height: frame.height)
+        var rs: [Int] = [], gs: [Int] = [], bs: [Int] = []
+        for y in b0...max(b1, Int(m.cy.rounded()).clamped(y0, y1)) { for x in x0...x1 { let p = frame[x, y]; rs.append(Int(p.r)); gs.append(Int(p.g)); bs.append(Int(p.b)) } }
+        func median(_ v: [Int]) -> Double { let s = v.sorted(); return Double(s[s.count / 2]) }
+        let fr = median(rs), fg = median(gs), fb = median(bs)
+        var area = 0.0
         for y in y0...y1 {
             for x in x0...x1 {
                 let p = frame[x, y]
-                s += 1 - (0.299 * Double(p.r) + 0.587 * Double(p.g) + 0.114 * Double(p.b)) / 255; n += 1
+                let dr = Double(p.r) - fr, dg = Double(p.g) - fg, db = Double(p.b) - fb
+                let d = (dr * dr + dg * dg + db * db).squareRoot()
+                area += min(1, max(0, (d - 30) / 60))
             }
         }
-        return s / Double(max(n, 1))
+        return area / Double(m.radius * m.radius)
     }
 
-    /// Sync: correlation between the ground-truth mouth track and the openness measured in `frames` (mouth box
-    /// from the detector's joints `poses`).
-    public static func sync(frames: [RGBImage], poses: [PoseFrame], truthMouth: [Float]) -> Double {
+    /// Sync: correlation between the ground-truth mouth track and the openness measured in `frames` (mouth region
+    /// from the detector's joints `poses`). Nil when the truth track is constant (no speech: nothing to follow).
+    public static func sync(frames: [RGBImage], poses: [PoseFrame], truthMouth: [Float]) -> Double? {
+        guard isScorable(truthMouth) else { return nil }
         let measured = zip(frames, poses).map { openness($0, pose: $1) }
         return correlation(measured, truthMouth.map(Double.init))
     }
+}
+
+private extension Int {
+    func clamped(_ lo: Int, _ hi: Int) -> Int { Swift.min(hi, Swift.max(lo, self)) }
 }
