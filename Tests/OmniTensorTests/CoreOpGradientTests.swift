@@ -7,7 +7,9 @@ final class CoreOpGradientTests: XCTestCase {
     var rng = TestRandom(1)
 
     func testBinaryOpsWithBroadcasting() {
-        for (sa, sb) in [([3, 5], [3, 5]), ([2, 3, 5], [5]), ([2, 3, 5], [3, 1]), ([1, 4], [3, 1]), ([7], [])] {
+        // Includes blocked cases (trailing dimensions agree, ≥ 16 elements): [B, L, d] ∘ [B, 1, d], [L, d] ∘ [d].
+        for (sa, sb) in [([3, 5], [3, 5]), ([2, 3, 5], [5]), ([2, 3, 5], [3, 1]), ([1, 4], [3, 1]), ([7], []),
+                         ([2, 3, 17], [2, 1, 17]), ([2, 1, 17], [2, 3, 17]), ([4, 16], [16]), ([3, 2, 4, 8], [3, 1, 4, 8])] {
             let a = rng.tensor(sa), b = rng.tensor(sb)
             GradCheck.check([a, b]) { $0[0] + $0[1] }
             GradCheck.check([a, b]) { $0[0] - $0[1] }
