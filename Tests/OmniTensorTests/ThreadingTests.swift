@@ -1,4 +1,5 @@
 import XCTest
+import COpenBLAS
 @testable import OmniTensor
 
 /// Results do not depend on the thread count: chunked kernels handle each element exactly once in the same
@@ -17,6 +18,68 @@ final class ThreadingTests: XCTestCase {
             return z.values
         }
         XCTAssertEqual(run(threads: 1), run(threads: 2))
+    }
+
+    /// Attention forward and backward, with every mask form, several blocks, waves and batch elements, and
+    /// a one-head single-block case (which keeps BLAS threads): identical bits for 1 and 2 threads.
+    func testAttentionOneThreadAndTwoThreadsGiveIdenticalResults() {
+        var rng = TestRandom(7)
+        let nB = 2, lq = 150, lk = 130, nH = 3, d = 16
+        let q = rng.tensor([nB, lq, nH, d], -2, 2), k = rng.tensor([nB, lk, nH, d], -2, 2)
+        let v = rng.tensor([nB, lk, nH, 8]), gradOut = rng.tensor([nB, lq, nH, 8])
+        let allowed = (0..<(nB * lq * lk)).map { _ in rng.uniform(0, 1) < 0.7 }
+        let ranges = AttentionMask.ranges([.init(queries: 0..<60, keys: [0..<40, 100..<130]),
+                                           .init(queries: 60..<140, keys: [20..<130])])
+        let masks: [AttentionMask] = [.none, .boolean(allowed, queries: lq, keys: lk, batches: nB), ranges]
+        let single = (q: rng.tensor([300, 1, 32]), k: rng.tensor([280, 1, 32]), v: rng.tensor([280, 1, 32]))
+        func run(threads: Int) -> [[Float]] {
+            ComputeThreads.set(threads)
+            var results: [[Float]] = []
+            for mask in masks {
+                for block in [32, 256] {
+                    for t in [q, k, v] { t.requiresGrad = true; t.zeroGrad() }
+                    let tape = Tape()
+                    let out = tape.recording { Tensor.attention(query: q, key: k, value: v, mask: mask, blockSize: block) }
+                    tape.backward(from: out, seed: gradOut)
+                    results += [out.values] + [q, k, v].map { $0.grad!.values }
+                    for t in [q, k, v] { t.requiresGrad = false; t.zeroGrad() }
+                }
+            }
+            results.append(Tensor.attention(query: single.q, key: single.k, value: single.v, blockSize: 512).values)
+            return results
+        }
+        let one = run(threads: 1), two = run(threads: 2)
+        XCTAssertEqual(one.count, two.count)
+        for (i, (a, b)) in zip(one, two).enumerated() { XCTAssertTrue(a == b, "attention result \(i) differs between 1 and 2 threads") }
+    }
+
+    /// Tasks run once each, concurrent single-threaded sgemms from the workers are correct, and BLAS gets its
+    /// thread count back afterwards.
+    func testParallelTasksRunSGEMMConcurrentlyAndRestoreBLASThreads() {
+        ComputeThreads.set(1)
+        var rng = TestRandom(3)
+        let n = 64, tasks = 12
+        let a = (0..<tasks).map { _ in rng.tensor([n, n]) }, b = rng.tensor([n, n])
+        let expected = a.map { $0.matmul(b).values }
+        ComputeThreads.set(2)
+        let out = (0..<tasks).map { _ in Tensor(zeros: [n, n]) }
+        var hits = [Int](repeating: 0, count: tasks)
+        var workersSeen = Set<Int>()
+        let lock = NSLock()
+        ComputeThreads.parallelTasks(tasks) { worker, t in
+            XCTAssertEqual(openblas_get_num_threads(), 1)
+            GEMM.sgemm(m: n, n: n, k: n, a: a[t].data, lda: n, b: b.data, ldb: n, c: out[t].data, ldc: n)
+            lock.lock(); hits[t] += 1; workersSeen.insert(worker); lock.unlock()
+        }
+        XCTAssertEqual(hits, [Int](repeating: 1, count: tasks))
+        XCTAssertTrue(workersSeen.isSubset(of: [0, 1]))
+        for t in 0..<tasks { XCTAssertEqual(out[t].values, expected[t], "task \(t)") }
+        XCTAssertEqual(openblas_get_num_threads(), 2)
+        ComputeThreads.withSingleThreadedBLAS {
+            ComputeThreads.withSingleThreadedBLAS { XCTAssertEqual(openblas_get_num_threads(), 1) }
+            XCTAssertEqual(openblas_get_num_threads(), 1)
+        }
+        XCTAssertEqual(openblas_get_num_threads(), 2)
     }
 
     func testParallelForVisitsEveryIndexOnce() {

@@ -1,10 +1,12 @@
 import Foundation
 
-/// Multi-head scaled dot-product attention, computed in blocks of query rows (memory O(block·Lk), never
-/// O(Lq·Lk)), with flash-style backward (probabilities recomputed per block from the saved row logsumexp).
+/// Multi-head scaled dot-product attention, computed in blocks of query rows (memory O(block·Lk) per worker
+/// thread, never O(Lq·Lk)), with flash-style backward (probabilities recomputed per block from the saved row
+/// logsumexp).
 extension Tensor {
-    /// Default number of query rows per block: scratch is 256·Lk floats (two such buffers in backward); at
-    /// Lq = Lk = 1024, H = 8, D = 64 blocks of 128–1024 rows all ran within a few % of each other.
+    /// Default number of query rows per block: scratch is 256·Lk floats per worker thread (two such buffers in
+    /// backward); at Lq = Lk = 1024, H = 8, D = 64 blocks of 128–1024 rows all ran within a few % of each other
+    /// (1 thread; 64 rows was ~5–10 % slower).
     public static let attentionBlockSize = 256
 
     /// `softmax(scale · Q·Kᵀ + mask) · V` per batch element and head.
@@ -22,6 +24,13 @@ extension Tensor {
     /// in place through leading dimension H·D — no permute copies. Forward saves the per-row logsumexp; backward
     /// recomputes each block's probabilities P and accumulates dV += Pᵀ·dO, dQ += scale·dS·K,
     /// dK += scale·dSᵀ·Q with dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)). No gradient flows into the mask.
+    ///
+    /// Threads: forward splits the (query block, head) pairs and backward the heads over
+    /// `ComputeThreads.parallelTasks` workers, each running whole heads-of-blocks (sgemm, softmax, sgemm) with
+    /// single-threaded BLAS — the softmax between the GEMMs then runs on every core instead of one. Each task
+    /// computes a fixed part of the result in a fixed order, so results are bitwise the same for any thread
+    /// count. With a single task (one head and one block) the old split is used: threaded sgemm, softmax rows
+    /// over `parallelFor`.
     public static func attention(query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask = .none,
                                  scale: Float? = nil, blockSize: Int = Tensor.attentionBlockSize) -> Tensor {
         let q = query, k = key, v = value
@@ -45,54 +54,96 @@ extension Tensor {
         let out = Tensor(uninitialized: batched ? [nB, lq, nH, dv] : [lq, nH, dv])
         let logSumExp = Tensor(uninitialized: [nB, nH, lq])
         let block = min(blockSize, max(lq, 1))
-        let scores = Tensor(uninitialized: [block * max(lk, 1)])
         let hd = nH * d, hdv = nH * dv
-        let rowScale = Tensor(uninitialized: [block])
-        let qd = q.data, kd = k.data, vd = v.data, od = out.data, lse = logSumExp.data, sd = scores.data
-        let inverseSum = rowScale.data
+        let qd = q.data, kd = k.data, vd = v.data, od = out.data, lse = logSumExp.data
+        let blocksPerBatch = (lq + block - 1) / block
+        let scratchCount = block * max(lk, 1)
 
-        for b in 0..<nB {
-            for q0 in stride(from: 0, to: lq, by: block) {
-                let rows = min(block, lq - q0)
-                let plan = planner.plan(batch: b, rows: q0..<(q0 + rows))
-                withBias(plan, planner) { bias in
-                    for h in 0..<nH {
-                        let qBase = qd + (b * lq + q0) * hd + h * d
-                        let oBase = od + (b * lq + q0) * hdv + h * dv
-                        let lseBase = lse + (b * nH + h) * lq + q0
-                        if plan.columns == 0 {
-                            for r in 0..<rows { (oBase + r * hdv).update(repeating: 0, count: dv) }
-                            lseBase.update(repeating: -.infinity, count: rows)
-                            continue
+        /// Forward of head h over query rows q0..<q0+rows of batch b. `sd`: block·Lk scores scratch,
+        /// `inverseSum`: block floats. `parallelRows` splits the softmax rows with `parallelFor` (only on the
+        /// calling thread, between threaded sgemms).
+        func forwardHead(_ b: Int, _ q0: Int, _ rows: Int, _ h: Int, _ plan: AttentionBlockPlan,
+                         _ bias: (Int) -> AttentionRowBias, _ sd: UnsafeMutablePointer<Float>,
+                         _ inverseSum: UnsafeMutablePointer<Float>, parallelRows: Bool) {
+            let qBase = qd + (b * lq + q0) * hd + h * d
+            let oBase = od + (b * lq + q0) * hdv + h * dv
+            let lseBase = lse + (b * nH + h) * lq + q0
+            if plan.columns == 0 {
+                for r in 0..<rows { (oBase + r * hdv).update(repeating: 0, count: dv) }
+                lseBase.update(repeating: -.infinity, count: rows)
+                return
+            }
+            let nc = plan.columns
+            // S = scale · Q_blk · K_rangeᵀ, one sgemm per key range.
+            for iv in plan.intervals {
+                GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
+                           a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
+                           c: sd + iv.offset, ldc: nc)
+            }
+            // P̃ = exp(S + mask − max) per row; the 1/Σ normalisation is applied to O's rows instead.
+            if parallelRows {
+                ComputeThreads.parallelFor(rows, grain: max(1, 16384 / nc)) { range in
+                    for r in range {
+                        (lseBase[r], inverseSum[r]) = attentionSoftmaxRow(sd + r * nc, nc, bias: bias(r))
+                    }
+                }
+            } else {
+                for r in 0..<rows {
+                    (lseBase[r], inverseSum[r]) = attentionSoftmaxRow(sd + r * nc, nc, bias: bias(r))
+                }
+            }
+            // O_blk = P̃ · V_range, accumulated over key ranges, then each row times 1/Σ.
+            for (i, iv) in plan.intervals.enumerated() {
+                GEMM.sgemm(m: rows, n: dv, k: iv.count, a: sd + iv.offset, lda: nc,
+                           b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
+                           beta: i == 0 ? 0 : 1, c: oBase, ldc: hdv)
+            }
+            for r in 0..<rows {
+                let o = oBase + r * hdv, f = inverseSum[r]
+                for j in 0..<dv { o[j] *= f }
+            }
+        }
+
+        // Tasks are (query block, head) pairs: each writes its own rows and head columns of O and its own
+        // logsumexp entries, with single-threaded sgemms, so the bits do not depend on the thread count or on
+        // which worker runs a task. Blocks are planned a wave at a time (plans of a dense mask hold
+        // rows·columns floats), with enough tasks per wave to keep every worker busy.
+        let totalBlocks = nB * blocksPerBatch
+        let threads = ComputeThreads.count
+        let wave = threads > 1 ? max(1, (8 * threads + nH - 1) / max(nH, 1)) : 1
+        let slots = ComputeThreads.workers(forTasks: min(wave, totalBlocks) * nH)
+        let scratch = (0..<slots).map { _ in Tensor(uninitialized: [scratchCount + block]) }
+        let scratchBase = scratch.map(\.data)
+        func forwardWaves() {
+            for first in stride(from: 0, to: totalBlocks, by: wave) {
+                let blocks = (first..<min(totalBlocks, first + wave)).map { i -> (b: Int, q0: Int, rows: Int) in
+                    let b = i / blocksPerBatch, q0 = (i % blocksPerBatch) * block
+                    return (b, q0, min(block, lq - q0))
+                }
+                let plans = blocks.map { planner.plan(batch: $0.b, rows: $0.q0..<($0.q0 + $0.rows)) }
+                let tasks = blocks.count * nH
+                if slots > 1 {
+                    ComputeThreads.parallelTasks(tasks) { worker, t in
+                        let i = t / nH, blk = blocks[i]
+                        withBias(plans[i], planner) { bias in
+                            forwardHead(blk.b, blk.q0, blk.rows, t % nH, plans[i], bias, scratchBase[worker],
+                                        scratchBase[worker] + scratchCount, parallelRows: false)
                         }
-                        let nc = plan.columns
-                        // S = scale · Q_blk · K_rangeᵀ, one sgemm per key range.
-                        for iv in plan.intervals {
-                            GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
-                                       a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
-                                       c: sd + iv.offset, ldc: nc)
-                        }
-                        // P̃ = exp(S + mask − max) per row; the 1/Σ normalisation is applied to O's rows instead.
-                        ComputeThreads.parallelFor(rows, grain: max(1, 16384 / nc)) { range in
-                            for r in range {
-                                (lseBase[r], inverseSum[r]) = attentionSoftmaxRow(sd + r * nc, nc, bias: bias(r))
-                            }
-                        }
-                        // O_blk = P̃ · V_range, accumulated over key ranges, then each row times 1/Σ.
-                        for (i, iv) in plan.intervals.enumerated() {
-                            GEMM.sgemm(m: rows, n: dv, k: iv.count, a: sd + iv.offset, lda: nc,
-                                       b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
-                                       beta: i == 0 ? 0 : 1, c: oBase, ldc: hdv)
-                        }
-                        for r in 0..<rows {
-                            let o = oBase + r * hdv, f = inverseSum[r]
-                            for j in 0..<dv { o[j] *= f }
+                    }
+                } else {
+                    // One worker: tasks in order on this thread, sgemm on BLAS threads, softmax rows on parallelFor.
+                    for t in 0..<tasks {
+                        let i = t / nH, blk = blocks[i]
+                        withBias(plans[i], planner) { bias in
+                            forwardHead(blk.b, blk.q0, blk.rows, t % nH, plans[i], bias, scratchBase[0],
+                                        scratchBase[0] + scratchCount, parallelRows: true)
                         }
                     }
                 }
             }
         }
-        withExtendedLifetime((scores, rowScale)) {}   // scratch read through raw pointers above
+        if slots > 1 { ComputeThreads.withSingleThreadedBLAS(forwardWaves) } else { forwardWaves() }
+        withExtendedLifetime(scratch) {}   // scratch read through raw pointers above
 
         Tape.record(Tape.shouldRecord(q, k, v), output: out) { [logSumExp, out] g in
             let lse = logSumExp.data, od = out.data, gd = g.data
@@ -100,76 +151,110 @@ extension Tensor {
             let gk = k.requiresGrad ? k.gradData() : nil
             let gv = v.requiresGrad ? v.gradData() : nil
             let needDS = gq != nil || gk != nil
-            let probs = Tensor(uninitialized: [block * max(lk, 1)])
-            let dProbs = Tensor(uninitialized: [needDS ? block * max(lk, 1) : 1])
-            let pd = probs.data, dpd = dProbs.data
-            for b in 0..<nB {
-                for q0 in stride(from: 0, to: lq, by: block) {
-                    let rows = min(block, lq - q0)
-                    let plan = planner.plan(batch: b, rows: q0..<(q0 + rows))
-                    if plan.columns == 0 { continue }
-                    let nc = plan.columns
-                    let grain = max(1, 16384 / nc)
-                    withBias(plan, planner) { bias in
-                        for h in 0..<nH {
-                            let qBase = qd + (b * lq + q0) * hd + h * d
-                            let oBase = od + (b * lq + q0) * hdv + h * dv
-                            let gBase = gd + (b * lq + q0) * hdv + h * dv
-                            let lseBase = lse + (b * nH + h) * lq + q0
-                            // Recompute P = exp(scale · Q·Kᵀ + mask − lse).
-                            for iv in plan.intervals {
-                                GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
-                                           a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
-                                           c: pd + iv.offset, ldc: nc)
-                            }
-                            ComputeThreads.parallelFor(rows, grain: grain) { range in
-                                for r in range {
-                                    attentionProbabilityRow(pd + r * nc, nc, bias: bias(r), logSumExp: lseBase[r])
+
+            /// Backward of head h over query rows q0..<q0+rows of batch b: `pd`, `dpd` are block·Lk scratch.
+            func backwardHead(_ b: Int, _ q0: Int, _ rows: Int, _ h: Int, _ plan: AttentionBlockPlan,
+                              _ bias: (Int) -> AttentionRowBias, _ pd: UnsafeMutablePointer<Float>,
+                              _ dpd: UnsafeMutablePointer<Float>, parallelRows: Bool) {
+                let nc = plan.columns
+                let grain = max(1, 16384 / nc)
+                let qBase = qd + (b * lq + q0) * hd + h * d
+                let oBase = od + (b * lq + q0) * hdv + h * dv
+                let gBase = gd + (b * lq + q0) * hdv + h * dv
+                let lseBase = lse + (b * nH + h) * lq + q0
+                // Recompute P = exp(scale · Q·Kᵀ + mask − lse).
+                for iv in plan.intervals {
+                    GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
+                               a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
+                               c: pd + iv.offset, ldc: nc)
+                }
+                func probabilities(_ range: Range<Int>) {
+                    for r in range {
+                        attentionProbabilityRow(pd + r * nc, nc, bias: bias(r), logSumExp: lseBase[r])
+                    }
+                }
+                if parallelRows { ComputeThreads.parallelFor(rows, grain: grain, probabilities) } else { probabilities(0..<rows) }
+                if let gv {   // dV_range += Pᵀ · dO
+                    for iv in plan.intervals {
+                        GEMM.sgemm(transposeA: true, m: iv.count, n: dv, k: rows, a: pd + iv.offset, lda: nc,
+                                   b: gBase, ldb: hdv, beta: 1,
+                                   c: gv + (b * lk + iv.start) * hdv + h * dv, ldc: hdv)
+                    }
+                }
+                guard needDS else { return }
+                // dP = dO · V_rangeᵀ
+                for iv in plan.intervals {
+                    GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: dv, a: gBase, lda: hdv,
+                               b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
+                               c: dpd + iv.offset, ldc: nc)
+                }
+                // dS = P ⊙ (dP − rowsum(dO ⊙ O)), in place of dP.
+                func scores(_ range: Range<Int>) {
+                    for r in range {
+                        let o = oBase + r * hdv, gr = gBase + r * hdv
+                        var delta: Float = 0
+                        for j in 0..<dv { delta += o[j] * gr[j] }
+                        let p = pd + r * nc, ds = dpd + r * nc
+                        for c in 0..<nc { ds[c] = p[c] * (ds[c] - delta) }
+                    }
+                }
+                if parallelRows { ComputeThreads.parallelFor(rows, grain: grain, scores) } else { scores(0..<rows) }
+                if let gq {   // dQ_blk += scale · dS · K_range
+                    let dst = gq + (b * lq + q0) * hd + h * d
+                    for iv in plan.intervals {
+                        GEMM.sgemm(m: rows, n: d, k: iv.count, alpha: alpha, a: dpd + iv.offset, lda: nc,
+                                   b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd, beta: 1, c: dst, ldc: hd)
+                    }
+                }
+                if let gk {   // dK_range += scale · dSᵀ · Q_blk
+                    for iv in plan.intervals {
+                        GEMM.sgemm(transposeA: true, m: iv.count, n: d, k: rows, alpha: alpha,
+                                   a: dpd + iv.offset, lda: nc, b: qBase, ldb: hd, beta: 1,
+                                   c: gk + (b * lk + iv.start) * hd + h * d, ldc: hd)
+                    }
+                }
+            }
+
+            // Tasks are heads: head h's dQ, dK and dV columns are its own, and each task walks the wave's
+            // blocks in the same order as a single thread would, so dK and dV accumulate in the same order for
+            // any thread count (sgemms single-threaded inside tasks; BLAS-threaded when there is one worker).
+            let threads = ComputeThreads.count
+            let workers = ComputeThreads.workers(forTasks: nH)
+            let wave = threads > 1 ? 4 : 1
+            let perBuffer = block * max(lk, 1)
+            let scratch = (0..<workers).map { _ in Tensor(uninitialized: [needDS ? 2 * perBuffer : perBuffer]) }
+            let scratchBase = scratch.map(\.data)
+            func backwardWaves() {
+                for first in stride(from: 0, to: totalBlocks, by: wave) {
+                    let blocks = (first..<min(totalBlocks, first + wave)).compactMap { i -> (b: Int, q0: Int, rows: Int, plan: AttentionBlockPlan)? in
+                        let b = i / blocksPerBatch, q0 = (i % blocksPerBatch) * block, rows = min(block, lq - q0)
+                        let plan = planner.plan(batch: b, rows: q0..<(q0 + rows))
+                        return plan.columns == 0 ? nil : (b, q0, rows, plan)
+                    }
+                    if blocks.isEmpty { continue }
+                    if workers <= 1 {
+                        for blk in blocks {
+                            withBias(blk.plan, planner) { bias in
+                                for h in 0..<nH {
+                                    backwardHead(blk.b, blk.q0, blk.rows, h, blk.plan, bias, scratchBase[0],
+                                                 scratchBase[0] + perBuffer, parallelRows: true)
                                 }
                             }
-                            if let gv {   // dV_range += Pᵀ · dO
-                                for iv in plan.intervals {
-                                    GEMM.sgemm(transposeA: true, m: iv.count, n: dv, k: rows, a: pd + iv.offset, lda: nc,
-                                               b: gBase, ldb: hdv, beta: 1,
-                                               c: gv + (b * lk + iv.start) * hdv + h * dv, ldc: hdv)
-                                }
-                            }
-                            guard needDS else { continue }
-                            // dP = dO · V_rangeᵀ
-                            for iv in plan.intervals {
-                                GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: dv, a: gBase, lda: hdv,
-                                           b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
-                                           c: dpd + iv.offset, ldc: nc)
-                            }
-                            // dS = P ⊙ (dP − rowsum(dO ⊙ O)), in place of dP.
-                            ComputeThreads.parallelFor(rows, grain: grain) { range in
-                                for r in range {
-                                    let o = oBase + r * hdv, gr = gBase + r * hdv
-                                    var delta: Float = 0
-                                    for j in 0..<dv { delta += o[j] * gr[j] }
-                                    let p = pd + r * nc, ds = dpd + r * nc
-                                    for c in 0..<nc { ds[c] = p[c] * (ds[c] - delta) }
-                                }
-                            }
-                            if let gq {   // dQ_blk += scale · dS · K_range
-                                let dst = gq + (b * lq + q0) * hd + h * d
-                                for iv in plan.intervals {
-                                    GEMM.sgemm(m: rows, n: d, k: iv.count, alpha: alpha, a: dpd + iv.offset, lda: nc,
-                                               b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd, beta: 1, c: dst, ldc: hd)
-                                }
-                            }
-                            if let gk {   // dK_range += scale · dSᵀ · Q_blk
-                                for iv in plan.intervals {
-                                    GEMM.sgemm(transposeA: true, m: iv.count, n: d, k: rows, alpha: alpha,
-                                               a: dpd + iv.offset, lda: nc, b: qBase, ldb: hd, beta: 1,
-                                               c: gk + (b * lk + iv.start) * hd + h * d, ldc: hd)
+                        }
+                    } else {
+                        ComputeThreads.parallelTasks(nH) { worker, h in
+                            for blk in blocks {
+                                withBias(blk.plan, planner) { bias in
+                                    backwardHead(blk.b, blk.q0, blk.rows, h, blk.plan, bias, scratchBase[worker],
+                                                 scratchBase[worker] + perBuffer, parallelRows: false)
                                 }
                             }
                         }
                     }
                 }
-                withExtendedLifetime((probs, dProbs)) {}
             }
+            if workers > 1 { ComputeThreads.withSingleThreadedBLAS(backwardWaves) } else { backwardWaves() }
+            withExtendedLifetime(scratch) {}
         }
         return out
     }
