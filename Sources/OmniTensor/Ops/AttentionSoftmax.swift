@@ -1,7 +1,7 @@
 import Foundation
 
 /// Row kernels of `Tensor.attention`: masked softmax with logsumexp (forward) and probability recomputation
-/// (backward), written as plain loops that the compiler vectorises, with a branch-free polynomial exp (Cephes `expf`, ≈ 1 ulp on the range used).
+/// (backward), written as plain loops that the compiler vectorises, with the branch-free polynomial `fastExp` (Cephes `expf`, ≈ 1 ulp on the range used).
 
 /// How one row of a query block is masked within the block's compact key columns.
 enum AttentionRowBias {
@@ -13,30 +13,9 @@ enum AttentionRowBias {
     case additive(UnsafePointer<Float>)
 }
 
-/// eˣ, exactly 0 for x ≤ −87.7 (so −∞ gives 0; the true values there are below 2⁻¹²⁶). Meant for x ≤ 0
-/// (softmax logits minus their max); saturates at e⁸⁸. Branch-free (selects only) so loops over it vectorise.
+/// eˣ for the softmax rows: `fastExp` (exactly 0 at −∞, branch-free so row loops vectorise).
 @inline(__always)
-func attentionExp(_ x: Float) -> Float {
-    // At the clamp −88, n = −127 and the scale 2ⁿ below is the bit pattern 0, i.e. exactly 0.
-    let a: Float = x < -88 ? -88 : x
-    let xc: Float = a > 88 ? 88 : a
-    // n = round(x·log₂e) by the 1.5·2²³ trick: the bits of t then hold n in the low mantissa.
-    let magic: Float = 12582912
-    let t = xc * 1.44269504088896341 + magic
-    let n = t - magic
-    var r = xc - n * 0.693359375
-    r = r + n * 2.12194440e-4
-    let z = r * r
-    var p: Float = 1.9875691500e-4
-    p = p * r + 1.3981999507e-3
-    p = p * r + 8.3334519073e-3
-    p = p * r + 4.1665795894e-2
-    p = p * r + 1.6666665459e-1
-    p = p * r + 5.0000001201e-1
-    p = p * z + r + 1
-    let ni = Int32(bitPattern: t.bitPattern) &- Int32(bitPattern: magic.bitPattern)
-    return p * Float(bitPattern: UInt32(bitPattern: (ni &+ 127) &<< 23))
-}
+func attentionExp(_ x: Float) -> Float { fastExp(x) }
 
 /// The largest of `n` values (−∞ when n = 0), with eight independent accumulators.
 @inline(__always)
