@@ -28,7 +28,7 @@ public struct HistoryEntry: Sendable, Equatable {
 }
 
 /// The run history: every `outputs/*/recipe.toml`, newest first.
-public struct HistoryState: Sendable, Equatable {
+public struct HistoryState: Sendable, Equatable, ScrollableList {
     public var root: URL
     public var entries: [HistoryEntry] = []
     public var selected = 0
@@ -55,17 +55,8 @@ public struct HistoryState: Sendable, Equatable {
 
     public var current: HistoryEntry? { entries.indices.contains(selected) ? entries[selected] : nil }
 
-    public mutating func move(_ delta: Int) {
-        guard !entries.isEmpty else { return }
-        selected = max(0, min(entries.count - 1, selected + delta))
-    }
+    public var itemCount: Int { entries.count }
 
-    public mutating func keepVisible(rows: Int) {
-        guard rows > 0 else { return }
-        if selected < scroll { scroll = selected }
-        if selected >= scroll + rows { scroll = selected - rows + 1 }
-        scroll = max(0, min(scroll, max(0, entries.count - rows)))
-    }
 }
 
 /// What differs between two recipes, key by key, in recipe.toml spelling.

@@ -2,7 +2,7 @@ import Foundation
 
 /// The file picker: a directory listing of folders and the files the studio can use, with a filter and
 /// hidden files on request.
-public struct PickerState: Sendable, Equatable {
+public struct PickerState: Sendable, Equatable, ScrollableList {
     public enum Kind: String, Sendable { case parent, directory, image, audio, pose, recipe }
     public struct Entry: Sendable, Equatable {
         public var name: String
@@ -74,16 +74,6 @@ public struct PickerState: Sendable, Equatable {
         if goingUp, let i = entries.firstIndex(where: { $0.name == old }) { selected = i }
     }
 
-    public mutating func move(_ delta: Int) {
-        guard !entries.isEmpty else { return }
-        selected = max(0, min(entries.count - 1, selected + delta))
-    }
+    public var itemCount: Int { entries.count }
 
-    /// Keeps the selection visible in `rows` lines.
-    public mutating func keepVisible(rows: Int) {
-        guard rows > 0 else { return }
-        if selected < scroll { scroll = selected }
-        if selected >= scroll + rows { scroll = selected - rows + 1 }
-        scroll = max(0, min(scroll, max(0, entries.count - rows)))
-    }
 }
