@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// `omnistudio bench kernels`: GFLOP/s of OmniTensor's kernels next to raw `cblas_sgemm` on the equivalent
@@ -21,10 +22,11 @@ public enum KernelBenchmark {
         }
         let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) }
         let t = Stopwatch.median(minimumSeconds: seconds) {
+            // Raw OpenBLAS (its own threads), not `GEMM.sgemm`: the reference the kernels are measured against.
             for (s, (a, b, c)) in zip(shapes, buffers) {
-                GEMM.sgemm(transposeA: s.ta, transposeB: s.tb, m: s.m, n: s.n, k: s.k,
-                           a: a.data, lda: s.ta ? s.m : s.k, b: b.data, ldb: s.tb ? s.k : s.n,
-                           c: c.data, ldc: s.n)
+                cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans,
+                            Int32(s.m), Int32(s.n), Int32(s.k), 1, a.data, Int32(s.ta ? s.m : s.k),
+                            b.data, Int32(s.tb ? s.k : s.n), 0, c.data, Int32(s.n))
             }
         }
         return flops / t / 1e9

@@ -56,6 +56,26 @@ public enum ComputeThreads {
     /// How many workers `parallelTasks(total, …)` uses: min(`count`, `total`), at least 1.
     public static func workers(forTasks total: Int) -> Int { max(1, min(count, total)) }
 
+    /// Workers for one GEMM of `m × n × k`: `count` when the product is large enough to share (≥ 64 MFLOP, ≥ 64
+    /// rows and ≥ 64 columns — thin products such as narrow convolution taps run better on OpenBLAS's own
+    /// threads) and no single-threaded-BLAS region is active (a task inside `parallelTasks` must not fan out
+    /// again), else 1.
+    static func gemmWorkers(m: Int, n: Int, k: Int) -> Int {
+        let threads = count
+        guard threads > 1, singleThreadedBLASDepth == 0, m >= 64, n >= 64, 2 * m * n * k >= 64_000_000 else { return 1 }
+        return threads
+    }
+
+    /// Runs `body(0..<parts)` on Dispatch workers with OpenBLAS single-threaded (see `GEMM.sgemm`).
+    static func gemmParallel(_ parts: Int, _ body: (Int) -> Void) {
+        withSingleThreadedBLAS {
+            withoutActuallyEscaping(body) { body in
+                let shared = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+            }
+        }
+    }
+
     /// Runs tasks `0..<total`, each exactly once, on `workers(forTasks: total)` workers that claim them in
     /// order as they become free. `body(worker, task)`: `worker` in `0..<workers` is stable for the worker's
     /// lifetime (index per-worker scratch with it; one worker runs one task at a time). BLAS is single-threaded

@@ -20,6 +20,30 @@ public enum GEMM {
             else if beta != 1 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } } }
             return
         }
+        // Large products: rows split into 16-row-aligned chunks, one single-threaded sgemm per worker. OpenBLAS's
+        // own pool then never runs, so its idle threads never spin against the Dispatch workers between GEMMs;
+        // every element is still computed by one sgemm over the same K, so results do not change.
+        let workers = ComputeThreads.gemmWorkers(m: m, n: n, k: k)
+        if workers > 1 {
+            let chunk = ((m + workers - 1) / workers + 15) / 16 * 16
+            let parts = (m + chunk - 1) / chunk
+            ComputeThreads.gemmParallel(parts) { p in
+                let i0 = p * chunk, rows = min(chunk, m - i0)
+                kernel(transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
+                       a: a + (transposeA ? i0 : i0 * lda), lda: lda, b: b, ldb: ldb, beta: beta,
+                       c: c + i0 * ldc, ldc: ldc)
+            }
+            return
+        }
+        kernel(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+               b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+
+    /// One single-threaded-or-pooled cblas call per K piece (the thread-invariance rule above).
+    @inline(__always)
+    static func kernel(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+                       a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                       beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
         let head = k <= 256 ? k : k - k % 32
         for (k0, kc) in [(0, head), (head, k - head)] where kc > 0 {
             // Column k0 of op(A) and row k0 of op(B).
