@@ -34,9 +34,12 @@ final class StudioViewModelTests: XCTestCase {
 
     func checkSnapshot(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let url = Self.snapshots.appendingPathComponent(name + ".txt")
-        if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil || !FileManager.default.fileExists(atPath: url.path) {
+        let recording = ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] != nil
+        if recording || !FileManager.default.fileExists(atPath: url.path) {
             try FileManager.default.createDirectory(at: Self.snapshots, withIntermediateDirectories: true)
             try text.write(to: url, atomically: true, encoding: .utf8)
+            // A missing snapshot is a failure (written now for review), so a lost file cannot pass silently.
+            if !recording { XCTFail("snapshot \(name) was missing; recorded it — review and commit it", file: file, line: line) }
             return
         }
         let expected = try String(contentsOf: url, encoding: .utf8)
