@@ -163,21 +163,21 @@ struct ConvolutionGeometry: Sendable, Equatable {
 
     // MARK: Forward and backward
 
+    /// The padded input plane the per-tap GEMMs read: `x` itself when no padding or phases are needed, else a
+    /// filled copy (returned too, so the caller keeps it alive while reading through the pointer).
+    func paddedPlane(x: UnsafePointer<Float>, front: UnsafePointer<Float>?) -> (UnsafePointer<Float>, Tensor?) {
+        if planeIsInput { return (x, nil) }
+        let t = Tensor(uninitialized: [phaseCount * planeRows * inChannels])
+        fillPlane(t.data, x: x, front: front)
+        return (UnsafePointer(t.data), t)
+    }
+
     /// `out` `[B, To, Ho, Wo, Cout]` = conv(x) + bias. `weight` is `[kT, kH, kW, Cin, Cout]`.
     func forward(x: UnsafePointer<Float>, front: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
         if path == .im2colBlocks { return forwardIm2col(x: x, front: front, weight: weight, bias: bias, out: out) }
         let cin = inChannels, cout = outChannels
-        var planeTensor: Tensor?
-        let plane: UnsafePointer<Float>
-        if planeIsInput {
-            plane = x
-        } else {
-            let t = Tensor(uninitialized: [phaseCount * planeRows * cin])
-            fillPlane(t.data, x: x, front: front)
-            planeTensor = t
-            plane = UnsafePointer(t.data)
-        }
+        let (plane, planeTensor) = paddedPlane(x: x, front: front)
         let m = gemmRows
         var qTensor: Tensor?
         let q: UnsafeMutablePointer<Float>
@@ -261,16 +261,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
             dq = UnsafePointer(t.data)
         }
         if let dWeight {
-            var planeTensor: Tensor?
-            let plane: UnsafePointer<Float>
-            if planeIsInput {
-                plane = x
-            } else {
-                let t = Tensor(uninitialized: [phaseCount * planeRows * cin])
-                fillPlane(t.data, x: x, front: front)
-                planeTensor = t
-                plane = UnsafePointer(t.data)
-            }
+            let (plane, planeTensor) = paddedPlane(x: x, front: front)
             for dt in 0..<kT {
                 for dh in 0..<kH {
                     for dw in 0..<kW {
