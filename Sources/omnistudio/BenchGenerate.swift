@@ -27,7 +27,8 @@ struct BenchGenerate: ParsableCommand {
         print(String(format: "seconds of compute per second of video:       %.2f", r.secondsPerVideoSecond))
         print("share of time: DiT \(share(t.dit)), VAE \(share(t.vae)), encoders \(share(t.encoders)), other \(share(t.total - t.dit - t.vae - t.encoders))")
         print(String(format: "DiT step: %.1f GFLOP/s vs sgemm %.1f GFLOP/s on its shapes = %.2f (target ≥ 0.60)", r.ditGflops, r.sgemmGflops, r.ditGflops / r.sgemmGflops))
-        print(String(format: "condition cache: %.3f s cached vs %.3f s uncached per DiT call = %.2f× (target ≥ 1.3×)", r.cachedStepSeconds, r.uncachedStepSeconds, r.cacheSpeedup))
+        print(String(format: "condition cache: %.3f s cached vs %.3f s uncached per DiT call = %.2f× (median of 9 interleaved rounds, %.2f–%.2f; target ≥ 1.3×)",
+                     r.cachedStepSeconds, r.uncachedStepSeconds, r.cacheSpeedup, r.cacheSpeedupRange.lowerBound, r.cacheSpeedupRange.upperBound))
         print("peak memory: \(Int(r.videoSeconds)) s video \(mb(r.peak5.rss)) RSS (\(mb(r.peak5.tensors)) tensors), "
               + "\(Int(longSeconds)) s video \(mb(r.peak30.rss)) RSS (\(mb(r.peak30.tensors)) tensors)"
               + String(format: " = %+.1f %% (target within 10 %%)", 100 * (Double(r.peak30.rss) / Double(max(1, r.peak5.rss)) - 1)))

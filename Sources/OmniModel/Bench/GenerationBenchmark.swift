@@ -18,12 +18,14 @@ public enum GenerationBenchmark {
         public var sgemmGflops: Double
         public var cachedStepSeconds: Double
         public var uncachedStepSeconds: Double
+        /// Median, lowest and highest of the per-round ratios uncached ÷ cached (interleaved rounds).
+        public var cacheSpeedup: Double
+        public var cacheSpeedupRange: ClosedRange<Double>
         public var peak5: (rss: Int, tensors: Int)
         public var peak30: (rss: Int, tensors: Int)
 
         public var secondsPerStep: Double { timings.dit / Double(max(1, steps * segments)) }
         public var secondsPerVideoSecond: Double { timings.total / videoSeconds }
-        public var cacheSpeedup: Double { uncachedStepSeconds / cachedStepSeconds }
     }
 
     public static func run(model source: String, seconds: Double = 5, longSeconds: Double = 30, memorySteps: Int = 2,
@@ -76,7 +78,8 @@ public enum GenerationBenchmark {
             + String(format: ", %.1f passes/step", passesPerStep)
         return Report(model: source, settings: settings, videoSeconds: seconds, timings: timings, steps: resolved.steps!,
                       segments: plan.segments.count, ditGflops: ditGflops, sgemmGflops: sgemm,
-                      cachedStepSeconds: step.cached, uncachedStepSeconds: step.uncached, peak5: p5, peak30: p30)
+                      cachedStepSeconds: step.cached, uncachedStepSeconds: step.uncached,
+                      cacheSpeedup: step.speedup, cacheSpeedupRange: step.range, peak5: p5, peak30: p30)
     }
 
     /// Reference picture, speech-like audio of `seconds`, and a prompt when MiniLM is installed.
@@ -111,8 +114,11 @@ public enum GenerationBenchmark {
         return (generation.timings, request.resolved(for: model.config))
     }
 
-    /// Median seconds of one guided DiT call, cached and uncached, on one segment's shapes.
-    static func ditStep(model: LoadedModel, request: GenerationRequest, passes: Int) throws -> (cached: Double, uncached: Double, tokens: Int, cache: ConditionCache) {
+    /// Median seconds of one guided DiT call, cached and uncached, on one segment's shapes, and the speed-up:
+    /// the median of per-round ratios, each round timing both paths back to back so a change in the machine's
+    /// load hits both alike (this machine is shared; single timings vary by ±20 %).
+    static func ditStep(model: LoadedModel, request: GenerationRequest, passes: Int, rounds: Int = 9)
+        throws -> (cached: Double, uncached: Double, speedup: Double, range: ClosedRange<Double>, tokens: Int, cache: ConditionCache) {
         let c = model.config, s = c.vae.spatialFactor
         let (h, w) = (request.height! / s, request.width! / s)
         let t = try model.vae.latentFrameCount(frames: c.video.segmentFrames)
@@ -128,20 +134,25 @@ public enum GenerationBenchmark {
         if let text { cache.setText(model.dit.textKeysValues(states: text)) }
         cache.setAudio(model.dit.audioKeysValues(features: audio))
         let sigmas = [Float](repeating: 0.5, count: passes)
-        // Interleaved runs, so a change in the machine's load hits both paths alike; medians of each.
-        var cachedTimes: [Double] = [], uncachedTimes: [Double] = []
-        for round in 0..<6 {
-            let a = Stopwatch.median(minimumRuns: 1, minimumSeconds: 0) {
-                _ = try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache)
+        func cached() { _ = try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache) }
+        func uncached() {
+            _ = model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
+                                           textStates: text, audioFeatures: audio)
+        }
+        cached(); uncached()  // warm the buffer pool and the cache's joined keys
+        var cachedTimes: [Double] = [], uncachedTimes: [Double] = [], ratios: [Double] = []
+        for round in 0..<rounds {
+            // Alternate which path goes first, so neither always runs on a cache the other warmed.
+            let order = round % 2 == 0 ? [true, false] : [false, true]
+            var a = 0.0, b = 0.0
+            for isCached in order {
+                let seconds = Stopwatch.median(minimumRuns: 1, minimumSeconds: 0) { isCached ? cached() : uncached() }
+                if isCached { a = seconds } else { b = seconds }
             }
-            let b = Stopwatch.median(minimumRuns: 1, minimumSeconds: 0) {
-                _ = model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
-                                               textStates: text, audioFeatures: audio)
-            }
-            if round > 0 { cachedTimes.append(a); uncachedTimes.append(b) }
+            cachedTimes.append(a); uncachedTimes.append(b); ratios.append(b / a)
         }
         func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
-        return (median(cachedTimes), median(uncachedTimes), t * h * w, cache)
+        return (median(cachedTimes), median(uncachedTimes), median(ratios), ratios.min()!...ratios.max()!, t * h * w, cache)
     }
 
     /// Useful FLOPs of one guided DiT call: every block's linears and attention for `passes` passes (keys: own

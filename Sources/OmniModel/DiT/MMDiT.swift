@@ -132,7 +132,7 @@ public final class MMDiT: Module {
         let rope = self.rope(frames: t, gridH: h, gridW: w, frameOffset: 1)
         for (i, block) in blocks.enumerated() {
             try cache.checkCancellation()
-            x = block([.init(tokens: x, timeProjection: time.projection, rope: rope)], externals: cache.externals(block: i),
+            x = block([.init(tokens: x, timeProjection: time.projection, rope: rope)], externals: cache.externals(block: i, batch: b),
                       mask: mask).tokens[0]
         }
         return finalLayer(x, timeEmbedding: time.embedding).reshaped([b, t, h, w, config.vae.zChannels])
