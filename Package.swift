@@ -39,11 +39,14 @@ let package = Package(
         // The procedural puppet world: characters, motions, speech-like audio, clips and training shards.
         .target(name: "OmniWorld", dependencies: ["OmniTensor", "OmniMedia"]),
 
+        // The omni-conditions trainer: VAE (stage 0) and DiT curriculum (stages 1–3), checkpoints, logs, loss curves.
+        .target(name: "OmniTrain", dependencies: ["OmniTensor", "OmniMedia", "OmniModel", "OmniWorld"]),
+
         // The terminal studio: a pure view-model (state, keys, layout, cell-grid rendering) plus a thin ncurses shell.
         .target(name: "OmniStudioUI", dependencies: ["OmniModel", "OmniMedia", "OmniTerminal", "CNcursesw"]),
 
         .executableTarget(name: "omnistudio", dependencies: [
-            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI", "OmniWorld",
+            "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI", "OmniWorld", "OmniTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -53,6 +56,7 @@ let package = Package(
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
         .testTarget(name: "OmniStudioUITests", dependencies: ["OmniStudioUI", "OmniModel", "OmniMedia", "OmniTerminal"]),
         .testTarget(name: "OmniWorldTests", dependencies: ["OmniWorld", "OmniTensor", "OmniMedia", "OmniModel"]),
+        .testTarget(name: "OmniTrainTests", dependencies: ["OmniTrain", "OmniWorld", "OmniModel", "OmniTensor", "OmniMedia"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,6 @@ import ArgumentParser
 /// `omnistudio train`: the training command group (its subcommands train the project's helper models).
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train helper models on the procedural puppet world.",
-        subcommands: [TrainDetector.self])
+        abstract: "Train the model (vae, then dit --stage 1, 2, 3) and helper models on the procedural puppet world.",
+        subcommands: [TrainVAE.self, TrainDiT.self, TrainDetector.self])
 }

@@ -12,8 +12,10 @@ public final class ExponentialMovingAverage {
         shadows = parameters.map { $0.tensor.detached() }
     }
 
-    public func update() {
-        let d = decay
+    public func update() { update(decay: decay) }
+
+    /// One update with another decay (e.g. the warm-up `min(decay, (1 + step) / (10 + step))`).
+    public func update(decay d: Float) {
         for (shadow, (_, p)) in zip(shadows, parameters) {
             let s = shadow.data, w = p.data
             for i in 0..<p.count { s[i] = d * s[i] + (1 - d) * w[i] }

@@ -1,0 +1,26 @@
+import OmniModel
+import OmniTensor
+
+/// Starting weights for training.
+public enum TrainingInitialization {
+    /// A whole model with seeded random weights (`RandomWeights`), then the DiT initialisation below.
+    public static func fresh(config: ModelConfig, seed: UInt64) -> OmniModelWeights {
+        let weights = OmniModelWeights(config: config)
+        RandomWeights.fill(weights, seed: seed)
+        dit(weights, seed: seed)
+        return weights
+    }
+
+    /// Re-initialises the DiT and the pose guider for a first DiT stage (the VAE stays): random weights, then
+    /// zero time projection (so every block's shift/scale/gate start at its small learned offsets), a zero velocity
+    /// head (the first prediction is v = 0), and a zero pose-guider output (pose features start equal to "pose off").
+    public static func dit(_ weights: OmniModelWeights, seed: UInt64) {
+        RandomWeights.fill(weights.dit, seed: seed &+ 1)
+        RandomWeights.fill(weights.poseGuider, seed: seed &+ 2)
+        weights.dit.timeProjection.weight.fill(0)
+        weights.dit.timeProjection.bias?.fill(0)
+        weights.dit.head.weight.fill(0)
+        weights.dit.head.bias?.fill(0)
+        weights.poseGuider.zeroInitializeOutput()
+    }
+}

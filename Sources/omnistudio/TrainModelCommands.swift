@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import OmniModel
+import OmniTensor
+import OmniTrain
+import Synchronization
+
+/// Options every model-training command shares.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Run folder: state.json, checkpoint.safetensors, train.jsonl, loss.png, model/. An existing run resumes.")
+    var run: String
+    @Option(help: "Total optimiser steps of the run (a resumed run may raise it).") var steps: Int
+    @Option(help: "Samples (clips) per step.") var batch: Int?
+    @Option(help: "Peak learning rate.") var learningRate: Float?
+    @Option(help: "Warm-up steps.") var warmup: Int?
+    @Option(help: "Training seed, 1…2³¹−1 (clip seeds (seed << 32) | i).") var seed: UInt64 = 1
+    @Option(help: "Steps between checkpoints.") var checkpointEvery = 100
+    @Flag(help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard seed >= 1, seed < (1 << 31) else { throw ValidationError("--seed must be in 1…2147483647") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be positive") }
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+    }
+
+    func hyperparameters(batch defaultBatch: Int, learningRate defaultRate: Float, warmup defaultWarmup: Int) -> TrainingHyperparameters {
+        TrainingHyperparameters(batch: batch ?? defaultBatch, learningRate: learningRate ?? defaultRate,
+                                warmupSteps: min(warmup ?? defaultWarmup, max(1, steps / 5)), checkpointEvery: checkpointEvery)
+    }
+
+    /// Runs `run` with Ctrl-C saving a checkpoint after the current step, a progress line on stderr, and a
+    /// closing profile line.
+    func drive(_ run: TrainingRun, label: String) throws {
+        let stop = StopFlag.shared
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler {
+            stop.flag.store(true, ordering: .relaxed)
+            FileHandle.standardError.write(Data("\n\(label): stopping after this step (checkpoint follows)…\n".utf8))
+        }
+        source.resume()
+        defer { source.cancel(); signal(SIGINT, SIG_DFL) }
+        if run.state.step > 0 && !quiet {
+            FileHandle.standardError.write(Data("\(label): resuming \(run.folder) at step \(run.state.step)/\(run.state.totalSteps)\n".utf8))
+        }
+        let interactive = isatty(STDERR_FILENO) == 1
+        let outcome = try run.run(shouldStop: { stop.flag.load(ordering: .relaxed) }) { p in
+            guard !quiet, interactive || p.step % 25 == 0 || p.step == p.totalSteps else { return }
+            let line = String(format: "%@ step %d/%d  loss %.4f  avg %.4f  %.2f it/s  %.1f samples/s  ETA %@",
+                              label, p.step, p.totalSteps, p.loss, p.lossAverage, p.stepsPerSecond, p.samplesPerSecond,
+                              Self.duration(p.etaSeconds))
+            FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+        }
+        if interactive && !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        print("\(label): \(outcome == .finished ? "finished" : "interrupted") at step \(run.state.step)/\(run.state.totalSteps); "
+              + "\(String(format: "%.0f", run.state.elapsedSeconds)) s in total; model: \(run.modelFolder)")
+        print("profile: \(run.profile.summary)")
+        if outcome == .interrupted {
+            print("resume with the same command")
+            throw ExitCode(130)
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        let s = Int(seconds)
+        return s >= 3600 ? "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" : "\(s / 60)m\(String(format: "%02d", s % 60))s"
+    }
+}
+
+/// Set by Ctrl-C; read by the training loop after each step.
+final class StopFlag: Sendable {
+    static let shared = StopFlag()
+    let flag = Atomic<Bool>(false)
+}
+
+/// `omnistudio train vae`: stage 0.
+struct TrainVAE: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vae",
+        abstract: "Stage 0: train the causal 3-D VAE on puppet clips (L1 + edges + small KL).")
+
+    @OptionGroup var options: TrainingOptions
+    @Option(help: "Model shape: tiny, mini, or a config.json path.") var config = "mini"
+    @Option(help: "Frames per training window (1 + 4k).") var frames = 9
+    @Option(help: "Square crop in pixels (a multiple of 8; 0 = whole frames).") var crop = 32
+
+    func run() throws {
+        var state: TrainingState
+        if let saved = try TrainingState.saved(in: options.run) {
+            state = saved
+            state.totalSteps = options.steps
+        } else {
+            let modelConfig: ModelConfig
+            if let preset = ModelConfig.preset(config) { modelConfig = preset }
+            else { modelConfig = try ModelConfig.load(folder: (config as NSString).deletingLastPathComponent) }
+            guard frames >= 1, (frames - 1) % modelConfig.vae.temporalFactor == 0 else {
+                throw ValidationError("--frames must be 1 + \(modelConfig.vae.temporalFactor)k")
+            }
+            guard crop >= 0, crop % modelConfig.vae.spatialFactor == 0 else { throw ValidationError("--crop must be a multiple of \(modelConfig.vae.spatialFactor)") }
+            state = TrainingState(kind: "vae", stage: 0, totalSteps: options.steps, seed: options.seed,
+                                  hyperparameters: options.hyperparameters(batch: 4, learningRate: 1e-3, warmup: 100),
+                                  from: nil, config: modelConfig)
+            state.vaeFrames = frames
+            state.vaeCrop = crop
+        }
+        let weights = TrainingInitialization.fresh(config: state.config, seed: state.seed)
+        let samples = PuppetSamples(seed: state.seed, sizes: state.config.video.sizes, fps: state.config.video.fps)
+        let objective = VAEObjective(weights: weights, samples: samples, batch: state.hyperparameters.batch,
+                                     frames: state.vaeFrames ?? frames, crop: state.vaeCrop ?? crop)
+        let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
+        try options.drive(run, label: "vae")
+    }
+}
+
+/// `omnistudio train dit --stage 1|2|3`.
+struct TrainDiT: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dit",
+        abstract: "Stages 1–3: train the MMDiT (stage 1 text + reference, 2 adds audio, 3 adds pose).")
+
+    @OptionGroup var options: TrainingOptions
+    @Option(help: "Curriculum stage: 1, 2 or 3.") var stage: Int
+    @Option(help: "Model folder to start from: the VAE run's model/ for stage 1, the previous stage's model/ after.")
+    var from: String?
+    @Option(help: "Fraction of samples with the reference.") var referenceRatio = 0.7
+    @Option(help: "Fraction of samples with the caption.") var textRatio = 0.9
+    @Option(help: "Fraction of samples with audio (stage ≥ 2).") var audioRatio = 0.5
+    @Option(help: "Fraction of samples with pose (stage 3).") var poseRatio = 0.5
+    @Option(help: "Fraction of samples continuing from motion frames.") var motionRatio = 0.5
+
+    func validate() throws {
+        guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
+        for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio)]
+        where !(0...1).contains(r) { throw ValidationError("--\(name)-ratio must be within 0…1") }
+    }
+
+    func run() throws {
+        var state: TrainingState
+        let weights: OmniModelWeights
+        if let saved = try TrainingState.saved(in: options.run) {
+            state = saved
+            state.totalSteps = options.steps
+            weights = OmniModelWeights(config: state.config)   // filled from the checkpoint
+        } else {
+            guard let from else {
+                throw ValidationError("--from MODEL_FOLDER is needed to start a stage (the VAE run's model/ for stage 1, the previous stage's model/ after)")
+            }
+            let source = try LoadedModel.load(from)
+            weights = source.weights
+            if stage == 1 { TrainingInitialization.dit(weights, seed: options.seed) }
+            state = TrainingState(kind: "dit", stage: stage, totalSteps: options.steps, seed: options.seed,
+                                  hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),
+                                  from: from, config: source.config)
+            state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio)
+        }
+        let config = state.config
+        let encoder = try TextEncoder.load()
+        var memo: [String: Tensor] = [:]
+        let text: (String) throws -> Tensor = { caption in
+            if let hit = memo[caption] { return hit }
+            let states = encoder.tokenStates(caption, maxTokens: config.text.maxTokens)
+            if memo.count > 4096 { memo.removeAll() }
+            memo[caption] = states
+            return states
+        }
+        let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
+        let objective = DiTObjective(weights: weights, config: config, samples: samples, stage: stage, ratios: state.ratios ?? ConditionRatios(),
+                                     batch: state.hyperparameters.batch, text: text)
+        let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
+        try options.drive(run, label: "dit stage \(stage)")
+    }
+}
+
