@@ -17,6 +17,8 @@ public struct TrainingProfile: Sendable, Equatable {
         return try body()
     }
 
+    mutating func add(_ phase: Phase, _ value: Double) { seconds[phase, default: 0] += value }
+
     public var total: Double { seconds.values.reduce(0, +) }
     public func share(_ phase: Phase) -> Double { total > 0 ? (seconds[phase] ?? 0) / total : 0 }
     public var samplesPerSecond: Double { total > 0 ? Double(samples) / total : 0 }

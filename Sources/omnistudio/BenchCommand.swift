@@ -4,7 +4,7 @@ import ArgumentParser
 /// compare them only with numbers from the same run.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure speed (media I/O, terminal rendering; kernels and generation come later).",
-        subcommands: [BenchMedia.self, BenchKernels.self, BenchGenerate.self, BenchUI.self]
+        abstract: "Measure speed: media I/O, kernels, generation, the studio UI, training steps.",
+        subcommands: [BenchMedia.self, BenchKernels.self, BenchGenerate.self, BenchUI.self, BenchTrain.self]
     )
 }

@@ -173,3 +173,28 @@ struct TrainDiT: ParsableCommand {
     }
 }
 
+
+/// `omnistudio train export`: a run's model folder → a shippable model folder (F16 weights by default).
+struct TrainExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a trained model folder (e.g. RUN/model) as a model folder with F16 weights (e.g. Models/omni-mini).")
+
+    @Option(help: "Model folder to export (a run's model/).") var from: String
+    @Option(help: "Output model folder (config.json + model.safetensors; other files there are kept).") var out: String
+    @Option(help: "Weight type: f16, bf16 or f32.") var dtype = "f16"
+
+    func run() throws {
+        let types: [String: DType] = ["f16": .f16, "bf16": .bf16, "f32": .f32]
+        guard let type = types[dtype] else { throw ValidationError("--dtype must be f16, bf16 or f32") }
+        let model = try LoadedModel.load(from)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let weights = (out as NSString).appendingPathComponent("model.safetensors")
+        try model.weights.save(path: weights, dtype: type, metadata: ["format": "omni", "source": from])
+        let config = (out as NSString).appendingPathComponent("config.json")
+        try model.config.encoded().write(to: URL(fileURLWithPath: config + ".tmp"))
+        guard rename(config + ".tmp", config) == 0 else { throw ValidationError("cannot write \(config)") }
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
+        print(String(format: "wrote %@ (%d parameters, %.1f MB %@)", out, model.weights.parameterCount, Double(bytes) / 1e6, dtype))
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import OmniModel
+import OmniTensor
+
+/// `omnistudio bench train`: where a training step's time goes (data, forward, backward, optimiser) and samples/s,
+/// for the VAE stage and a DiT stage at a model's shape, measured by running a few real steps in a temporary run
+/// folder (the first step, which warms the buffer pool, is not counted).
+public enum TrainingBenchmark {
+    public struct Row: Sendable {
+        public var name: String
+        public var batch: Int
+        public var profile: TrainingProfile
+    }
+
+    public static func run(config: ModelConfig, steps: Int, vaeBatch: Int = 2, ditBatch: Int = 4, ditStage: Int = 3,
+                           text: @escaping (String) throws -> Tensor, log: (String) -> Void = { _ in }) throws -> [Row] {
+        let samples = PuppetSamples(seed: 1, sizes: config.video.sizes, fps: config.video.fps)
+        let vae = VAEObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), samples: samples, batch: vaeBatch)
+        log("VAE: \(steps) steps of \(vaeBatch) windows (\(vae.frames) frames, \(vae.crop)×\(vae.crop) crops)")
+        let vaeRow = Row(name: "vae (stage 0)", batch: vaeBatch, profile: try measure(vae, config: config, batch: vaeBatch, steps: steps))
+        let dit = DiTObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), config: config, samples: samples,
+                               stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: text)
+        log("DiT stage \(ditStage): \(steps) steps of \(ditBatch) samples (\(config.video.segmentFrames) frames)")
+        let ditRow = Row(name: "dit (stage \(ditStage))", batch: ditBatch, profile: try measure(dit, config: config, batch: ditBatch, steps: steps))
+        return [vaeRow, ditRow]
+    }
+
+    static func measure(_ objective: TrainingObjective, config: ModelConfig, batch: Int, steps: Int) throws -> TrainingProfile {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-train-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let h = TrainingHyperparameters(batch: batch, learningRate: 1e-4, warmupSteps: 1, checkpointEvery: 1_000_000)
+        let run = try TrainingRun(folder: folder, fresh: TrainingState(kind: "bench", stage: 0, totalSteps: steps + 1, seed: 1,
+                                                                       hyperparameters: h, from: nil, config: config),
+                                  objective: objective)
+        var warm: TrainingProfile?
+        _ = try run.run(progress: { p in if p.step == 1 { warm = run.profile } })
+        return run.profile.subtracting(warm ?? TrainingProfile())
+    }
+}
+
+extension TrainingProfile {
+    /// This profile minus an earlier snapshot of it (the steps in between).
+    func subtracting(_ earlier: TrainingProfile) -> TrainingProfile {
+        var out = TrainingProfile()
+        for phase in Phase.allCases { out.add(phase, (seconds[phase] ?? 0) - (earlier.seconds[phase] ?? 0)) }
+        out.steps = steps - earlier.steps
+        out.samples = samples - earlier.samples
+        return out
+    }
+}
