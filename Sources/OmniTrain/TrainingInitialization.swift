@@ -3,10 +3,15 @@ import OmniTensor
 
 /// Starting weights for training.
 public enum TrainingInitialization {
-    /// A whole model with seeded random weights (`RandomWeights`), then the DiT initialisation below.
+    /// A whole model with seeded random weights (`RandomWeights`), the VAE's posterior starting narrow, then the
+    /// DiT initialisation below.
     public static func fresh(config: ModelConfig, seed: UInt64) -> OmniModelWeights {
         let weights = OmniModelWeights(config: config)
         RandomWeights.fill(weights, seed: seed)
+        // Log-variance bias −6 (σ ≈ 0.05): at a log-variance of 0 the sampled latents would be mostly unit noise and
+        // the decoder would first have to learn to ignore them (measured: 14 dB after 400 steps instead of climbing).
+        let z = config.vae.zChannels, bias = weights.vae.encoder.convOut.bias
+        for c in z..<(2 * z) { bias.data[c] = -6 }
         dit(weights, seed: seed)
         return weights
     }

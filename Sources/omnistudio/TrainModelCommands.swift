@@ -85,6 +85,8 @@ struct TrainVAE: ParsableCommand {
     @Option(help: "Model shape: tiny, mini, or a config.json path.") var config = "mini"
     @Option(help: "Frames per training window (1 + 4k).") var frames = 9
     @Option(help: "Square crop in pixels (a multiple of 8; 0 = whole frames).") var crop = 32
+    @Option(help: "Start from this model folder's weights (e.g. an image-only run's model/, before training on clips).")
+    var from: String?
 
     func run() throws {
         var state: TrainingState
@@ -92,20 +94,28 @@ struct TrainVAE: ParsableCommand {
             state = saved
             state.totalSteps = options.steps
         } else {
-            let modelConfig: ModelConfig
-            if let preset = ModelConfig.preset(config) { modelConfig = preset }
+            var modelConfig: ModelConfig
+            if let from { modelConfig = try ModelConfig.load(folder: from) }
+            else if let preset = ModelConfig.preset(config) { modelConfig = preset }
             else { modelConfig = try ModelConfig.load(folder: (config as NSString).deletingLastPathComponent) }
+            // Latent statistics are measured again at the end of this run.
+            modelConfig.vae.latentMean = [Float](repeating: 0, count: modelConfig.vae.zChannels)
+            modelConfig.vae.latentStd = [Float](repeating: 1, count: modelConfig.vae.zChannels)
             guard frames >= 1, (frames - 1) % modelConfig.vae.temporalFactor == 0 else {
                 throw ValidationError("--frames must be 1 + \(modelConfig.vae.temporalFactor)k")
             }
             guard crop >= 0, crop % modelConfig.vae.spatialFactor == 0 else { throw ValidationError("--crop must be a multiple of \(modelConfig.vae.spatialFactor)") }
             state = TrainingState(kind: "vae", stage: 0, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 1e-3, warmup: 100),
-                                  from: nil, config: modelConfig)
+                                  from: from, config: modelConfig)
             state.vaeFrames = frames
             state.vaeCrop = crop
         }
         let weights = TrainingInitialization.fresh(config: state.config, seed: state.seed)
+        if let start = state.from, state.step == 0 {   // a resumed run's checkpoint holds the weights
+            let source = try LoadedModel.load(start)
+            for ((_, t), (_, s)) in zip(weights.namedTensors(), source.weights.namedTensors()) { t.copyValues(from: s) }
+        }
         let samples = PuppetSamples(seed: state.seed, sizes: state.config.video.sizes, fps: state.config.video.fps)
         let objective = VAEObjective(weights: weights, samples: samples, batch: state.hyperparameters.batch,
                                      frames: state.vaeFrames ?? frames, crop: state.vaeCrop ?? crop)

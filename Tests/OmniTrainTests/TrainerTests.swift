@@ -72,6 +72,51 @@ final class TrainerTests: XCTestCase {
         XCTAssertGreaterThan(weights.poseGuider.convOut.weight.values.map(abs).max()!, 0)
     }
 
+    // MARK: - Whole-model gradients
+
+    /// Central finite differences (ε = 1e-2) against the tape's gradient for the largest-gradient entry of every
+    /// trained tensor; relative error |a − n| / (|a| + |n|) below 5 % (Float32 forward passes of a deep model).
+    func assertGradientsMatch(_ parameters: [(key: String, tensor: Tensor)], _ loss: () -> Tensor,
+                              file: StaticString = #filePath, line: UInt = #line) {
+        let tape = Tape()
+        tape.backward(from: tape.recording { loss() })
+        var checked = 0
+        for (key, t) in parameters {
+            guard let g = t.grad?.values, let i = g.indices.max(by: { abs(g[$0]) < abs(g[$1]) }), abs(g[i]) > 1e-4 else { continue }
+            let old = t.data[i]
+            t.data[i] = old + 1e-2; let up = Double(loss().item)
+            t.data[i] = old - 1e-2; let down = Double(loss().item)
+            t.data[i] = old
+            let numeric = (up - down) / 2e-2
+            XCTAssertLessThan(abs(numeric - Double(g[i])) / (abs(numeric) + abs(Double(g[i]))), 0.05,
+                              "\(key)[\(i)]: tape \(g[i]), finite differences \(numeric)", file: file, line: line)
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, parameters.count / 2, "most tensors carry gradient", file: file, line: line)
+    }
+
+    func testVAELossGradientMatchesFiniteDifferences() throws {
+        let weights = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        let objective = VAEObjective(weights: weights, samples: Self.samples, batch: 1, frames: 5, crop: 16)
+        let x = Self.samples.vaeBatch(step: 0, batch: 1, frames: 5, crop: 16)
+        let vae = weights.vae
+        assertGradientsMatch(objective.parameters) { vae.decode(try! vae.encode(x).mean, clamp: false).mseLoss(x) }
+    }
+
+    func testDiTLossGradientMatchesFiniteDifferences() throws {
+        let weights = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        // Non-zero head and pose output, so every path carries gradient from the first step.
+        RandomWeights.fill(weights.dit.head, seed: 9)
+        RandomWeights.fill(weights.poseGuider.convOut, seed: 10)
+        let objective = DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3,
+                                     ratios: .init(reference: 1, text: 1, audio: 1, pose: 1, motion: 1), batch: 1, text: Self.text)
+        let example = try objective.example(step: 0, index: 0)
+        assertGradientsMatch(objective.parameters) {
+            objective.loss(example, sigma: 0.6, noise: RandomStream(seed: 4), referenceOn: true, textOn: true, audioOn: true,
+                           poseOn: true, motionOn: true)
+        }
+    }
+
     // MARK: - Runs
 
     func temporaryFolder(_ name: String) -> String {
