@@ -56,16 +56,25 @@ public final class DiTObjective: TrainingObjective {
     }
 
     func example(step: Int, index: Int) throws -> Example {
+        var profile = TrainingProfile()
+        return try example(step: step, index: index, profile: &profile)
+    }
+
+    /// The example of sample `index` of `step`; the frozen VAE's time goes to `.encoding`, the rest to `.data`.
+    func example(step: Int, index: Int, profile: inout TrainingProfile) throws -> Example {
         let frames = config.video.segmentFrames
-        let clip = samples.clip(step: step, index: index, perStep: batch, seconds: 2)
+        let clip = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
         let start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
         let vae = weights.vae
         let w = clip.spec.size.width, h = clip.spec.size.height
         do {
-            let video = FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))
-            let target = vae.normalize(try vae.encode(video).mean)
-            let reference = vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean)
+            let (target, reference) = try profile.measure(.encoding) { () throws -> (Tensor, Tensor) in
+                let video = FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))
+                return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean))
+            }
+            let start0 = DispatchTime.now().uptimeNanoseconds
+            defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - start0) / 1e9) }
             let features = AudioFeatures(clip: clip.audio, fps: Double(clip.spec.fps), neighbours: config.audio.neighbours,
                                          melFramesPerVideoFrame: config.audio.melFramesPerVideoFrame)
             let audio = Tensor(uninitialized: [1, frames, features.featureWidth])
@@ -88,7 +97,7 @@ public final class DiTObjective: TrainingObjective {
         let stepStream = samples.stream(step: step)
         var total = 0.0
         for i in 0..<batch {
-            let ex = try profile.measure(.data) { try example(step: step, index: i) }
+            let ex = try example(step: step, index: i, profile: &profile)
             var draw = stepStream.split(PuppetSamples.Purpose.ditDropout.rawValue).split(UInt64(i))
             let referenceOn = Double(draw.uniform()) < ratios.reference
             let textOn = Double(draw.uniform()) < ratios.text

@@ -1,9 +1,10 @@
 import Foundation
 
-/// Where a training step's wall time goes: data (rendering clips, encoding conditions and target latents),
-/// forward, backward, optimiser (clipping, AdamW, EMA). Seconds, summed over the steps measured.
+/// Where a training step's wall time goes: data (rendering clips, audio features, pose maps, MiniLM), encoding
+/// (the frozen VAE turning the data into target and reference latents — DiT stages only; part of the data
+/// pipeline, shown apart), forward, backward, optimiser (clipping, AdamW, EMA). Seconds, summed over the steps.
 public struct TrainingProfile: Sendable, Equatable {
-    public enum Phase: String, CaseIterable, Sendable { case data, forward, backward, optimizer }
+    public enum Phase: String, CaseIterable, Sendable { case data, encoding, forward, backward, optimizer }
     public private(set) var seconds: [Phase: Double] = [:]
     public var steps = 0
     public var samples = 0

@@ -22,12 +22,12 @@ struct BenchTrain: ParsableCommand {
                                              text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) },
                                              log: { FileHandle.standardError.write(Data("bench: \($0)\n".utf8)) })
         print("omnistudio bench train — \(model), \(steps) measured steps each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        print("objective        batch   s/step  samples/s   data  forward  backward  optimizer")
+        print("objective        batch   s/step  samples/s   data  VAE encoding  forward  backward  optimizer")
         for r in rows {
             let p = r.profile
-            print(String(format: "%-15@ %5d  %7.2f  %9.2f  %4.0f %%  %5.0f %%  %6.0f %%  %7.0f %%", r.name as NSString, r.batch,
-                         p.total / Double(max(1, p.steps)), p.samplesPerSecond, 100 * p.share(.data), 100 * p.share(.forward),
-                         100 * p.share(.backward), 100 * p.share(.optimizer)))
+            print(String(format: "%-15@ %5d  %7.2f  %9.2f  %4.0f %%  %10.0f %%  %5.0f %%  %6.0f %%  %7.0f %%", r.name as NSString, r.batch,
+                         p.total / Double(max(1, p.steps)), p.samplesPerSecond, 100 * p.share(.data), 100 * p.share(.encoding),
+                         100 * p.share(.forward), 100 * p.share(.backward), 100 * p.share(.optimizer)))
         }
     }
 }

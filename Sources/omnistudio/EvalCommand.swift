@@ -23,14 +23,16 @@ struct Eval: ParsableCommand {
     @Option(help: "Make the first clip this long (e.g. 30) for the Drift metric's 5 s windows.") var driftSeconds: Double?
     @Option(help: "Denoising steps (default: the model's).") var steps: Int?
     @Option(help: "Generation seed.") var seed: UInt64 = 0
-    @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text.") var modes: String?
+    @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func run() throws {
         guard let set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED or puppet:SEED:N, not \(evalSet)") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         var chosen = EvalMode.allCases
-        if let modes {
+        if modes == "none" {
+            chosen = []
+        } else if let modes {
             chosen = try modes.split(separator: ",").map { name in
                 guard let m = EvalMode(rawValue: String(name)) else { throw ValidationError("unknown mode \(name)") }
                 return m
