@@ -73,8 +73,8 @@ public final class DiTObjective: TrainingObjective {
                 let video = FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))
                 return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean))
             }
-            let start0 = DispatchTime.now().uptimeNanoseconds
-            defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - start0) / 1e9) }
+            let dataStart = DispatchTime.now().uptimeNanoseconds
+            defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - dataStart) / 1e9) }
             let features = AudioFeatures(clip: clip.audio, fps: Double(clip.spec.fps), neighbours: config.audio.neighbours,
                                          melFramesPerVideoFrame: config.audio.melFramesPerVideoFrame)
             let audio = Tensor(uninitialized: [1, frames, features.featureWidth])
