@@ -84,25 +84,10 @@ public final class TrainingRun {
         let elapsedBefore = state.elapsedSeconds
         var sessionSteps = 0
         while state.step < state.totalSteps {
-            let step = state.step
-            let terms = try objective.accumulateGradients(step: step, profile: &profile)
-            let lr = learningRate(step: step)
-            let norm = profile.measure(.optimizer) { () -> Float in
-                let norm = GradientClipping.clip(objective.parameters, maxNorm: state.hyperparameters.clipNorm)
-                optimizer.update(learningRate: lr)
-                optimizer.zeroGrad()
-                ema.update(decay: min(state.hyperparameters.emaDecay, Float(1 + step) / Float(10 + step)))
-                return norm
-            }
-            profile.steps += 1
-            profile.samples += state.hyperparameters.batch
+            let loss = try trainStep()
             sessionSteps += 1
-            let loss = terms["loss"] ?? .nan
-            state.lossAverage = state.lossAverage.map { 0.98 * $0 + 0.02 * loss } ?? loss
-            state.step += 1
             state.elapsedSeconds = elapsedBefore + Date().timeIntervalSince(sessionStart)
-            pending.append(.init(step: state.step, loss: loss, lossAverage: state.lossAverage!, lr: Double(lr), gradNorm: Double(norm),
-                                 seconds: state.elapsedSeconds, terms: terms.filter { $0.key != "loss" }))
+            pending[pending.count - 1].seconds = state.elapsedSeconds
             let rate = Double(sessionSteps) / max(1e-9, Date().timeIntervalSince(sessionStart))
             progress(.init(step: state.step, totalSteps: state.totalSteps, loss: loss, lossAverage: state.lossAverage!,
                            stepsPerSecond: rate, samplesPerSecond: rate * Double(state.hyperparameters.batch),
@@ -115,6 +100,30 @@ public final class TrainingRun {
         }
         if sessionSteps == 0 { try checkpoint(final: true) }   // already done: refresh the export
         return .finished
+    }
+
+    /// One optimiser step: the objective's forward and backward, clipping, AdamW, EMA; advances `state.step` and
+    /// queues the step's log line (written at the next checkpoint). Returns the step's loss.
+    @discardableResult
+    public func trainStep() throws -> Double {
+        let step = state.step
+        let terms = try objective.accumulateGradients(step: step, profile: &profile)
+        let lr = learningRate(step: step)
+        let norm = profile.measure(.optimizer) { () -> Float in
+            let norm = GradientClipping.clip(objective.parameters, maxNorm: state.hyperparameters.clipNorm)
+            optimizer.update(learningRate: lr)
+            optimizer.zeroGrad()
+            ema.update(decay: min(state.hyperparameters.emaDecay, Float(1 + step) / Float(10 + step)))
+            return norm
+        }
+        profile.steps += 1
+        profile.samples += state.hyperparameters.batch
+        let loss = terms["loss"] ?? .nan
+        state.lossAverage = state.lossAverage.map { 0.98 * $0 + 0.02 * loss } ?? loss
+        state.step += 1
+        pending.append(.init(step: state.step, loss: loss, lossAverage: state.lossAverage!, lr: Double(lr), gradNorm: Double(norm),
+                             seconds: state.elapsedSeconds, terms: terms.filter { $0.key != "loss" }))
+        return loss
     }
 
     /// Writes the checkpoint, the EMA model folder, the log lines and the loss curve; `final` also lets the

@@ -52,7 +52,7 @@ public final class VAEObjective: TrainingObjective {
         }
         profile.measure(.backward) { tape.backward(from: loss) }
         return ["loss": Double(loss.item), "l1": Double(l1.item), "edge": Double(edge.item), "kl": Double(kl.item),
-                "psnr": Self.psnr(l1: Double(l1.item))]
+                "psnr_estimate": Self.psnrEstimate(l1: Double(l1.item))]
     }
 
     /// Differences of neighbouring pixels along `axis` of `[B, T, H, W, 3]` (2: rows, 3: columns).
@@ -63,7 +63,7 @@ public final class VAEObjective: TrainingObjective {
 
     /// A rough PSNR for the log from the L1 error in [−1, 1] units (Laplacian errors: RMSE ≈ 1.41·L1); eval
     /// measures the real one.
-    static func psnr(l1: Double) -> Double {
+    static func psnrEstimate(l1: Double) -> Double {
         let rmse = max(1e-6, 1.41 * l1 / 2)   // to [0, 1] units
         return 20 * log10(1 / rmse)
     }

@@ -113,8 +113,7 @@ struct TrainVAE: ParsableCommand {
         }
         let weights = TrainingInitialization.fresh(config: state.config, seed: state.seed)
         if let start = state.from, state.step == 0 {   // a resumed run's checkpoint holds the weights
-            let source = try LoadedModel.load(start)
-            for ((_, t), (_, s)) in zip(weights.namedTensors(), source.weights.namedTensors()) { t.copyValues(from: s) }
+            try weights.load(path: (start as NSString).appendingPathComponent("model.safetensors"))
         }
         let samples = PuppetSamples(seed: state.seed, sizes: state.config.video.sizes, fps: state.config.video.fps)
         let objective = VAEObjective(weights: weights, samples: samples, batch: state.hyperparameters.batch,
