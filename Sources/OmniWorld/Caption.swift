@@ -9,14 +9,19 @@ public enum Caption {
         if audio.kind == .espeak, let sentence = audio.sentence, !actions.isEmpty {
             actions[0] += " and says \"\(sentence)\""
         }
-        var sentence = character.phrase + " " + actions.joined(separator: ", then ")
-        if let first = sentence.first { sentence = first.uppercased() + sentence.dropFirst() }
         let sound: String
         switch audio.kind {
         case .speech, .espeak: sound = "speaking"
         case .music: sound = "music at \(Int(audio.bpm)) bpm"
         case .silence: sound = "silent"
         }
+        return compose(character: character, actions: actions, framing: framing, sound: sound)
+    }
+
+    /// The caption grammar: "<Character> <action>, then <action>. <Shot>, <sound>."
+    static func compose(character: Character, actions: [String], framing: Framing, sound: String) -> String {
+        var sentence = character.phrase + " " + actions.joined(separator: ", then ")
+        if let first = sentence.first { sentence = first.uppercased() + sentence.dropFirst() }
         let shot = framing.phrase.prefix(1).uppercased() + framing.phrase.dropFirst()
         return "\(sentence). \(shot), \(sound)."
     }

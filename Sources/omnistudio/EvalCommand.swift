@@ -24,6 +24,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Denoising steps (default: the model's).") var steps: Int?
     @Option(help: "Generation seed.") var seed: UInt64 = 0
     @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
+    @Flag(inversion: .prefixedNo, help: "Text-control probe: also generate each clip in ref+text mode with a fixed \"waves\" and a \"stands still\" prompt (rows text:waves, text:still; their HKV ratio in the notes). Default: on when ref+text is among the modes.") var promptProbe: Bool?
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func run() throws {
@@ -44,7 +45,9 @@ struct Eval: ParsableCommand {
         do { keypoints = try KeypointDetector.load(folder: detector) } catch {
             throw ValidationError("no keypoint detector at \(detector) (\(error)); train one with `omnistudio train detector`")
         }
-        let report = try Self.evaluate(model: loaded, detector: keypoints, set: set, modes: chosen, duration: duration,
+        let probe = promptProbe ?? chosen.contains(.referenceText)
+        let report = try Self.evaluate(model: loaded, detector: keypoints, set: set, modes: chosen,
+                                       promptClasses: probe ? EvalPromptClass.allCases : [], duration: duration,
                                        driftSeconds: driftSeconds, steps: steps, seed: seed)
         if json { print(try report.json()) } else {
             print(report.table())
@@ -53,7 +56,8 @@ struct Eval: ParsableCommand {
     }
 
     /// Renders the set's clips at the model's first size bucket and runs the harness.
-    static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode], duration: Double,
+    static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode],
+                         promptClasses: [EvalPromptClass], duration: Double,
                          driftSeconds: Double?, steps: Int?, seed: UInt64) throws -> EvalReport {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
@@ -109,6 +113,7 @@ struct Eval: ParsableCommand {
             })
         var h = harness
         h.modes = modes
+        h.promptClasses = promptClasses
         return try h.run(clips: clips, syncClips: syncClips, model: model.source, set: "puppet:\(set.seed):\(set.count)", workFolder: work)
     }
 

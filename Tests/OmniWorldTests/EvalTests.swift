@@ -82,6 +82,60 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(decoded.rows.count, report.rows.count)
     }
 
+    /// The prompt classes keep the clip's character and framing and change only the action.
+    func testPromptClassesChangeOnlyTheAction() {
+        let spec = EvalSet(seed: 9001, count: 1).specs(size: .square, duration: 1.0, fps: 25)[0]
+        let waves = EvalPromptClass.waves.prompt(for: spec, variant: 0), still = EvalPromptClass.still.prompt(for: spec, variant: 0)
+        let subject = spec.character.phrase.prefix(1).uppercased() + spec.character.phrase.dropFirst()
+        for p in [waves, still] {
+            XCTAssertTrue(p.hasPrefix(subject + " "), p)
+            XCTAssertTrue(p.hasSuffix(", silent."), p)
+            XCTAssertTrue(p.lowercased().contains(spec.framing.phrase), p)
+        }
+        XCTAssertEqual(waves, subject + " waves with the right hand. " + spec.framing.phrase.prefix(1).uppercased()
+                       + spec.framing.phrase.dropFirst() + ", silent.")
+        XCTAssertTrue(still.contains("stands still"), still)
+        // Variants cycle through the class's phrasings: six for waving (both hands), three for standing still.
+        XCTAssertEqual(Set((0..<12).map { EvalPromptClass.waves.prompt(for: spec, variant: $0) }).count, 6)
+        XCTAssertEqual(Set((0..<12).map { EvalPromptClass.still.prompt(for: spec, variant: $0) }).count, 3)
+        XCTAssertEqual(EvalPromptClass.still.prompt(for: spec, variant: -1), EvalPromptClass.still.prompt(for: spec, variant: 2))
+    }
+
+    /// Probe rows are generated in reference + text mode with the class prompts, scored for HKV, and summarised
+    /// as a ratio: a stand-in that moves only when told to wave gives waves ≫ still.
+    func testPromptProbeRowsAndRatio() throws {
+        let detector = (try? KeypointDetector.load(folder: DetectorTests.shippedFolder)) ?? KeypointDetector(seed: 1)
+        let set = EvalSet(seed: 9001, count: 2)
+        let clips = set.specs(size: .square, duration: 1.0, fps: 25).map(Clip.render)
+        var prompts: [String] = []
+        var harness = EvalHarness(detector: detector, boundaries: { _ in [] }, generate: { mode, inputs, clip in
+            XCTAssertEqual(mode, .referenceText)
+            prompts.append(inputs.caption)
+            // Waving: the truth's hands move; otherwise the truth's first frame held (the hands stay put).
+            return inputs.caption.contains("wave") ? Self.wavingFrames(clip)
+                : Array(repeating: clip.frames[0], count: clip.frames.count)
+        }, reconstruct: nil)
+        harness.modes = []
+        harness.promptClasses = EvalPromptClass.allCases
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("eval-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let report = try harness.run(clips: clips, model: "stand-in", set: "s", workFolder: work)
+        XCTAssertEqual(report.rows.map(\.name), ["truth", "still", "text:waves", "text:still"])
+        XCTAssertEqual(prompts.count, 4)
+        XCTAssertFalse(prompts.contains { clips.map(\.caption).contains($0) }, "the clip captions must not be used")
+        let waves = try XCTUnwrap(report.row("text:waves")?[.hkv]), still = try XCTUnwrap(report.row("text:still")?[.hkv])
+        XCTAssertGreaterThan(waves, 10 * max(still, 0.01))
+        let note = try XCTUnwrap(report.notes.first { $0.hasPrefix("text control:") })
+        XCTAssertTrue(note.contains("2 clips"), note)
+    }
+
+    /// Frames of a puppet waving with the right hand (a rendered clip of that motion, the clip's character).
+    static func wavingFrames(_ clip: Clip) -> [RGBImage] {
+        var spec = clip.spec
+        spec.timeline = MotionTimeline(segments: [MotionSegment(motion: Motion(kind: .waveRight), start: 0)])
+        return Clip.render(spec).frames
+    }
+
     /// The whole table (JSON, timing aside) is the same on a second run and with 1 or 2 compute threads.
     func testEvalIsDeterministicAcrossRunsAndThreadCounts() throws {
         let detector = (try? KeypointDetector.load(folder: DetectorTests.shippedFolder)) ?? KeypointDetector(seed: 1)

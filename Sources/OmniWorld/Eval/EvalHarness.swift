@@ -15,6 +15,9 @@ public struct EvalHarness {
 
     public var detector: KeypointDetector
     public var modes: [EvalMode] = EvalMode.allCases
+    /// Text-control probe: per class a row generated in reference + text mode with the class's prompt instead of
+    /// the clip's caption (empty: no probe rows). The notes give the HKV ratio waves ÷ still.
+    public var promptClasses: [EvalPromptClass] = []
     /// Frame indices where a new segment's kept frames start, for a clip of the given frame count.
     public var boundaries: (Int) -> [Int]
     public var generate: Generate
@@ -40,7 +43,7 @@ public struct EvalHarness {
     /// generations, resized to the truth's size) scored on clips whose truth mouth moves.
     public func run(clips: [Clip], syncClips: [Clip]? = nil, model: String, set: String, workFolder: String) throws -> EvalReport {
         let start = Date()
-        let rowNames = ["truth", "still", "vae-ceiling"] + modes.map(\.rawValue)
+        let rowNames = ["truth", "still", "vae-ceiling"] + modes.map(\.rawValue) + promptClasses.map(\.rowName)
         var rows: [String: Accumulator] = [:]
         var truthFeatures: [[Double]] = []
         var notes: [String] = []
@@ -56,6 +59,10 @@ public struct EvalHarness {
             ]
             if let reconstruct { systems.append(("vae-ceiling", nil, { try reconstruct(truth) })) }
             for mode in modes { systems.append((mode.rawValue, mode, { try generate(mode, inputs, clip) })) }
+            for probe in promptClasses {
+                let prompted = inputs.with(caption: probe.prompt(for: clip.spec, variant: index))
+                systems.append((probe.rowName, .referenceText, { try generate(.referenceText, prompted, clip) }))
+            }
             for (name, mode, make) in systems {
                 var frames: [RGBImage]
                 do { frames = try make() } catch let skip as EvalSkip {
@@ -86,6 +93,7 @@ public struct EvalHarness {
         }
         if let syncClips { notes += try scoreSync(syncClips, rows: &rows, workFolder: workFolder) }
         if reconstruct == nil { notes.append("no VAE ceiling row: the model has no VAE") }
+        if let note = Self.promptNote(rows) { notes.append(note) }
         var out: [EvalRow] = []
         for name in rowNames {
             guard let acc = rows[name] else { continue }
@@ -136,6 +144,18 @@ public struct EvalHarness {
             notes.append("Sync: generated frames upscaled (nearest) to \(size) before measuring (\(resized.sorted().joined(separator: ", ")))")
         }
         return notes
+    }
+
+    /// The text-control summary: mean HKV of the "waves" row ÷ that of the "still" row (nil without both rows).
+    static func promptNote(_ rows: [String: Accumulator]) -> String? {
+        func meanHKV(_ c: EvalPromptClass) -> (Double, Int)? {
+            guard let v = rows[c.rowName]?.values[.hkv], !v.isEmpty else { return nil }
+            return (v.reduce(0, +) / Double(v.count), v.count)
+        }
+        guard let (waves, n) = meanHKV(.waves), let (still, _) = meanHKV(.still) else { return nil }
+        let ratio = still > 0 ? String(format: "%.2f", waves / still) : "∞"
+        let values = String(format: "HKV with \"waves\" prompts %.2f ÷ \"stands still\" prompts %.2f", waves, still)
+        return "text control: \(values) = \(ratio)× (\(n) clips, reference + text, same references and seed)"
     }
 
     /// `frames` trimmed to `count`, the last repeated when short, resized (nearest) to `like`'s size if it differs.

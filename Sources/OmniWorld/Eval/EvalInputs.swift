@@ -20,4 +20,9 @@ public struct EvalInputs: Sendable {
         try clip.pose.write(to: inputs.pose)
         return inputs
     }
+
+    /// The same files with another prompt.
+    public func with(caption: String) -> EvalInputs {
+        EvalInputs(folder: folder, reference: reference, audio: audio, pose: pose, caption: caption)
+    }
 }
