@@ -111,7 +111,7 @@ final class EvalTests: XCTestCase {
         var harness = EvalHarness(detector: detector, boundaries: { _ in [] }, generate: { mode, inputs, clip in
             XCTAssertEqual(mode, .referenceText)
             prompts.append(inputs.caption)
-            // Waving: the truth's hands move; otherwise the truth's first frame held (the hands stay put).
+            // Told to wave: a rendered clip of the character waving; otherwise the first truth frame held.
             return inputs.caption.contains("wave") ? Self.wavingFrames(clip)
                 : Array(repeating: clip.frames[0], count: clip.frames.count)
         }, reconstruct: nil)

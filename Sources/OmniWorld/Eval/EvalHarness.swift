@@ -93,7 +93,6 @@ public struct EvalHarness {
         }
         if let syncClips { notes += try scoreSync(syncClips, rows: &rows, workFolder: workFolder) }
         if reconstruct == nil { notes.append("no VAE ceiling row: the model has no VAE") }
-        if let note = Self.promptNote(rows) { notes.append(note) }
         var out: [EvalRow] = []
         for name in rowNames {
             guard let acc = rows[name] else { continue }
@@ -102,6 +101,7 @@ public struct EvalHarness {
             if !acc.features.isEmpty { metrics[EvalMetric.fvd.rawValue] = FrechetDistance.distance(acc.features, truthFeatures) }
             out.append(EvalRow(name: name, clips: acc.clips, metrics: acc.clips == 0 ? [:] : metrics, note: acc.note))
         }
+        if let note = Self.promptNote(out) { notes.append(note) }
         let size = clips.first.map { "\($0.spec.size)" } ?? "-"
         notes.append("Seams boundaries: \(clips.first.map { boundaries($0.frames.count).map(String.init).joined(separator: ",") } ?? "") (first kept frame of each later segment)")
         if let c = clips.first {
@@ -146,16 +146,13 @@ public struct EvalHarness {
         return notes
     }
 
-    /// The text-control summary: mean HKV of the "waves" row ÷ that of the "still" row (nil without both rows).
-    static func promptNote(_ rows: [String: Accumulator]) -> String? {
-        func meanHKV(_ c: EvalPromptClass) -> (Double, Int)? {
-            guard let v = rows[c.rowName]?.values[.hkv], !v.isEmpty else { return nil }
-            return (v.reduce(0, +) / Double(v.count), v.count)
-        }
-        guard let (waves, n) = meanHKV(.waves), let (still, _) = meanHKV(.still) else { return nil }
+    /// The text-control summary: the "waves" row's HKV ÷ the "still" row's (nil without both rows).
+    static func promptNote(_ rows: [EvalRow]) -> String? {
+        func row(_ c: EvalPromptClass) -> EvalRow? { rows.first { $0.name == c.rowName } }
+        guard let wavesRow = row(.waves), let waves = wavesRow[.hkv], let still = row(.still)?[.hkv] else { return nil }
         let ratio = still > 0 ? String(format: "%.2f", waves / still) : "∞"
         let values = String(format: "HKV with \"waves\" prompts %.2f ÷ \"stands still\" prompts %.2f", waves, still)
-        return "text control: \(values) = \(ratio)× (\(n) clips, reference + text, same references and seed)"
+        return "text control: \(values) = \(ratio)× (\(wavesRow.clips) clips, reference + text, same references and seed)"
     }
 
     /// `frames` trimmed to `count`, the last repeated when short, resized (nearest) to `like`'s size if it differs.
