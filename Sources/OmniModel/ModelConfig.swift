@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Units: `video.fps` frames per second; `segment_frames` and `motion_frames` count video frames (a segment
 /// is 1 + 4k frames; 5 motion frames are 2 causal latent frames); spatial sizes are pixels, divided by
-/// `vae.spatial_factor` (8) for the latent grid.
+/// `vae.spatialFactor` (4 or 8) for the latent grid and further by `dit.patch_size` for the token grid.
 public struct ModelConfig: Codable, Sendable, Equatable {
     public static let currentFormat = 1
 
@@ -40,15 +40,17 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard video.fps > 0 else { throw fail("video.fps must be positive") }
         guard dit.width % dit.heads == 0, (dit.width / dit.heads) % 2 == 0 else { throw fail("dit.width \(dit.width) must split into \(dit.heads) heads of even size") }
         guard dit.depth >= 1 else { throw fail("dit.depth must be at least 1") }
+        guard dit.patchSize >= 1, dit.patchSize <= 8 else { throw fail("dit.patch_size = \(dit.patchSize) must be 1 … 8") }
         guard vae.latentMean.count == vae.zChannels, vae.latentStd.count == vae.zChannels, vae.latentStd.allSatisfy({ $0 > 0 }) else {
             throw fail("vae.latent_mean and vae.latent_std must hold \(vae.zChannels) values (std > 0)")
         }
         guard vae.channelMultipliers.count == vae.temporalDownsample.count + 1 else {
             throw fail("vae.temporal_downsample needs one entry per down-sampling stage (\(vae.channelMultipliers.count - 1))")
         }
+        let cell = vae.spatialFactor * dit.patchSize
         for size in video.sizes {
-            guard size.count == 2, size[0] % vae.spatialFactor == 0, size[1] % vae.spatialFactor == 0, size[0] > 0, size[1] > 0 else {
-                throw fail("video.sizes entry \(size) must be [width, height], multiples of \(vae.spatialFactor)")
+            guard size.count == 2, size[0] % cell == 0, size[1] % cell == 0, size[0] > 0, size[1] > 0 else {
+                throw fail("video.sizes entry \(size) must be [width, height], multiples of \(cell) (VAE factor \(vae.spatialFactor) × patch \(dit.patchSize))")
             }
         }
     }
@@ -90,7 +92,8 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// The causal 3D VAE (Wan topology at a small width): strides 4 in time and 8 in space, z channels.
+/// The causal 3D VAE (Wan topology at a small width): stride 4 in time, 2 per down-sampling stage in space
+/// (4 with two stages, 8 with three), z channels.
 public struct VAEConfig: Codable, Sendable, Equatable {
     public var baseChannels: Int
     public var channelMultipliers: [Int]
@@ -116,7 +119,27 @@ public struct DiTConfig: Codable, Sendable, Equatable {
     public var ropeBase: Double
     /// Sinusoidal features of the timestep before its MLP.
     public var timeEmbeddingWidth: Int
+    /// Latent positions per token along each side: a token is a `patch × patch` square of the latent grid
+    /// (1 frame deep). 2 with the ÷4 VAE keeps 64 tokens per latent frame at 64×64. Absent in older model folders,
+    /// which mean 1.
+    public var patchSize: Int
     public var headDimension: Int { width / heads }
+
+    public init(width: Int, depth: Int, heads: Int, mlpRatio: Int, ropeBase: Double, timeEmbeddingWidth: Int, patchSize: Int = 1) {
+        self.width = width; self.depth = depth; self.heads = heads; self.mlpRatio = mlpRatio
+        self.ropeBase = ropeBase; self.timeEmbeddingWidth = timeEmbeddingWidth; self.patchSize = patchSize
+    }
+
+    enum CodingKeys: String, CodingKey { case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(width: try c.decode(Int.self, forKey: .width), depth: try c.decode(Int.self, forKey: .depth),
+                  heads: try c.decode(Int.self, forKey: .heads), mlpRatio: try c.decode(Int.self, forKey: .mlpRatio),
+                  ropeBase: try c.decode(Double.self, forKey: .ropeBase),
+                  timeEmbeddingWidth: try c.decode(Int.self, forKey: .timeEmbeddingWidth),
+                  patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 1)
+    }
 }
 
 /// Audio tokens: per video frame, `mel_frames_per_video_frame` log-mel frames of 80 bins, with ±`neighbours`

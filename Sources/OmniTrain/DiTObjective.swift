@@ -23,12 +23,23 @@ public final class DiTObjective: TrainingObjective {
     public var batch: Int
     let config: ModelConfig
     let text: (String) throws -> Tensor
+    /// Pre-encoded target windows (`LatentCache`); nil: the frozen VAE encodes each window at each step.
+    public let latents: LatentCache?
     let tape = Tape()
 
     /// `text` maps a caption to MiniLM token states `[L, 384]` (the real encoder in training; tests may pass
     /// another deterministic map).
     public init(weights: OmniModelWeights, config: ModelConfig, samples: PuppetSamples, stage: Int, ratios: ConditionRatios,
-                batch: Int, text: @escaping (String) throws -> Tensor) {
+                batch: Int, latents: LatentCache? = nil, text: @escaping (String) throws -> Tensor) throws {
+        if let latents {
+            guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(weights.vae) else {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache was encoded with another VAE than this model's (rebuild it with omnistudio train cache --model of this model)")
+            }
+            guard latents.manifest.segmentFrames == config.video.segmentFrames, latents.manifest.fps == config.video.fps else {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache holds \(latents.manifest.segmentFrames)-frame windows at \(latents.manifest.fps) fps; the model uses \(config.video.segmentFrames) at \(config.video.fps)")
+            }
+        }
+        self.latents = latents
         self.weights = weights
         self.config = config
         self.samples = samples
@@ -60,19 +71,38 @@ public final class DiTObjective: TrainingObjective {
         return try example(step: step, index: index, profile: &profile)
     }
 
-    /// The example of sample `index` of `step`; the frozen VAE's time goes to `.encoding`, the rest to `.data`.
+    /// The example of sample `index` of `step`; the frozen VAE's time goes to `.encoding`, the rest (with the
+    /// latent cache's reads) to `.data`.
     func example(step: Int, index: Int, profile: inout TrainingProfile) throws -> Example {
         let frames = config.video.segmentFrames
-        let clip = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
-        let start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
-        let vae = weights.vae
+        let clip: Clip, start: Int, target: Tensor, reference: Tensor
+        do {
+            if let latents {
+                // The step's bucket when the cache has it, else one of the cache's (still one bucket per step).
+                var fallback = samples.stream(step: step).split(PuppetSamples.Purpose.bucket.rawValue).split(1)
+                let b = latents.bucketIndex(samples.bucket(step: step))
+                    ?? Int(fallback.nextUInt64() % UInt64(latents.manifest.buckets.count))
+                let count = latents.manifest.buckets[b].windows.count
+                let cached = profile.measure(.data) { latents.window(bucket: b, index: Int(rng.nextUInt64() % UInt64(count))) }
+                clip = profile.measure(.data) { PuppetSamples.render(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps) }
+                start = cached.window.start
+                (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
+                                       cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
+            } else {
+                clip = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
+                start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
+                let vae = weights.vae
+                (target, reference) = try profile.measure(.encoding) { () throws -> (Tensor, Tensor) in
+                    let video = FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))
+                    return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean))
+                }
+            }
+        } catch let error as ModelError {
+            throw TrainingError.model(error.description)
+        }
         let w = clip.spec.size.width, h = clip.spec.size.height
         do {
-            let (target, reference) = try profile.measure(.encoding) { () throws -> (Tensor, Tensor) in
-                let video = FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))
-                return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean))
-            }
             let dataStart = DispatchTime.now().uptimeNanoseconds
             defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - dataStart) / 1e9) }
             let features = AudioFeatures(clip: clip.audio, fps: Double(clip.spec.fps), neighbours: config.audio.neighbours,

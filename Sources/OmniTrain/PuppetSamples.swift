@@ -36,7 +36,12 @@ public struct PuppetSamples: Sendable {
     /// The puppet clip behind sample `index` of `step` (`perStep` samples a step), `seconds` long at `fps`.
     public func clip(step: Int, index: Int, perStep: Int, seconds: Double) -> Clip {
         let id = UInt64(step) &* UInt64(perStep) &+ UInt64(index)
-        return Clip.render(.random(seed: (seed << 32) | id, size: bucket(step: step), duration: seconds, fps: fps))
+        return Self.render(seed: (seed << 32) | id, size: bucket(step: step), fps: fps, seconds: seconds)
+    }
+
+    /// The random puppet clip of `seed` (every style, framing, motion and audio kind), `seconds` long.
+    public static func render(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2) -> Clip {
+        Clip.render(.random(seed: seed, size: size, duration: seconds, fps: fps))
     }
 
     // MARK: - VAE batches

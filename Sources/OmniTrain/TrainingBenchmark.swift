@@ -3,7 +3,8 @@ import OmniModel
 import OmniTensor
 
 /// `omnistudio bench train`: where a training step's time goes (data, forward, backward, optimiser) and samples/s,
-/// for the VAE stage and a DiT stage at a model's shape, measured by running a few real optimiser steps of a
+/// for the VAE stage and a DiT stage at a model's shape — the DiT once encoding its targets and once reading them
+/// from a `LatentCache`, measured by running a few real optimiser steps of a
 /// `TrainingRun` in a temporary folder, without checkpoints (the first step, which warms the buffer pool, is not counted).
 public enum TrainingBenchmark {
     public struct Row: Sendable {
@@ -18,11 +19,23 @@ public enum TrainingBenchmark {
         let vae = VAEObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), samples: samples, batch: vaeBatch)
         log("VAE: \(steps) steps of \(vaeBatch) windows (\(vae.frames) frames, \(vae.crop)×\(vae.crop) crops)")
         let vaeRow = Row(name: "vae (stage 0)", batch: vaeBatch, profile: try measure(vae, config: config, batch: vaeBatch, steps: steps))
-        let dit = DiTObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), config: config, samples: samples,
-                               stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: text)
+        let dit = try DiTObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), config: config, samples: samples,
+                                   stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: text)
         log("DiT stage \(ditStage): \(steps) steps of \(ditBatch) samples (\(config.video.segmentFrames) frames)")
         let ditRow = Row(name: "dit (stage \(ditStage))", batch: ditBatch, profile: try measure(dit, config: config, batch: ditBatch, steps: steps))
-        return [vaeRow, ditRow]
+        // The same steps reading a latent cache (built first, not timed as training) of the same frozen VAE.
+        let cacheFolder = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-cache-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: cacheFolder)
+        defer { try? FileManager.default.removeItem(atPath: cacheFolder) }
+        let cachedWeights = TrainingInitialization.fresh(config: config, seed: 1)
+        let windows = 4 * ditBatch
+        log("latent cache: \(windows) windows")
+        try LatentCache.build(vae: cachedWeights.vae, config: config, seed: 1, windows: windows, folder: cacheFolder)
+        let cached = try DiTObjective(weights: cachedWeights, config: config, samples: samples, stage: ditStage, ratios: ConditionRatios(),
+                                      batch: ditBatch, latents: try LatentCache(folder: cacheFolder), text: text)
+        log("DiT stage \(ditStage) with the latent cache: \(steps) steps of \(ditBatch) samples")
+        let cachedRow = Row(name: "dit, cached", batch: ditBatch, profile: try measure(cached, config: config, batch: ditBatch, steps: steps))
+        return [vaeRow, ditRow, cachedRow]
     }
 
     static func measure(_ objective: TrainingObjective, config: ModelConfig, batch: Int, steps: Int) throws -> TrainingProfile {

@@ -25,6 +25,8 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var vaeCrop: Int?
     /// DiT runs: the curriculum's condition ratios (before the stage masks the later conditions).
     public var ratios: ConditionRatios?
+    /// DiT runs: the latent cache the targets come from (nil: encoded at every step).
+    public var latents: String?
 
     public init(kind: String, stage: Int, totalSteps: Int, seed: UInt64, hyperparameters: TrainingHyperparameters,
                 from: String?, config: ModelConfig) {

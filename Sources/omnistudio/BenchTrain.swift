@@ -29,5 +29,8 @@ struct BenchTrain: ParsableCommand {
                          p.total / Double(max(1, p.steps)), p.samplesPerSecond, 100 * p.share(.data), 100 * p.share(.encoding),
                          100 * p.share(.forward), 100 * p.share(.backward), 100 * p.share(.optimizer)))
         }
+        if rows.count == 3 {
+            print(String(format: "latent cache: %.2f× the DiT samples/s of encoding every target", rows[2].profile.samplesPerSecond / rows[1].profile.samplesPerSecond))
+        }
     }
 }

@@ -9,7 +9,7 @@ import Synchronization
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Run folder: state.json, checkpoint.safetensors, train.jsonl, loss.png, model/. An existing run resumes.")
     var run: String
-    @Option(help: "Total optimiser steps of the run (a resumed run may raise it).") var steps: Int
+    @Option(help: "Total optimiser steps of the run (a resumed run may raise it; 0 only measures and exports the starting weights).") var steps: Int
     @Option(help: "Samples (clips) per step.") var batch: Int?
     @Option(help: "Peak learning rate.") var learningRate: Float?
     @Option(help: "Warm-up steps.") var warmup: Int?
@@ -18,7 +18,7 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "No progress line.") var quiet = false
 
     func validate() throws {
-        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard steps >= 0 else { throw ValidationError("--steps must not be negative") }
         guard seed >= 1, seed < (1 << 31) else { throw ValidationError("--seed must be in 1…2147483647") }
         if let batch, batch < 1 { throw ValidationError("--batch must be positive") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
@@ -87,8 +87,12 @@ struct TrainVAE: ParsableCommand {
     @Option(help: "Square crop in pixels (a multiple of 8; 0 = whole frames).") var crop = 32
     @Option(help: "Start from this model folder's weights (e.g. an image-only run's model/, before training on clips).")
     var from: String?
+    @Option(help: ArgumentHelp("Start the VAE from this safetensors file of `vae.…` keys only (e.g. trained by python -m omnitorch.train_vae); the shape comes from --config.",
+                               valueName: "file"))
+    var fromVae: String?
 
     func run() throws {
+        if from != nil && fromVae != nil { throw ValidationError("--from and --from-vae exclude each other") }
         var state: TrainingState
         if let saved = try TrainingState.saved(in: options.run) {
             state = saved
@@ -115,6 +119,7 @@ struct TrainVAE: ParsableCommand {
         if let start = state.from, state.step == 0 {   // a resumed run's checkpoint holds the weights
             try weights.load(path: (start as NSString).appendingPathComponent("model.safetensors"))
         }
+        if let fromVae, state.step == 0 { try weights.vae.load(path: fromVae, prefix: "vae.") }
         let samples = PuppetSamples(seed: state.seed, sizes: state.config.video.sizes, fps: state.config.video.fps)
         let objective = VAEObjective(weights: weights, samples: samples, batch: state.hyperparameters.batch,
                                      frames: state.vaeFrames ?? frames, crop: state.vaeCrop ?? crop)
@@ -138,6 +143,9 @@ struct TrainDiT: ParsableCommand {
     @Option(help: "Fraction of samples with audio (stage ≥ 2).") var audioRatio = 0.5
     @Option(help: "Fraction of samples with pose (stage 3).") var poseRatio = 0.5
     @Option(help: "Fraction of samples continuing from motion frames.") var motionRatio = 0.5
+    @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache) instead of encoding them every step.",
+                               valueName: "dir"))
+    var latents: String?
 
     func validate() throws {
         guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
@@ -163,6 +171,7 @@ struct TrainDiT: ParsableCommand {
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),
                                   from: from, config: source.config)
             state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio)
+            state.latents = latents
         }
         let config = state.config
         let encoder = try TextEncoder.load()
@@ -175,13 +184,50 @@ struct TrainDiT: ParsableCommand {
             return states
         }
         let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
-        let objective = DiTObjective(weights: weights, config: config, samples: samples, stage: stage, ratios: state.ratios ?? ConditionRatios(),
-                                     batch: state.hyperparameters.batch, text: text)
+        let cache = try state.latents.map { try LatentCache(folder: $0) }
+        let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: stage, ratios: state.ratios ?? ConditionRatios(),
+                                         batch: state.hyperparameters.batch, latents: cache, text: text)
         let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
         try options.drive(run, label: "dit stage \(stage)")
     }
 }
 
+
+/// `omnistudio train cache`: encode DiT training windows once with a model's frozen VAE (`LatentCache`).
+struct TrainCache: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Encode DiT training windows once with a model's frozen VAE, for train dit --latents.")
+
+    @Option(help: "Model folder whose VAE encodes the windows (the one train dit starts from).") var model: String
+    @Option(help: "Output folder (must not hold a cache yet).") var out: String
+    @Option(help: "Number of windows (each from its own 2 s clip).") var windows = 1000
+    @Option(help: "Clip seed, 1…2³¹−1 (clip seeds (seed << 32) | i; keep it apart from the DiT run's --seed).") var seed: UInt64 = 101
+    @Flag(help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        guard windows >= 1 else { throw ValidationError("--windows must be positive") }
+        guard seed >= 1, seed < (1 << 31) else { throw ValidationError("--seed must be in 1…2147483647") }
+    }
+
+    func run() throws {
+        let model = try LoadedModel.load(model)
+        let start = Date()
+        let manifest = try LatentCache.build(vae: model.vae, config: model.config, seed: seed, windows: windows, folder: out) { done in
+            guard !quiet, done % 10 == 0 || done == windows else { return }
+            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
+            FileHandle.standardError.write(Data(String(format: "\rcache: %d/%d windows, %.1f windows/s", done, windows, rate).utf8))
+        }
+        if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        let seconds = Date().timeIntervalSince(start)
+        let bytes = manifest.buckets.reduce(0) { total, bucket in
+            total + ((try? FileManager.default.attributesOfItem(atPath: (out as NSString).appendingPathComponent(bucket.file))[.size] as? Int) ?? 0)
+        }
+        print(String(format: "wrote %@: %d windows in %d buckets, %.1f MB (%.1f MB per 10 000 windows), %.0f s (%.2f windows/s)",
+                     out, manifest.windowCount, manifest.buckets.count, Double(bytes) / 1e6, Double(bytes) / 1e6 * 10_000 / Double(manifest.windowCount),
+                     seconds, Double(manifest.windowCount) / seconds))
+    }
+}
 
 /// `omnistudio train export`: a run's model folder → a shippable model folder (F16 weights by default).
 struct TrainExport: ParsableCommand {

@@ -58,6 +58,34 @@ final class PipelineTests: XCTestCase {
         }
     }
 
+    func testSegmentBySegmentDecodeEqualsOneDecodeOfTheWholeVideo() throws {
+        let r = try request(seconds: 0.9)   // 23 frames: 5 segments of 9 frames, 5 motion frames each
+        var latents: [Int: Tensor] = [:], pixels: [Int: Tensor] = [:]
+        let result = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("d")) { g in
+            g.observeDecode = { latents[$0] = $1; pixels[$0] = $2 }
+        }
+        XCTAssertNotNil(result.folder)
+        let vae = model.vae
+        let motionLatentFrames = try vae.latentFrameCount(frames: 5)
+        let plan = SegmentPlan(totalFrames: 23, segmentFrames: 9, motionFrames: 5)
+        XCTAssertEqual(latents.keys.sorted(), Array(0..<plan.segments.count))
+        // The video's latent sequence: all of segment 0, then each continuation's new latent frames.
+        let sequence = Tensor.concat(plan.segments.map { segment in
+            let l = latents[segment.index]!
+            return segment.hasMotion ? l.slice(axis: 0, motionLatentFrames..<l.shape[0]) : l
+        }, axis: 0)
+        let whole = vae.decode(sequence)
+        let streamed = Tensor.concat(plan.segments.map { pixels[$0.index]! }, axis: 0)
+        XCTAssertEqual(streamed.shape, whole.shape)
+        let difference = zip(streamed.values, whole.values).map { abs($0 - $1) }.max() ?? .infinity
+        XCTAssertLessThanOrEqual(difference, 1e-5)
+        // A cold start per segment (fresh caches) would not match: the check can see a restarted decoder.
+        let second = plan.segments[1], l = latents[1]!
+        let cold = vae.decode(l).slice(axis: 0, 5..<9)
+        let coldDifference = zip(cold.values, pixels[second.index]!.values).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(coldDifference, 1e-3)
+    }
+
     func testSameRecipeAndSeedGiveIdenticalFramesOnOneAndTwoThreads() throws {
         let r = try request(seconds: 0.5)
         ComputeThreads.set(1)

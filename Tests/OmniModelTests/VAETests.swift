@@ -36,9 +36,9 @@ final class VAETests: XCTestCase {
     func testFirstFrameAloneEncodesToTheFirstLatent() throws {
         let x = video(9)
         let whole = try vae.encode(x)
-        XCTAssertEqual(whole.mean.shape, [3, 2, 2, 4])
+        XCTAssertEqual(whole.mean.shape, [3, 4, 4, 4])   // 16×16 pixels ÷ 4
         let first = try vae.encode(x.slice(axis: 0, 0..<1))
-        XCTAssertEqual(first.mean.shape, [1, 2, 2, 4])
+        XCTAssertEqual(first.mean.shape, [1, 4, 4, 4])
         XCTAssertLessThanOrEqual(maxDifference(first.mean, whole.mean.slice(axis: 0, 0..<1)), 1e-5)
         XCTAssertLessThanOrEqual(maxDifference(first.logVariance, whole.logVariance.slice(axis: 0, 0..<1)), 1e-5)
     }
@@ -46,7 +46,7 @@ final class VAETests: XCTestCase {
     func testPrefixesEncodeToTheFirstLatentsOfALongerClip() throws {
         let x = video(13, 16, 24, seed: 2)
         let whole = try vae.encode(x).mean
-        XCTAssertEqual(whole.shape, [4, 2, 3, 4])
+        XCTAssertEqual(whole.shape, [4, 4, 6, 4])
         for k in 0..<3 {
             let prefix = try vae.encode(x.slice(axis: 0, 0..<(1 + 4 * k))).mean
             XCTAssertLessThanOrEqual(maxDifference(prefix, whole.slice(axis: 0, 0..<(1 + k))), 1e-5, "1 + 4·\(k) frames")
@@ -75,7 +75,7 @@ final class VAETests: XCTestCase {
     }
 
     func testChunkedDecodeEqualsWholeDecode() {
-        let z = normal([4, 2, 3, 4], seed: 5)
+        let z = normal([4, 4, 6, 4], seed: 5)
         let whole = vae.decode(z)
         XCTAssertEqual(whole.shape, [13, 16, 24, 3])
         XCTAssertLessThanOrEqual(maxDifference(whole, vae.decodeChunked(z)), 1e-5)
@@ -84,7 +84,7 @@ final class VAETests: XCTestCase {
         var stream = vae.decoderStream()
         var counts: [Int] = [], parts: [Tensor] = []
         for j in 0..<4 {
-            let frames = stream.decode(latentFrame: z.slice(axis: 0, j..<(j + 1)).reshaped([2, 3, 4]))
+            let frames = stream.decode(latentFrame: z.slice(axis: 0, j..<(j + 1)).reshaped([4, 6, 4]))
             counts.append(frames.shape[0]); parts.append(frames)
         }
         XCTAssertEqual(counts, [1, 4, 4, 4])
@@ -104,8 +104,8 @@ final class VAETests: XCTestCase {
     func testBatchedEqualsOneByOne() throws {
         let a = video(5, seed: 7), b = video(5, seed: 8)
         let both = try vae.encode(Tensor.concat([a.reshaped([1] + a.shape), b.reshaped([1] + b.shape)], axis: 0)).mean
-        XCTAssertEqual(both.shape, [2, 2, 2, 2, 4])
-        XCTAssertLessThanOrEqual(maxDifference(both.slice(axis: 0, 1..<2).reshaped([2, 2, 2, 4]), try vae.encode(b).mean), 1e-5)
+        XCTAssertEqual(both.shape, [2, 2, 4, 4, 4])
+        XCTAssertLessThanOrEqual(maxDifference(both.slice(axis: 0, 1..<2).reshaped([2, 4, 4, 4]), try vae.encode(b).mean), 1e-5)
         let decoded = vae.decode(both)
         XCTAssertEqual(decoded.shape, [2, 5, 16, 16, 3])
         // Batched GEMMs block differently: allow a little more rounding.
@@ -122,13 +122,13 @@ final class VAETests: XCTestCase {
         XCTAssertEqual(try vae.latentFrameCount(frames: 25), 7)
         XCTAssertEqual(vae.frameCount(latentFrames: 7), 25)
         XCTAssertEqual(vae.temporalFactor, 4)
-        XCTAssertEqual(vae.spatialFactor, 8)
+        XCTAssertEqual(vae.spatialFactor, 4)
         for frames in [8, 10, 2] {
             XCTAssertThrowsError(try vae.encode(video(frames))) { error in
                 XCTAssertTrue("\(error)".contains("1 + 4k"), "\(error)")
             }
         }
-        XCTAssertThrowsError(try vae.encode(video(5, 12, 16))) { XCTAssertTrue("\($0)".contains("multiple of 8"), "\($0)") }
+        XCTAssertThrowsError(try vae.encode(video(5, 10, 16))) { XCTAssertTrue("\($0)".contains("multiple of 4"), "\($0)") }
         XCTAssertThrowsError(try vae.encodeChunked(video(6)))
         var stream = vae.encoderStream()
         XCTAssertThrowsError(try stream.encode(video(2)))
@@ -191,16 +191,16 @@ final class VAETests: XCTestCase {
 
     func testCheckpointKeysAreThePropertyPaths() {
         let keys = Set(vae.namedTensors().map(\.key))
+        // The tiny shape: three stages, two down-sampling steps, both also halving time (the ÷4 VAE).
         for key in ["encoder.convIn.weight", "encoder.stages.0.blocks.0.conv1.weight", "encoder.stages.1.blocks.0.shortcut.weight",
-                    "encoder.stages.0.downsample.spatial.weight", "encoder.stages.1.downsample.time.weight",
-                    "encoder.middle.block1.norm1.weight", "encoder.convOut.bias", "decoder.convIn.weight",
-                    "decoder.stages.0.blocks.1.conv2.weight", "decoder.stages.0.upsample.time.weight",
-                    "decoder.stages.2.upsample.spatial.weight", "decoder.normOut.weight", "preview.weight", "preview.bias"] {
+                    "encoder.stages.0.downsample.spatial.weight", "encoder.stages.0.downsample.time.weight",
+                    "encoder.stages.1.downsample.time.weight", "encoder.middle.block1.norm1.weight", "encoder.convOut.bias",
+                    "decoder.convIn.weight", "decoder.stages.0.blocks.1.conv2.weight", "decoder.stages.0.upsample.time.weight",
+                    "decoder.stages.1.upsample.spatial.weight", "decoder.normOut.weight", "preview.weight", "preview.bias"] {
             XCTAssertTrue(keys.contains(key), key)
         }
-        XCTAssertFalse(keys.contains("encoder.stages.0.downsample.time.weight"))
-        XCTAssertFalse(keys.contains("decoder.stages.2.upsample.time.weight"))
-        XCTAssertFalse(keys.contains { $0.hasPrefix("encoder.stages.3.downsample") })
+        XCTAssertFalse(keys.contains { $0.hasPrefix("encoder.stages.2.downsample") })
+        XCTAssertFalse(keys.contains { $0.hasPrefix("decoder.stages.2.upsample") })
         XCTAssertEqual(vae.namedTensors().count, keys.count)
     }
 
@@ -208,7 +208,7 @@ final class VAETests: XCTestCase {
         let model = CausalVAE(config: Self.config)
         RandomWeights.fill(model, seed: 13, vectorStd: 0.1)
         let x = video(5, 8, 8, seed: 14)
-        let noise = normal([2, 1, 1, 4], seed: 15)
+        let noise = normal([2, 2, 2, 4], seed: 15)   // 5 frames of 8×8 → 2 latent frames of 2×2
         func forward() -> (decoded: Tensor, encoding: VAEEncoding) {
             let e = try! model.encode(x)
             return (model.decode(e.sample(noise: noise), clamp: false), e)
@@ -258,9 +258,10 @@ final class VAETests: XCTestCase {
             frames.data[((t * 16 + y) * 16 + x) * 3 + c] = Foundation.sin(Float(x + 2 * c) * 0.3 + Float(y) * 0.2 * Float(c + 1) + Float(t) * 0.1)
         } } } }
         let latents = model.normalize(try model.encode(frames).mean)
-        let targets = LatentPreview.cellAverages(frames, spatialFactor: 8, temporalFactor: 4)
-        XCTAssertEqual(targets.shape, [3, 2, 2, 3])
-        XCTAssertEqual(targets.data[0], (0..<64).map { frames.data[(($0 / 8) * 16 + $0 % 8) * 3] }.reduce(0, +) / 64, accuracy: 1e-5)
+        let targets = LatentPreview.cellAverages(frames, spatialFactor: model.spatialFactor, temporalFactor: 4)
+        XCTAssertEqual(model.spatialFactor, 4)
+        XCTAssertEqual(targets.shape, [3, 4, 4, 3])
+        XCTAssertEqual(targets.data[0], (0..<16).map { frames.data[(($0 / 4) * 16 + $0 % 4) * 3] }.reduce(0, +) / 16, accuracy: 1e-5)
         func rms(_ p: Tensor) -> Float { (p.values.enumerated().map { let d = $1 - targets.data[$0]; return d * d }.reduce(0, +) / Float(p.count)).squareRoot() }
         let before = rms(model.preview(latents))
         let fitted = try model.preview.fit(vae: model, frames: frames)

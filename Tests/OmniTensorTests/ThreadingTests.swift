@@ -3,7 +3,7 @@ import COpenBLAS
 @testable import OmniTensor
 
 /// Results do not depend on the thread count: chunked kernels handle each element exactly once in the same
-/// order, and OpenBLAS splits GEMMs along M and N only.
+/// order, and GEMMs make the same single-threaded sgemm calls whatever the thread count.
 final class ThreadingTests: XCTestCase {
     override func tearDown() { ComputeThreads.set(ProcessInfo.processInfo.activeProcessorCount) }
 
@@ -53,9 +53,9 @@ final class ThreadingTests: XCTestCase {
         for (i, (a, b)) in zip(one, two).enumerated() { XCTAssertTrue(a == b, "attention result \(i) differs between 1 and 2 threads") }
     }
 
-    /// Tasks run once each, concurrent single-threaded sgemms from the workers are correct, and BLAS gets its
-    /// thread count back afterwards.
-    func testParallelTasksRunSGEMMConcurrentlyAndRestoreBLASThreads() {
+    /// Tasks run once each, concurrent single-threaded sgemms from the workers are correct, and OpenBLAS stays
+    /// on one thread throughout.
+    func testParallelTasksRunSGEMMConcurrentlyOnSingleThreadedBLAS() {
         ComputeThreads.set(1)
         var rng = TestRandom(3)
         let n = 64, tasks = 12
@@ -74,12 +74,34 @@ final class ThreadingTests: XCTestCase {
         XCTAssertEqual(hits, [Int](repeating: 1, count: tasks))
         XCTAssertTrue(workersSeen.isSubset(of: [0, 1]))
         for t in 0..<tasks { XCTAssertEqual(out[t].values, expected[t], "task \(t)") }
-        XCTAssertEqual(openblas_get_num_threads(), 2)
+        // OpenBLAS never gets threads of its own (its partitioning is not thread-invariant on every CPU).
+        XCTAssertEqual(openblas_get_num_threads(), 1)
         ComputeThreads.withSingleThreadedBLAS {
             ComputeThreads.withSingleThreadedBLAS { XCTAssertEqual(openblas_get_num_threads(), 1) }
             XCTAssertEqual(openblas_get_num_threads(), 1)
         }
-        XCTAssertEqual(openblas_get_num_threads(), 2)
+        XCTAssertEqual(openblas_get_num_threads(), 1)
+    }
+
+    /// Large products are cut into row chunks fixed by the shape alone, so every thread count makes the same
+    /// sgemm calls: identical bits, also for the shapes that split (and with a K above 256).
+    func testChunkedGEMMsGiveIdenticalBitsOnOneAndTwoThreads() {
+        XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 16, n: 4096, k: 4096), 16, "too few rows to split")
+        XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 100, n: 10, k: 10), 100, "too little work to split")
+        var rng = TestRandom(11)
+        for (m, n, k) in [(448, 256, 256), (2048, 96, 300), (1000, 160, 96), (20480, 16, 16)] {
+            let chunk = ComputeThreads.gemmChunkRows(m: m, n: n, k: k)
+            XCTAssertLessThan(chunk, m, "\(m)×\(n)×\(k) splits")
+            XCTAssertEqual(chunk % 16, 0)
+            let a = rng.tensor([m, k]), b = rng.tensor([k, n])
+            func product(threads: Int) -> [Float] {
+                ComputeThreads.set(threads)
+                let c = Tensor(zeros: [m, n])
+                GEMM.sgemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n)
+                return c.values
+            }
+            XCTAssertTrue(product(threads: 1) == product(threads: 2), "\(m)×\(n)×\(k)")
+        }
     }
 
     func testParallelForVisitsEveryIndexOnce() {

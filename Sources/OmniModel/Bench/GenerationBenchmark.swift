@@ -152,21 +152,23 @@ public enum GenerationBenchmark {
             cachedTimes.append(a); uncachedTimes.append(b); ratios.append(b / a)
         }
         func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
-        return (median(cachedTimes), median(uncachedTimes), median(ratios), ratios.min()!...ratios.max()!, t * h * w, cache)
+        let p = c.dit.patchSize
+        return (median(cachedTimes), median(uncachedTimes), median(ratios), ratios.min()!...ratios.max()!, t * (h / p) * (w / p), cache)
     }
 
     /// Useful FLOPs of one guided DiT call: every block's linears and attention for `passes` passes (keys: own
     /// tokens + reference + text + the audio band), plus input embedding and head.
     static func ditFlops(_ c: ModelConfig, request: GenerationRequest, passes: Double, cache: ConditionCache) -> Double {
-        let s = c.vae.spatialFactor
+        let s = c.vae.spatialFactor * c.dit.patchSize
         let grid = Double((request.height! / s) * (request.width! / s))
         let t = Double(1 + (c.video.segmentFrames - 1) / c.vae.temporalFactor)
         let l = t * grid, d = Double(c.dit.width), r = Double(c.dit.mlpRatio)
         let band = Double(min(c.video.segmentFrames, c.vae.temporalFactor + 2 * c.audio.band))
         let keys = l + Double(cache.referenceTokens) + Double(cache.textTokens) + band
         let perBlock = 2 * l * d * (4 * d + 2 * r * d) + 4 * l * keys * d
-        let inputChannels = Double(2 * c.vae.zChannels + 1 + c.pose.featureChannels)
-        return passes * (Double(c.dit.depth) * perBlock + 2 * l * inputChannels * d + 2 * l * d * Double(c.vae.zChannels))
+        let p2 = Double(c.dit.patchSize * c.dit.patchSize)
+        let inputChannels = p2 * Double(2 * c.vae.zChannels + 1 + c.pose.featureChannels)
+        return passes * (Double(c.dit.depth) * perBlock + 2 * l * inputChannels * d + 2 * l * d * p2 * Double(c.vae.zChannels))
     }
 
     /// Resets the kernel's peak-RSS counter (VmHWM) for this process.

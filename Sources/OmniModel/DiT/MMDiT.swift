@@ -2,16 +2,18 @@ import OmniTensor
 
 /// The multimodal diffusion transformer of DESIGN §3.2. It predicts the flow-matching velocity `v = ε − x₀` of
 /// a segment's noisy latents from four token groups sharing one attention sequence:
-/// - V: video tokens, one per latent position (patch 1×1×1): the noisy latent channel-concatenated with the
-///   motion-frame latents, their mask and the pose-guider features, through `patchEmbedding`; timestep
-///   modulation by adaLN-single; RoPE positions (1 + latent frame, row, column);
+/// - V: video tokens, one per `p × p` patch of a latent frame (p = `dit.patch_size`): the noisy latent
+///   channel-concatenated with the motion-frame latents, their mask and the pose-guider features, the p² positions
+///   of a patch joined in (row, column, channel) order, through `patchEmbedding`; timestep modulation by
+///   adaLN-single; RoPE positions (1 + latent frame, token row, token column);
 /// - R: the reference latent through the same `patchEmbedding` and the same blocks with σ = 0 modulation,
 ///   RoPE time index 0, attending only to R — so its per-block keys and values can be cached;
 /// - X: MiniLM token states → `textEmbedding` → per-block key/value projections;
 /// - A: per-video-frame audio features → `audioEmbedding` → per-block key/value projections.
 ///
-/// Shapes: latents are channels-last `[B, latentFrames, gridH, gridW, z]`; B counts guidance passes (or
-/// training samples). Checkpoint keys are the property paths (`blocks.3.qkv.weight`, …).
+/// Shapes: latents are channels-last `[B, latentFrames, gridH, gridW, z]` (gridH, gridW multiples of p); B counts
+/// guidance passes (or training samples). Tokens per latent frame: (gridH/p)·(gridW/p). Checkpoint keys are the
+/// property paths (`blocks.3.qkv.weight`, …).
 public final class MMDiT: Module {
     public let patchEmbedding: Linear
     public let timeEmbedding: TimestepEmbedding
@@ -26,13 +28,16 @@ public final class MMDiT: Module {
 
     public let config: ModelConfig
     var width: Int { config.dit.width }
-    /// Channels of one V token's input: noisy latent, motion latent, motion mask, pose features.
+    /// Channels of one latent position's input: noisy latent, motion latent, motion mask, pose features.
     public var inputChannels: Int { 2 * config.vae.zChannels + 1 + config.pose.featureChannels }
+    /// Latent positions per token along each side.
+    public var patchSize: Int { config.dit.patchSize }
 
     public init(config: ModelConfig) {
         self.config = config
         let d = config.dit.width, z = config.vae.zChannels
-        patchEmbedding = Linear(2 * z + 1 + config.pose.featureChannels, d)
+        let p2 = config.dit.patchSize * config.dit.patchSize
+        patchEmbedding = Linear(p2 * (2 * z + 1 + config.pose.featureChannels), d)
         timeEmbedding = TimestepEmbedding(frequencyWidth: config.dit.timeEmbeddingWidth, width: d)
         timeProjection = Linear(d, 6 * d)
         textEmbedding = Linear(config.text.encoderWidth, d)
@@ -42,7 +47,7 @@ public final class MMDiT: Module {
         blocks = (0..<config.dit.depth).map { _ in DiTBlock(width: d, heads: config.dit.heads, mlpRatio: config.dit.mlpRatio) }
         finalModulation = Tensor(zeros: [2, d])
         finalModulation.requiresGrad = true
-        head = Linear(d, z)
+        head = Linear(d, p2 * z)
     }
 
     /// Per-sample time conditioning: the embedding `[B, d]` and the shared block projection `[B, 6d]`.
@@ -63,22 +68,37 @@ public final class MMDiT: Module {
                   headDimension: config.dit.headDimension, base: config.dit.ropeBase)
     }
 
-    /// V input tokens `[B, T·h·w, d]` from the channel-concatenated latent inputs `[B, T, h, w, inputChannels]`.
+    /// V input tokens `[B, T·(h/p)·(w/p), d]` from the channel-concatenated latent inputs `[B, T, h, w, inputChannels]`.
     public func embedVideo(_ inputs: Tensor) -> Tensor {
-        let b = inputs.shape[0], l = inputs.count / (b * inputChannels)
-        return patchEmbedding(inputs.reshaped([b, l, inputChannels]))
+        patchEmbedding(Self.patchify(inputs, patch: patchSize))
     }
 
-    /// R input tokens `[B, h·w, d]` from normalised reference latents `[B, 1, h, w, z]`: the latent in the
+    /// R input tokens `[B, (h/p)·(w/p), d]` from normalised reference latents `[B, 1, h, w, z]`: the latent in the
     /// noisy-latent slot, zeros in the motion, mask and pose slots.
     public func embedReference(_ latent: Tensor) -> Tensor {
-        let z = config.vae.zChannels, b = latent.shape[0]
-        let l = latent.count / (b * z)
-        let padding = Tensor(zeros: [b, l, inputChannels - z])
-        return patchEmbedding(Tensor.concat([latent.reshaped([b, l, z]), padding], axis: -1))
+        let z = config.vae.zChannels
+        let padding = Tensor(zeros: Array(latent.shape.dropLast()) + [inputChannels - z])
+        return patchEmbedding(Self.patchify(Tensor.concat([latent, padding], axis: -1), patch: patchSize))
     }
 
-    /// Final adaLN + linear head: tokens `[B, L, d]` → velocity `[B, L, z]`.
+    /// `[B, T, h, w, C]` → `[B, T·(h/p)·(w/p), p·p·C]`: each token holds its patch's positions in (row, column)
+    /// order, channels innermost. p = 1 is a view. Differentiable.
+    static func patchify(_ x: Tensor, patch p: Int) -> Tensor {
+        let (b, t, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+        precondition(h % p == 0 && w % p == 0, "latent grid \(w)×\(h) is not a multiple of the patch size \(p)")
+        if p == 1 { return x.reshaped([b, t * h * w, c]) }
+        return x.reshaped([b, t, h / p, p, w / p, p, c]).permuted([0, 1, 2, 4, 3, 5, 6])
+            .reshaped([b, t * (h / p) * (w / p), p * p * c])
+    }
+
+    /// The inverse of `patchify`: tokens `[B, T·(h/p)·(w/p), p·p·C]` → `[B, T, h, w, C]`. Differentiable.
+    static func unpatchify(_ x: Tensor, frames t: Int, height h: Int, width w: Int, patch p: Int) -> Tensor {
+        let b = x.shape[0], c = x.shape[2] / (p * p)
+        if p == 1 { return x.reshaped([b, t, h, w, c]) }
+        return x.reshaped([b, t, h / p, w / p, p, p, c]).permuted([0, 1, 2, 4, 3, 5, 6]).reshaped([b, t, h, w, c])
+    }
+
+    /// Final adaLN + linear head: tokens `[B, L, d]` → velocity per token `[B, L, p·p·z]`.
     func finalLayer(_ x: Tensor, timeEmbedding e: Tensor) -> Tensor {
         let b = x.shape[0]
         let m = (e.reshaped([b, 1, width]) + finalModulation.reshaped([1, 2, width])).split([1, 1], axis: 1)
@@ -90,10 +110,10 @@ public final class MMDiT: Module {
     /// Runs R through every block once (σ = 0, RoPE time 0, attending only to R) and returns each block's
     /// R keys and values `[1, Lr, d]` for the condition cache.
     public func referenceKeysValues(latent: Tensor) -> [DiTBlock.External] {
-        let h = latent.shape[2], w = latent.shape[3]
+        let h = latent.shape[2], w = latent.shape[3], p = patchSize
         var r = embedReference(latent)
         let time = timeConditioning([0])
-        let rope = self.rope(frames: 1, gridH: h, gridW: w, frameOffset: 0)
+        let rope = self.rope(frames: 1, gridH: h / p, gridW: w / p, frameOffset: 0)
         var out: [DiTBlock.External] = []
         for block in blocks {
             let step = block([.init(tokens: r, timeProjection: time.projection, rope: rope)], externals: [], mask: .none,
@@ -121,21 +141,21 @@ public final class MMDiT: Module {
     /// audio are read. Throws `.cancelled` between blocks once the cache's cancellation flag is set.
     public func velocity(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)],
                          cache: ConditionCache) throws(ModelError) -> Tensor {
-        let (b, t, h, w) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3])
+        let (b, t, h, w, p) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3], patchSize)
         precondition(sigmas.count == b && passes.count == b, "one sigma and one pass per batch element")
         var x = embedVideo(inputs)
         let time = timeConditioning(sigmas)
-        let layout = TokenLayout(latentFrames: t, gridTokens: h * w, referenceTokens: cache.referenceTokens, referenceIsQuery: false,
+        let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: cache.referenceTokens, referenceIsQuery: false,
                                  textTokens: cache.textTokens, audioTokens: cache.audioTokens,
                                  audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
         let mask = layout.mask(passes: passes)
-        let rope = self.rope(frames: t, gridH: h, gridW: w, frameOffset: 1)
+        let rope = self.rope(frames: t, gridH: h / p, gridW: w / p, frameOffset: 1)
         for (i, block) in blocks.enumerated() {
             try cache.checkCancellation()
             x = block([.init(tokens: x, timeProjection: time.projection, rope: rope)], externals: cache.externals(block: i, batch: b),
                       mask: mask).tokens[0]
         }
-        return finalLayer(x, timeEmbedding: time.embedding).reshaped([b, t, h, w, config.vae.zChannels])
+        return Self.unpatchify(finalLayer(x, timeEmbedding: time.embedding), frames: t, height: h, width: w, patch: p)
     }
 
     /// The same velocity without any cache: V and R are query groups of one sequence (R with σ = 0
@@ -151,19 +171,19 @@ public final class MMDiT: Module {
     /// `velocityUncached` plus the R tokens' final states `[B, Lr, d]` (to test that they ignore V and σ).
     func uncachedStreams(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)],
                          referenceLatent: Tensor?, textStates: Tensor?, audioFeatures: Tensor?) -> (velocity: Tensor, reference: Tensor?) {
-        let (b, t, h, w) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3])
+        let (b, t, h, w, p) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3], patchSize)
         var x = embedVideo(inputs)
         var r = referenceLatent.map { embedReference($0).expandedBatch(b) }
         let time = timeConditioning(sigmas)
         let zeroTime = timeConditioning([Float](repeating: 0, count: b))
         let text = textStates.map(embedText)
         let audio = audioFeatures.map(embedAudio)
-        let layout = TokenLayout(latentFrames: t, gridTokens: h * w, referenceTokens: r?.shape[1] ?? 0, referenceIsQuery: true,
+        let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: r?.shape[1] ?? 0, referenceIsQuery: true,
                                  textTokens: text?.shape[1] ?? 0, audioTokens: audio?.shape[1] ?? 0,
                                  audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
         let mask = layout.mask(passes: passes)
-        let videoRope = rope(frames: t, gridH: h, gridW: w, frameOffset: 1)
-        let referenceRope = rope(frames: 1, gridH: h, gridW: w, frameOffset: 0)
+        let videoRope = rope(frames: t, gridH: h / p, gridW: w / p, frameOffset: 1)
+        let referenceRope = rope(frames: 1, gridH: h / p, gridW: w / p, frameOffset: 0)
         for block in blocks {
             var externals: [DiTBlock.External] = []
             if let text { let kv = block.textKeysValues(text); externals.append(.init(key: kv.key, value: kv.value)) }
@@ -174,6 +194,6 @@ public final class MMDiT: Module {
             x = result[0]
             if r != nil { r = result[1] }
         }
-        return (finalLayer(x, timeEmbedding: time.embedding).reshaped([b, t, h, w, config.vae.zChannels]), r)
+        return (Self.unpatchify(finalLayer(x, timeEmbedding: time.embedding), frames: t, height: h, width: w, patch: p), r)
     }
 }

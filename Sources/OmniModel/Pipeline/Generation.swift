@@ -22,9 +22,11 @@ public final class Generation: @unchecked Sendable {
     /// The run's condition cache; it also carries the cancellation flag the DiT checks between blocks.
     private let cache = ConditionCache()
     private var log: [String] = []
-    /// Observation points for tests: the passes of every DiT call, and each segment's motion latents.
+    /// Observation points for tests: the passes of every DiT call, each segment's motion latents, and each
+    /// segment's final raw latents `[T', h, w, z]` with the pixels `[n, H, W, 3]` its decode produced.
     var observePasses: (([GuidancePlan.Pass]) -> Void)?
     var observeMotionLatents: ((Int, Tensor) -> Void)?
+    var observeDecode: ((Int, Tensor, Tensor) -> Void)?
     /// Where the time went (complete once `run` returns).
     public private(set) var timings = PhaseTimings()
 
@@ -79,9 +81,15 @@ public final class Generation: @unchecked Sendable {
             // The video's last `motionFrames` written frames: the next segment's motion frames.
             var motion: [RGBImage] = []
             var poster: RGBImage?
+            // One decoder stream for the whole video: each segment's new latent frames continue the caches of the
+            // frames before them, so the decoder itself adds no seam at a segment boundary.
+            var decoder = model.vae.decoderStream()
             for segment in plan.segments {
-                let frames = try generateSegment(segment, plan: plan, inputs: prepared, cache: cache, motion: motion, emit)
-                let kept = Array(frames[segment.kept])
+                let frames = try generateSegment(segment, plan: plan, inputs: prepared, cache: cache, motion: motion,
+                                                 decoder: &decoder, emit)
+                // `frames` starts at the segment's first new frame (after its motion frames).
+                let first = segment.hasMotion ? plan.motionFrames : 0
+                let kept = Array(frames[(segment.kept.lowerBound - first)..<(segment.kept.upperBound - first)])
                 for frame in kept {
                     do { try writer!.append(frame) } catch { throw .media(error) }
                 }
@@ -148,9 +156,12 @@ public final class Generation: @unchecked Sendable {
 
     // MARK: - One segment
 
-    /// Samples one segment and decodes it: returns all `segmentFrames` decoded frames.
+    /// Samples one segment and decodes its new latent frames through the video's decoder stream: returns the
+    /// segment's frames from its first new frame on (all `segmentFrames` for the first segment; the frames after the
+    /// motion frames for a continuation, whose motion frames the stream has already decoded).
     private func generateSegment(_ segment: SegmentPlan.Segment, plan: SegmentPlan, inputs: GenerationInputs,
-                                 cache: ConditionCache, motion: [RGBImage], _ emit: (GenerationEvent) -> Void) throws(ModelError) -> [RGBImage] {
+                                 cache: ConditionCache, motion: [RGBImage], decoder stream: inout VAEDecoderStream,
+                                 _ emit: (GenerationEvent) -> Void) throws(ModelError) -> [RGBImage] {
         let config = model.config, vae = model.vae, dit = model.dit
         let s = config.vae.spatialFactor, z = config.vae.zChannels
         let (h, w) = (inputs.height / s, inputs.width / s)
@@ -243,17 +254,21 @@ public final class Generation: @unchecked Sendable {
             emit(.step(k + 1, of: steps, segment: segment.index + 1, segments: plan.segments.count, preview: preview))
         }
 
-        // Streamed decode, one latent frame at a time (fresh caches per segment).
-        var stream = vae.decoderStream()
+        // Streamed decode, one latent frame at a time, continuing the video's stream (a continuation's motion
+        // latent frames were decoded as the end of the previous segment).
         let raw = vae.denormalize(x.reshaped(Array(shape.dropFirst())))
         var frames: [RGBImage] = []
+        var decoded: [Tensor] = []
         let frameSize = h * w * z
-        for f in 0..<latentFrames {
+        for f in (segment.hasMotion ? motionLatentFrames : 0)..<latentFrames {
             try checkCancelled()
             let one = Tensor(uninitialized: [h, w, z])
             one.data.update(from: raw.data + f * frameSize, count: frameSize)
-            frames += FrameTensor.frames(timings.measure(.vae) { stream.decode(latentFrame: one) })
+            let pixels = timings.measure(.vae) { stream.decode(latentFrame: one) }
+            frames += FrameTensor.frames(pixels)
+            if observeDecode != nil { decoded.append(pixels) }
         }
+        observeDecode?(segment.index, raw, Tensor.concat(decoded, axis: 0))
         return frames
     }
 

@@ -24,7 +24,7 @@ struct GenerationInputs {
         width = request.width!
         height = request.height!
         fps = request.fps!
-        let s = config.vae.spatialFactor
+        let s = config.vae.spatialFactor * config.dit.patchSize
         guard width % s == 0, height % s == 0 else {
             throw .invalidRequest(setting: "size", reason: "\(width)×\(height) must be a multiple of \(s) for this model")
         }

@@ -3,24 +3,24 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// How many threads OmniTensor computes with: `OMNISTUDIO_THREADS`, or the number of cores. GEMMs run on
-/// OpenBLAS's threads; every other kernel splits its work with `DispatchQueue.concurrentPerform`. The two never
-/// run at once: kernels call sgemm only from the calling thread, never from inside `parallelFor`.
+/// How many threads OmniTensor computes with: `OMNISTUDIO_THREADS`, or the number of cores. Every kernel,
+/// GEMMs included, splits its work with `DispatchQueue.concurrentPerform`; OpenBLAS itself always runs on one
+/// thread (the calling one).
 ///
-/// The one exception is `parallelTasks` (and, more generally, `withSingleThreadedBLAS`): for its duration
-/// OpenBLAS is set to one thread, so an sgemm called from any worker runs entirely on that worker's thread
-/// and OpenBLAS's own pool gets no work. Then, and only then, tasks may call sgemm concurrently. Results do
-/// not depend on which worker runs a task, so a kernel whose tasks each compute a fixed part of the output
-/// with single-threaded sgemm gives the same bits for any thread count.
+/// Why OpenBLAS never gets threads: its threaded sgemm partitions work by the thread count, and on some
+/// processors (seen on an EPYC of family 25, model 17, with 0.3.21's Zen kernels) a product computed on two
+/// threads — or even its rows computed in two separate calls — differs in the last bits from one call on one
+/// thread, so results would depend on `OMNISTUDIO_THREADS`. `GEMM.sgemm` instead cuts a large product into
+/// row chunks whose boundaries depend only on its shape, and runs the chunks on the workers: the same calls,
+/// hence the same bits, for any thread count.
 ///
-/// OpenBLAS's idle pool threads spin (`sched_yield`) for a while after each threaded sgemm before they sleep;
-/// the spin time is `OPENBLAS_THREAD_TIMEOUT` (read once when the library loads, 2^4…2^30 cycles, default
-/// 2^28). OpenBLAS 0.3.21 has no call to change it or to park the pool at run time.
+/// `parallelTasks` (and `withSingleThreadedBLAS`) mark regions whose workers call sgemm concurrently; a GEMM
+/// called there runs its chunks in order on the calling worker instead of fanning out again.
 public enum ComputeThreads {
     private static let configured: Int = {
         let env = ProcessInfo.processInfo.environment["OMNISTUDIO_THREADS"].flatMap { Int($0) }
         let count = max(1, env ?? ProcessInfo.processInfo.activeProcessorCount)
-        openblas_set_num_threads(Int32(count))
+        openblas_set_num_threads(1)
         return count
     }()
 
@@ -33,41 +33,41 @@ public enum ComputeThreads {
     public static func set(_ count: Int) {
         _ = configured
         override = max(1, count)
-        openblas_set_num_threads(Int32(max(1, count)))
     }
 
     nonisolated(unsafe) private static var singleThreadedBLASDepth = 0
 
-    /// Runs `body` with OpenBLAS limited to one thread and restores `count` BLAS threads afterwards. Inside,
-    /// sgemm may be called from several threads at once (e.g. from `parallelTasks`): each call runs on its
-    /// calling thread, and OpenBLAS 0.3.21 (pthread build) is safe to call concurrently that way. Call it from
-    /// the thread that runs kernels, never from a worker; it nests. With `count` = 1 it only runs `body`.
+    /// Runs `body` as a region whose sgemm calls may come from several threads at once (e.g. from
+    /// `parallelTasks`): each call runs on its calling thread (OpenBLAS 0.3.21's pthread build is safe to call
+    /// concurrently that way) and GEMMs inside do not fan out to workers. Call it from the thread that runs
+    /// kernels, never from a worker; it nests. With `count` = 1 it only runs `body`.
     public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
         if count <= 1 { return try body() }
         singleThreadedBLASDepth += 1
-        if singleThreadedBLASDepth == 1 { openblas_set_num_threads(1) }
-        defer {
-            singleThreadedBLASDepth -= 1
-            if singleThreadedBLASDepth == 0 { openblas_set_num_threads(Int32(count)) }
-        }
+        defer { singleThreadedBLASDepth -= 1 }
         return try body()
     }
 
     /// How many workers `parallelTasks(total, …)` uses: min(`count`, `total`), at least 1.
     public static func workers(forTasks total: Int) -> Int { max(1, min(count, total)) }
 
-    /// Workers for one GEMM of `m × n × k`: `count` when the product is large enough to share (≥ 64 MFLOP, ≥ 64
-    /// rows and ≥ 64 columns — thin products such as narrow convolution taps run better on OpenBLAS's own
-    /// threads) and no single-threaded-BLAS region is active (a task inside `parallelTasks` must not fan out
-    /// again), else 1.
-    static func gemmWorkers(m: Int, n: Int, k: Int) -> Int {
-        let threads = count
-        guard threads > 1, singleThreadedBLASDepth == 0, m >= 64, n >= 64, 2 * m * n * k >= 64_000_000 else { return 1 }
-        return threads
+    /// Rows per chunk of one GEMM of `m × n × k`, a function of the shape alone (never of the thread count):
+    /// `m` (one call) for products under 4 MFLOP or under 32 rows; else up to 16 chunks of at least 16 rows
+    /// (a multiple of 16) and at least ~1 MFLOP each.
+    static func gemmChunkRows(m: Int, n: Int, k: Int) -> Int {
+        let flops = 2 * m * n * k
+        guard m >= 32, flops >= 4_000_000 else { return m }
+        let parts = max(2, min(16, m / 16, flops / 1_000_000))
+        return ((m + parts - 1) / parts + 15) / 16 * 16
     }
 
-    /// Runs `body(0..<parts)` on Dispatch workers with OpenBLAS single-threaded (see `GEMM.sgemm`).
+    /// Runs `body(0..<parts)`: on Dispatch workers when there are threads to use and no sgemm region is active
+    /// (see `withSingleThreadedBLAS`), else in order on the calling thread. Either way each part is the same call.
     static func gemmParallel(_ parts: Int, _ body: (Int) -> Void) {
+        if count <= 1 || singleThreadedBLASDepth > 0 || parts <= 1 {
+            for p in 0..<parts { body(p) }
+            return
+        }
         withSingleThreadedBLAS {
             withoutActuallyEscaping(body) { body in
                 let shared = UncheckedSendable(body)
@@ -78,10 +78,10 @@ public enum ComputeThreads {
 
     /// Runs tasks `0..<total`, each exactly once, on `workers(forTasks: total)` workers that claim them in
     /// order as they become free. `body(worker, task)`: `worker` in `0..<workers` is stable for the worker's
-    /// lifetime (index per-worker scratch with it; one worker runs one task at a time). BLAS is single-threaded
-    /// for the duration (`withSingleThreadedBLAS`), so `body` may call sgemm; it must not call `parallelFor` or
+    /// lifetime (index per-worker scratch with it; one worker runs one task at a time). The run is an sgemm
+    /// region (`withSingleThreadedBLAS`), so `body` may call sgemm; it must not call `parallelFor` or
     /// `parallelTasks`. Tasks must write disjoint outputs. With one worker the tasks run in order on the calling
-    /// thread, and BLAS keeps its threads.
+    /// thread.
     public static func parallelTasks(_ total: Int, _ body: (_ worker: Int, _ task: Int) -> Void) {
         let workers = workers(forTasks: total)
         if workers <= 1 {

@@ -3,11 +3,11 @@ import COpenBLAS
 /// Row-major `C = α·op(A)·op(B) + β·C` through `cblas_sgemm`. `m × k` times `k × n`; leading dimensions in
 /// elements. Every matrix product in OmniTensor goes through here (so benchmarks can compare against it).
 ///
-/// Same bits on any thread count: OpenBLAS 0.3.21 partitions the inner dimension K differently on one and on
-/// two threads for most K above ~320, which changes the rounding; K ≤ 256 and multiples of 32 were measured
-/// identical (every K up to 14,000, all layouts used here). So a larger K is cut into a multiple-of-32 head and
-/// a tail below 32, accumulated in two calls — free at these sizes, and videos do not depend on
-/// `OMNISTUDIO_THREADS`.
+/// Same bits on any thread count: OpenBLAS always runs single-threaded (see `ComputeThreads`); a large product
+/// is cut into row chunks whose size depends only on (m, n, k) and the chunks run on the Dispatch workers, so
+/// one thread and two threads make exactly the same cblas calls. A K above 256 is also cut into a multiple-of-32
+/// head and a tail below 32, accumulated in two calls (measured thread-invariant with OpenBLAS 0.3.21 on Zen 3
+/// when it still ran threaded; kept, as it costs nothing at these sizes).
 public enum GEMM {
     @inline(__always)
     public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
@@ -20,12 +20,10 @@ public enum GEMM {
             else if beta != 1 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } } }
             return
         }
-        // Large products: rows split into 16-row-aligned chunks, one single-threaded sgemm per worker. OpenBLAS's
-        // own pool then never runs, so its idle threads never spin against the Dispatch workers between GEMMs;
-        // every element is still computed by one sgemm over the same K, so results do not change.
-        let workers = ComputeThreads.gemmWorkers(m: m, n: n, k: k)
-        if workers > 1 {
-            let chunk = ((m + workers - 1) / workers + 15) / 16 * 16
+        // Large products: rows split into 16-row-aligned chunks fixed by the shape, one single-threaded sgemm per
+        // chunk, the chunks spread over the workers.
+        let chunk = ComputeThreads.gemmChunkRows(m: m, n: n, k: k)
+        if chunk < m {
             let parts = (m + chunk - 1) / chunk
             ComputeThreads.gemmParallel(parts) { p in
                 let i0 = p * chunk, rows = min(chunk, m - i0)
@@ -39,7 +37,7 @@ public enum GEMM {
                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 
-    /// One single-threaded-or-pooled cblas call per K piece (the thread-invariance rule above).
+    /// One single-threaded cblas call per K piece (the rule above).
     @inline(__always)
     static func kernel(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,

@@ -1,0 +1,99 @@
+import Foundation
+import OmniMedia
+import OmniModel
+import OmniTensor
+@testable import OmniTrain
+import XCTest
+
+/// The DiT trainer's latent cache: what it stores is the frozen VAE's encoding of each window, the trainer's
+/// examples from it match examples it would have encoded itself, and a cache of another VAE is refused.
+final class LatentCacheTests: XCTestCase {
+    var folder: String!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("latent-cache-\(UUID().uuidString)").path
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: folder) }
+
+    func relativeDifference(_ a: Tensor, _ b: Tensor) -> Float {
+        XCTAssertEqual(a.shape, b.shape)
+        let num = zip(a.values, b.values).map { ($0 - $1) * ($0 - $1) }.reduce(0, +)
+        let den = b.values.map { $0 * $0 }.reduce(0, +)
+        return (num / max(den, 1e-20)).squareRoot()
+    }
+
+    func testCachedWindowsAreTheVAEsEncodingOfTheirClipWindows() throws {
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        let manifest = try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 6, folder: folder)
+        XCTAssertEqual(manifest.windowCount, 6)
+        let cache = try LatentCache(folder: folder)
+        XCTAssertEqual(cache.manifest.vaeFingerprint, LatentCache.fingerprint(weights.vae))
+        for b in cache.manifest.buckets.indices {
+            for i in cache.manifest.buckets[b].windows.indices {
+                let (window, target, reference) = cache.window(bucket: b, index: i)
+                let clip = PuppetSamples.render(seed: window.clipSeed, size: cache.manifest.buckets[b].size, fps: config.video.fps)
+                let frames = Array(clip.frames[window.start..<(window.start + config.video.segmentFrames)])
+                let expected = weights.vae.normalize(try weights.vae.encode(FrameTensor.tensor(frames)).mean)
+                let expectedReference = weights.vae.normalize(try weights.vae.encode(FrameTensor.tensor([clip.reference])).mean)
+                // Stored as F16: about 3 decimal digits.
+                XCTAssertLessThan(relativeDifference(target.reshaped(expected.shape), expected), 2e-3)
+                XCTAssertLessThan(relativeDifference(reference.reshaped(expectedReference.shape), expectedReference), 2e-3)
+            }
+        }
+    }
+
+    func testTrainerExamplesFromTheCacheCarryTheWindowsConditions() throws {
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 4, folder: folder)
+        let cache = try LatentCache(folder: folder)
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: 3, ratios: ConditionRatios(),
+                                         batch: 2, latents: cache, text: TrainerTests.text)
+        var profile = TrainingProfile()
+        let example = try objective.example(step: 0, index: 0, profile: &profile)
+        XCTAssertEqual(profile.seconds[.encoding] ?? 0, 0, "the cached path encodes nothing")
+        // Which window was read: the one whose latents equal the example's target.
+        var matched = false
+        for b in cache.manifest.buckets.indices {
+            for i in cache.manifest.buckets[b].windows.indices {
+                let (window, target, _) = cache.window(bucket: b, index: i)
+                guard target.values == example.target.values else { continue }
+                matched = true
+                let clip = PuppetSamples.render(seed: window.clipSeed, size: cache.manifest.buckets[b].size, fps: config.video.fps)
+                let size = cache.manifest.buckets[b].size
+                let maps = PoseGuider.input((0..<config.video.segmentFrames).map {
+                    clip.pose.maps(frame: window.start + $0, width: size.width, height: size.height)
+                })
+                XCTAssertEqual(example.poseMaps.values, maps.values, "pose maps of the cached window")
+                XCTAssertEqual(example.textStates.values, TrainerTests.text(clip.caption).values, "caption of the cached clip")
+            }
+        }
+        XCTAssertTrue(matched, "the example's target is one of the cached windows")
+        // And a training step on it runs and gives a finite loss.
+        let loss = try objective.accumulateGradients(step: 0, profile: &profile)["loss"]!
+        XCTAssertTrue(loss.isFinite)
+    }
+
+    func testACacheOfAnotherVAEIsRefused() throws {
+        let config = ModelConfig.tiny
+        try LatentCache.build(vae: TrainingInitialization.fresh(config: config, seed: 1).vae, config: config, seed: 5, windows: 2, folder: folder)
+        let other = TrainingInitialization.fresh(config: config, seed: 2)
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        XCTAssertThrowsError(try DiTObjective(weights: other, config: config, samples: samples, stage: 1, ratios: ConditionRatios(),
+                                              batch: 1, latents: try LatentCache(folder: folder), text: TrainerTests.text)) { error in
+            XCTAssertTrue("\(error)".contains("another VAE"), "\(error)")
+        }
+        // Building into a folder that already holds a cache is refused too.
+        XCTAssertThrowsError(try LatentCache.build(vae: other.vae, config: config, seed: 5, windows: 1, folder: folder))
+    }
+
+    func testAFolderWithoutACacheGivesAClearError() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try LatentCache(folder: folder)) { error in
+            XCTAssertTrue("\(error)".contains("cache.json"), "\(error)")
+        }
+    }
+}

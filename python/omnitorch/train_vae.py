@@ -1,0 +1,267 @@
+"""Stage 0 on an accelerator: train VAE candidates for the same wall time, keep the best, train it on.
+
+    python -m omnitorch.train_vae --data DIR --out DIR [--candidate-seconds 60] [--final-seconds 200]
+
+DIR holds `train.u8.xz` / `val.u8.xz` (lzma-compressed uint8 clips `[N, T, H, W, 3]`, shape in `*.shape`),
+made from `omnistudio synth --shard-only` shards by `python -m omnitorch.pack_clips`. The objective is the Swift
+trainer's (Sources/OmniTrain/VAEObjective.swift): L1 + 0.5·edge L1 + 1e-4·KL on a reparameterised sample. Windows
+are 1 + 4k frames of whole 64×64 frames, flipped left-right at random. Validation: whole clips (first 1 + 4k
+frames), decode of the posterior mean, clamped; PSNR over each clip, and Drift = PSNR(first third) − PSNR(last
+third). Exports the winner as a VAE checkpoint in the Swift layout (F32, in files `vae_partN.safetensors` of at most ~12 MB).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+from .vae import CausalVAE, VAEConfig
+
+CANDIDATES = {
+    "d8-w24": VAEConfig(24, [1, 2, 4, 4], 1, [False, True, True], 16),   # the first bundled VAE's shape
+    "d4-w32": VAEConfig(32, [1, 2, 4], 1, [True, True], 16),
+    "d4-w24": VAEConfig(24, [1, 2, 4], 1, [True, True], 16),
+}
+
+
+def load_clips(folder: str, name: str) -> np.ndarray:
+    shape = tuple(int(s) for s in open(os.path.join(folder, f"{name}.shape")).read().split())
+    raw = lzma.decompress(open(os.path.join(folder, f"{name}.u8.xz"), "rb").read())
+    return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
+
+
+def to_video(u8: torch.Tensor) -> torch.Tensor:
+    """uint8 `[B, T, H, W, 3]` → float `[B, 3, T, H, W]` in [−1, 1]."""
+    return u8.permute(0, 4, 1, 2, 3).float().div(127.5).sub(1)
+
+
+def edges(x: torch.Tensor, dim: int) -> torch.Tensor:
+    return x.narrow(dim, 1, x.shape[dim] - 1) - x.narrow(dim, 0, x.shape[dim] - 1)
+
+
+def loss_terms(vae: CausalVAE, x: torch.Tensor):
+    mean, logvar = vae.encode(x)
+    z = mean + torch.exp(0.5 * logvar.float()).to(mean.dtype) * torch.randn_like(mean)
+    y = vae.decode(z).float()
+    l1 = (y - x).abs().mean()
+    edge = (edges(y, 3) - edges(x, 3)).abs().mean() + (edges(y, 4) - edges(x, 4)).abs().mean()
+    m, lv = mean.float(), logvar.float()
+    kl = 0.5 * (m * m + lv.exp() - 1 - lv).mean()
+    return l1 + 0.5 * edge + 1e-4 * kl, l1
+
+
+@torch.no_grad()
+def validate(vae: CausalVAE, val: torch.Tensor, frames: int, autocast) -> dict:
+    vae.eval()
+    psnrs, drifts = [], []
+    for i in range(val.shape[0]):
+        x = to_video(val[i:i + 1, :frames])
+        with autocast():
+            mean, _ = vae.encode(x)
+            y = vae.decode(mean).float().clamp(-1, 1)
+        err = ((y - x) / 2).pow(2).mean(dim=(0, 1, 3, 4))   # per frame, [0, 1] units
+        psnrs.append(float(10 * torch.log10(1 / err.mean())))
+        third = frames // 3
+        drifts.append(float(10 * torch.log10(1 / err[:third].mean()) - 10 * torch.log10(1 / err[-third:].mean())))
+    vae.train()
+    return {"psnr": float(np.mean(psnrs)), "drift": float(np.mean(drifts))}
+
+
+def decoder_macs_per_frame(cfg: VAEConfig, size: int = 64) -> float:
+    """Multiply-adds of the decoder per output video frame at `size`×`size` (counted with hooks on a short clip)."""
+    vae = CausalVAE(cfg)
+    total = [0]
+    orig3, orig2 = F.conv3d, F.conv2d
+    def c3(x, w, b=None, *a, **k):
+        y = orig3(x, w, b, *a, **k)
+        total[0] += y.numel() * w[0].numel()
+        return y
+    def c2(x, w, b=None, *a, **k):
+        y = orig2(x, w, b, *a, **k)
+        total[0] += y.numel() * w[0].numel()
+        return y
+    F.conv3d, F.conv2d = c3, c2
+    try:
+        s = size // cfg.spatial_factor
+        with torch.no_grad():
+            y = vae.decode(torch.zeros(1, cfg.z_channels, 5, s, s))
+    finally:
+        F.conv3d, F.conv2d = orig3, orig2
+    return total[0] / y.shape[2]
+
+
+def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocast, step0=0):
+    start = time.time()
+    step = step0
+    n, t = data.shape[0], data.shape[1]
+    w = args.frames
+    losses = []
+    while True:
+        elapsed = time.time() - start
+        if elapsed >= seconds:
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step - step0, elapsed / seconds)
+        idx = torch.randint(0, n, (args.batch,), device=device)
+        starts = torch.randint(0, t - w + 1, (args.batch,), device=device)
+        frames = starts[:, None] + torch.arange(w, device=device)[None]
+        x = data[idx[:, None], frames]                       # [B, w, H, W, 3]
+        flip = torch.rand(args.batch, device=device) < 0.5
+        x = torch.where(flip[:, None, None, None, None], x.flip(3), x)
+        x = to_video(x)
+        with autocast():
+            loss, l1 = loss_terms(vae, x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            for e, p in zip(ema, vae.parameters()):
+                e.lerp_(p.detach(), 1 - args.ema)
+        losses.append(float(l1.detach()) if step % 20 == 0 else None)
+        if step % 200 == 0:
+            log(f"{label} step {step} t={time.time() - start:.0f}s l1={float(l1.detach()):.4f} lr={opt.param_groups[0]['lr']:.2e}")
+        step += 1
+    return step, [v for v in losses if v is not None]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--candidates", default=",".join(CANDIDATES))
+    ap.add_argument("--candidate-seconds", type=float, default=60)
+    ap.add_argument("--final-seconds", type=float, default=200)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--frames", type=int, default=33)
+    ap.add_argument("--val-frames", type=int, default=49)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--resume", help="folder of vae_part*.safetensors: train that VAE on (no candidates)")
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--export-f16", action="store_true")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    logf = open(os.path.join(args.out, "train_vae.log"), "a")
+    def log(msg):
+        print(msg, flush=True)
+        logf.write(msg + "\n"); logf.flush()
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    torch.manual_seed(args.seed)
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    if device == "cuda":
+        autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+        log(f"device {torch.cuda.get_device_name()} torch {torch.__version__}")
+    else:
+        import contextlib
+        autocast = contextlib.nullcontext
+    t0 = time.time()
+    train_np, val_np = load_clips(args.data, "train"), load_clips(args.data, "val")
+    data = torch.from_numpy(train_np.copy()).to(device)
+    val = torch.from_numpy(val_np.copy()).to(device)
+    log(f"data train {tuple(data.shape)} val {tuple(val.shape)} loaded in {time.time() - t0:.1f}s")
+
+    def lr_constant(step, frac):
+        return args.lr * min(1.0, (step + 1) / args.warmup)
+
+    results, states = {}, {}
+    if args.resume:
+        from safetensors.torch import load_file
+        import glob
+        tensors, meta = {}, None
+        for path in sorted(glob.glob(os.path.join(args.resume, "vae_part*.safetensors"))):
+            tensors.update(load_file(path))
+            from safetensors import safe_open
+            with safe_open(path, "pt") as f:
+                meta = f.metadata()
+        cfg = VAEConfig.from_json(json.loads(meta["vae_config"]))
+        name = next((k for k, c in CANDIDATES.items() if c.to_json() == cfg.to_json()), "resumed")
+        vae = CausalVAE(cfg)
+        vae.load_swift_state(tensors)
+        vae = vae.to(device)
+        opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
+        ema = [p.detach().clone() for p in vae.parameters()]
+        start_steps = int(meta.get("steps", "0"))
+        results[name] = {"config": cfg.to_json(), "resumed_from_steps": start_steps,
+                         "val_at_start": validate(vae, val, args.val_frames, autocast)}
+        log(f"resumed {name} at step {start_steps}: val {results[name]['val_at_start']}")
+        states[name] = (vae, opt, ema, start_steps)
+    for name in ([] if args.resume else args.candidates.split(",")):
+        cfg = CANDIDATES[name]
+        torch.manual_seed(args.seed)
+        vae = CausalVAE(cfg).to(device)
+        opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
+        ema = [p.detach().clone() for p in vae.parameters()]
+        steps, curve = train(vae, opt, ema, data, args, args.candidate_seconds, lr_constant, log, name, device, autocast)
+        metrics = validate(vae, val, args.val_frames, autocast)
+        params = sum(p.numel() for p in vae.parameters() if p.requires_grad)
+        results[name] = {"config": cfg.to_json(), "parameters": params, "steps": steps,
+                         "seconds": args.candidate_seconds, "val": metrics, "curve_l1_every20": curve,
+                         "decoder_mac_per_frame": decoder_macs_per_frame(cfg)}
+        log(f"candidate {name}: {params} params, {steps} steps, val PSNR {metrics['psnr']:.2f} dB, drift {metrics['drift']:.2f} dB")
+        states[name] = (vae, opt, ema, steps)
+        json.dump(results, open(os.path.join(args.out, "candidates.json"), "w"), indent=1)
+
+    best = next(iter(states)) if args.resume else max(results, key=lambda k: results[k]["val"]["psnr"])
+    for name in list(states):
+        if name != best:
+            del states[name]
+    if device == "cuda":
+        torch.cuda.empty_cache()
+    vae, opt, ema, steps = states[best]
+    log(f"winner {best}; training on for {args.final_seconds:.0f}s")
+
+    def lr_cosine(step, frac):
+        warm = min(1.0, (step + 1) / args.warmup) if args.resume else 1.0
+        return warm * args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
+
+    steps2, curve2 = train(vae, opt, ema, data, args, args.final_seconds, lr_cosine, log, best, device, autocast, step0=steps)
+    raw_metrics = validate(vae, val, args.val_frames, autocast)
+    live = [p.detach().clone() for p in vae.parameters()]
+    with torch.no_grad():
+        for p, e in zip(vae.parameters(), ema):
+            p.copy_(e)
+    ema_metrics = validate(vae, val, args.val_frames, autocast)
+    use_ema = ema_metrics["psnr"] >= raw_metrics["psnr"]
+    if not use_ema:
+        with torch.no_grad():
+            for p, l in zip(vae.parameters(), live):
+                p.copy_(l)
+    final = {"name": best, "total_steps": steps2, "final_seconds": args.final_seconds, "val_raw": raw_metrics,
+             "val_ema": ema_metrics, "exported": "ema" if use_ema else "raw", "curve_l1_every20": curve2,
+             "batch": args.batch, "frames": args.frames, "lr": args.lr, "seed": args.seed}
+    results["final"] = final
+    json.dump(results, open(os.path.join(args.out, "candidates.json"), "w"), indent=1)
+    log(f"final {best}: {steps2} steps, raw {raw_metrics}, ema {ema_metrics}, exported {final['exported']}")
+    state = vae.float().cpu().swift_state()
+    if args.export_f16:
+        state = {k: v.half() for k, v in state.items()}
+    meta = {"vae_config": json.dumps(results[best]["config"]), "steps": str(steps2)}
+    # Files of at most ~12 MB each (what comes back from the accelerator machine is limited per file).
+    parts, current, size = [], {}, 0
+    for k, v in state.items():
+        if current and size + v.numel() * 4 > 12_000_000:
+            parts.append(current)
+            current, size = {}, 0
+        current[k] = v
+        size += v.numel() * 4
+    parts.append(current)
+    for i, sub in enumerate(parts):
+        save_file(sub, os.path.join(args.out, f"vae_part{i}.safetensors"), metadata=meta)
+    log(f"done in {time.time() - t0:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
