@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import OmniModel
 @testable import OmniTensor
@@ -86,6 +87,44 @@ final class MMDiTTests: XCTestCase {
         XCTAssertThrowsError(try model.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: c)) { error in
             XCTAssertEqual(error as? ModelError, .cancelled)
         }
+    }
+
+    // MARK: - Patches
+
+    func testPatchifyGroupsEachPatchIntoOneTokenAndInverts() {
+        XCTAssertEqual(config.dit.patchSize, 2)
+        // [1, 1, 4, 4, 1] holding its own flat index: token 0 is the top-left 2×2 patch, row by row.
+        let x = Tensor((0..<16).map(Float.init), shape: [1, 1, 4, 4, 1])
+        let tokens = MMDiT.patchify(x, patch: 2)
+        XCTAssertEqual(tokens.shape, [1, 4, 4])
+        XCTAssertEqual(Array(tokens.values[0..<4]), [0, 1, 4, 5])
+        XCTAssertEqual(Array(tokens.values[4..<8]), [2, 3, 6, 7])
+        XCTAssertEqual(Array(tokens.values[8..<12]), [8, 9, 12, 13])
+        let y = random([2, 3, 4, 6, 5], 9)
+        XCTAssertEqual(MMDiT.unpatchify(MMDiT.patchify(y, patch: 2), frames: 3, height: 4, width: 6, patch: 2).values, y.values)
+        XCTAssertEqual(MMDiT.patchify(y, patch: 1).shape, [2, 3 * 4 * 6, 5])
+    }
+
+    func testVelocityKeepsTheLatentShapeWithPatches() throws {
+        let v = try model.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: cache())
+        XCTAssertEqual(v.shape, [3, frames, grid, grid, config.vae.zChannels])
+        XCTAssertEqual(model.patchEmbedding.inFeatures, 4 * model.inputChannels)
+        XCTAssertEqual(model.head.outFeatures, 4 * config.vae.zChannels)
+    }
+
+    func testModelFoldersWithoutPatchSizeReadOne() throws {
+        var json = String(decoding: ModelConfig.mini.encoded(), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"patch_size\" : 2"))
+        json = json.replacingOccurrences(of: "\"patch_size\" : 2,", with: "")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let old = try decoder.decode(ModelConfig.self, from: Data(json.utf8))
+        XCTAssertEqual(old.dit.patchSize, 1)
+        var bad = ModelConfig.mini
+        bad.dit.patchSize = 0
+        XCTAssertThrowsError(try bad.validate(path: "config.json")) { XCTAssertTrue("\($0)".contains("patch_size"), "\($0)") }
+        bad.dit.patchSize = 3   // 64 is no multiple of 4 × 3
+        XCTAssertThrowsError(try bad.validate(path: "config.json")) { XCTAssertTrue("\($0)".contains("multiples of 12"), "\($0)") }
     }
 
     func testTokenLayoutAudioBand() {

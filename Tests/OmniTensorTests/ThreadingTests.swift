@@ -86,10 +86,10 @@ final class ThreadingTests: XCTestCase {
     /// Large products are cut into row chunks fixed by the shape alone, so every thread count makes the same
     /// sgemm calls: identical bits, also for the shapes that split (and with a K above 256).
     func testChunkedGEMMsGiveIdenticalBitsOnOneAndTwoThreads() {
-        XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 16, n: 4096, k: 4096), 16, "too few rows to split")
+        XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 64, n: 4096, k: 4096), 64, "too few rows to split")
         XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 100, n: 10, k: 10), 100, "too little work to split")
         var rng = TestRandom(11)
-        for (m, n, k) in [(448, 256, 256), (2048, 96, 300), (1000, 160, 96), (20480, 16, 16)] {
+        for (m, n, k) in [(448, 256, 256), (2048, 96, 300), (1000, 160, 96), (20480, 16, 16), (256, 2048, 64)] {
             let chunk = ComputeThreads.gemmChunkRows(m: m, n: n, k: k)
             XCTAssertLessThan(chunk, m, "\(m)×\(n)×\(k) splits")
             XCTAssertEqual(chunk % 16, 0)

@@ -38,6 +38,28 @@ def load_clips(folder: str, name: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8).reshape(shape)
 
 
+def load_resume(folder: str):
+    """The VAE to train on: `vae_part*.safetensors` of an earlier run (config and step count in their metadata), or
+    a model folder (`config.json` + `model.safetensors`, e.g. Models/training/stage0-vae; step count 0)."""
+    import glob
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    parts = sorted(glob.glob(os.path.join(folder, "vae_part*.safetensors")))
+    if parts:
+        tensors, meta = {}, {}
+        for path in parts:
+            tensors.update(load_file(path))
+            with safe_open(path, "pt") as f:
+                meta = f.metadata() or meta
+        return tensors, VAEConfig.from_json(json.loads(meta["vae_config"])), int(meta.get("steps", "0"))
+    config = os.path.join(folder, "config.json")
+    if not os.path.exists(config):
+        raise SystemExit(f"{folder}: neither vae_part*.safetensors nor a model folder (config.json)")
+    cfg = VAEConfig.from_json(json.load(open(config))["vae"])
+    tensors = {k: v for k, v in load_file(os.path.join(folder, "model.safetensors")).items() if k.startswith("vae.")}
+    return tensors, cfg, 0
+
+
 def to_video(u8: torch.Tensor) -> torch.Tensor:
     """uint8 `[B, T, H, W, 3]` → float `[B, 3, T, H, W]` in [−1, 1]."""
     return u8.permute(0, 4, 1, 2, 3).float().div(127.5).sub(1)
@@ -146,7 +168,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--ema", type=float, default=0.999)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--resume", help="folder of vae_part*.safetensors: train that VAE on (no candidates)")
+    ap.add_argument("--resume", help="train this VAE on (no candidates): a run's folder of vae_part*.safetensors, or a model folder")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--export-f16", action="store_true")
     args = ap.parse_args()
@@ -178,22 +200,13 @@ def main():
 
     results, states = {}, {}
     if args.resume:
-        from safetensors.torch import load_file
-        import glob
-        tensors, meta = {}, None
-        for path in sorted(glob.glob(os.path.join(args.resume, "vae_part*.safetensors"))):
-            tensors.update(load_file(path))
-            from safetensors import safe_open
-            with safe_open(path, "pt") as f:
-                meta = f.metadata()
-        cfg = VAEConfig.from_json(json.loads(meta["vae_config"]))
+        tensors, cfg, start_steps = load_resume(args.resume)
         name = next((k for k, c in CANDIDATES.items() if c.to_json() == cfg.to_json()), "resumed")
         vae = CausalVAE(cfg)
         vae.load_swift_state(tensors)
         vae = vae.to(device)
         opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
         ema = [p.detach().clone() for p in vae.parameters()]
-        start_steps = int(meta.get("steps", "0"))
         results[name] = {"config": cfg.to_json(), "resumed_from_steps": start_steps,
                          "val_at_start": validate(vae, val, args.val_frames, autocast)}
         log(f"resumed {name} at step {start_steps}: val {results[name]['val_at_start']}")

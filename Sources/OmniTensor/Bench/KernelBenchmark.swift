@@ -21,8 +21,11 @@ public enum KernelBenchmark {
             (Tensor(repeating: 0.01, shape: [s.m * s.k]), Tensor(repeating: 0.02, shape: [s.k * s.n]), Tensor(zeros: [s.m * s.n]))
         }
         let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.m) * Double($1.n) * Double($1.k) }
+        // Raw OpenBLAS on its own threads, not `GEMM.sgemm`: the reference the kernels are measured against. (The
+        // engine itself keeps OpenBLAS single-threaded — see `ComputeThreads` — so it gets them only here.)
+        openblas_set_num_threads(Int32(ComputeThreads.count))
+        defer { openblas_set_num_threads(1) }
         let t = Stopwatch.median(minimumSeconds: seconds) {
-            // Raw OpenBLAS (its own threads), not `GEMM.sgemm`: the reference the kernels are measured against.
             for (s, (a, b, c)) in zip(shapes, buffers) {
                 cblas_sgemm(CblasRowMajor, s.ta ? CblasTrans : CblasNoTrans, s.tb ? CblasTrans : CblasNoTrans,
                             Int32(s.m), Int32(s.n), Int32(s.k), 1, a.data, Int32(s.ta ? s.m : s.k),

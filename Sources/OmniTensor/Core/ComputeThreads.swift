@@ -39,25 +39,30 @@ public enum ComputeThreads {
 
     /// Runs `body` as a region whose sgemm calls may come from several threads at once (e.g. from
     /// `parallelTasks`): each call runs on its calling thread (OpenBLAS 0.3.21's pthread build is safe to call
-    /// concurrently that way) and GEMMs inside do not fan out to workers. Call it from the thread that runs
-    /// kernels, never from a worker; it nests. With `count` = 1 it only runs `body`.
+    /// concurrently that way) and a GEMM inside is one cblas call, never cut into chunks. A kernel must enter
+    /// the region (or not) for reasons that do not depend on the thread count — that is what keeps its GEMM
+    /// calls, and so its bits, the same on one thread and on many. Call it from the thread that runs kernels,
+    /// never from a worker; it nests.
     public static func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-        if count <= 1 { return try body() }
         singleThreadedBLASDepth += 1
         defer { singleThreadedBLASDepth -= 1 }
         return try body()
     }
 
+    /// Whether the caller is inside a `withSingleThreadedBLAS` region.
+    static var inSGEMMRegion: Bool { singleThreadedBLASDepth > 0 }
+
     /// How many workers `parallelTasks(total, …)` uses: min(`count`, `total`), at least 1.
     public static func workers(forTasks total: Int) -> Int { max(1, min(count, total)) }
 
-    /// Rows per chunk of one GEMM of `m × n × k`, a function of the shape alone (never of the thread count):
-    /// `m` (one call) for products under 4 MFLOP or under 32 rows; else up to 16 chunks of at least 16 rows
-    /// (a multiple of 16) and at least ~1 MFLOP each.
+    /// Rows per chunk of one GEMM of `m × n × k`, a function of the shape alone (never of the thread count): `m`
+    /// (one call) inside an sgemm region, for products under 8 MFLOP or under 128 rows; else 2–8
+    /// chunks of at least 64 rows (a multiple of 16) and at least ~4 MFLOP each — large enough that OpenBLAS's
+    /// packing stays a small part of each call.
     static func gemmChunkRows(m: Int, n: Int, k: Int) -> Int {
         let flops = 2 * m * n * k
-        guard m >= 32, flops >= 4_000_000 else { return m }
-        let parts = max(2, min(16, m / 16, flops / 1_000_000))
+        guard m >= 128, flops >= 8_000_000, !inSGEMMRegion else { return m }
+        let parts = max(2, min(8, m / 64, flops / 4_000_000))
         return ((m + parts - 1) / parts + 15) / 16 * 16
     }
 
@@ -81,11 +86,11 @@ public enum ComputeThreads {
     /// lifetime (index per-worker scratch with it; one worker runs one task at a time). The run is an sgemm
     /// region (`withSingleThreadedBLAS`), so `body` may call sgemm; it must not call `parallelFor` or
     /// `parallelTasks`. Tasks must write disjoint outputs. With one worker the tasks run in order on the calling
-    /// thread.
+    /// thread (still inside the region, so their GEMMs are the same calls).
     public static func parallelTasks(_ total: Int, _ body: (_ worker: Int, _ task: Int) -> Void) {
         let workers = workers(forTasks: total)
         if workers <= 1 {
-            for t in 0..<total { body(0, t) }
+            withSingleThreadedBLAS { for t in 0..<total { body(0, t) } }
             return
         }
         let next = TaskCounter()

@@ -131,7 +131,7 @@ extension Tensor {
                         }
                     }
                 } else {
-                    // One worker: tasks in order on this thread, sgemm on BLAS threads, softmax rows on parallelFor.
+                    // One worker: tasks in order on this thread, softmax rows on parallelFor.
                     for t in 0..<tasks {
                         let i = t / nH, blk = blocks[i]
                         withBias(plans[i], planner) { bias in
@@ -142,7 +142,8 @@ extension Tensor {
                 }
             }
         }
-        if slots > 1 { ComputeThreads.withSingleThreadedBLAS(forwardWaves) } else { forwardWaves() }
+        // Always an sgemm region (whatever the thread count), so each task's GEMMs are the same single calls.
+        ComputeThreads.withSingleThreadedBLAS(forwardWaves)
         withExtendedLifetime(scratch) {}   // scratch read through raw pointers above
 
         Tape.record(Tape.shouldRecord(q, k, v), output: out) { [logSumExp, out] g in
@@ -217,7 +218,7 @@ extension Tensor {
 
             // Tasks are heads: head h's dQ, dK and dV columns are its own, and each task walks the wave's
             // blocks in the same order as a single thread would, so dK and dV accumulate in the same order for
-            // any thread count (sgemms single-threaded inside tasks; BLAS-threaded when there is one worker).
+            // any thread count (each task's sgemms are single calls on its thread).
             let threads = ComputeThreads.count
             let workers = ComputeThreads.workers(forTasks: nH)
             let wave = threads > 1 ? 4 : 1
@@ -253,7 +254,7 @@ extension Tensor {
                     }
                 }
             }
-            if workers > 1 { ComputeThreads.withSingleThreadedBLAS(backwardWaves) } else { backwardWaves() }
+            ComputeThreads.withSingleThreadedBLAS(backwardWaves)
             withExtendedLifetime(scratch) {}
         }
         return out
