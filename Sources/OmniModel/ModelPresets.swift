@@ -26,12 +26,17 @@ extension ModelConfig {
         video: VideoConfig(fps: 25, segmentFrames: 25, motionFrames: 5, sizes: [[64, 64], [48, 64], [64, 48]]),
         sampling: SamplingDefaults(steps: 20, shift: 3, audioGuidance: 2.5, audioGuidanceEnd: 1.5, textGuidance: 4))
 
-    /// The preset called `name`, if any.
+    /// The preset called `name`, if any: `tiny`, `mini`, or either with `-whisper` (audio features from Whisper
+    /// tiny.en's encoder instead of log-mel rows).
     public static func preset(_ name: String) -> ModelConfig? {
-        switch name {
-        case "tiny": return .tiny
-        case "mini": return .mini
+        let whisper = name.hasSuffix("-whisper")
+        var config: ModelConfig
+        switch whisper ? String(name.dropLast("-whisper".count)) : name {
+        case "tiny": config = .tiny
+        case "mini": config = .mini
         default: return nil
         }
+        if whisper { config.audio.encoder = AudioConditionConfig.whisperEncoder }
+        return config
     }
 }

@@ -105,8 +105,7 @@ public final class DiTObjective: TrainingObjective {
         do {
             let dataStart = DispatchTime.now().uptimeNanoseconds
             defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - dataStart) / 1e9) }
-            let features = AudioFeatures(clip: clip.audio, fps: Double(clip.spec.fps), neighbours: config.audio.neighbours,
-                                         melFramesPerVideoFrame: config.audio.melFramesPerVideoFrame)
+            let features = try AudioConditioning.features(of: clip.audio, fps: Double(clip.spec.fps), config: config.audio)
             let audio = Tensor(uninitialized: [1, frames, features.featureWidth])
             features.values.withUnsafeBufferPointer { src in
                 for i in 0..<frames {

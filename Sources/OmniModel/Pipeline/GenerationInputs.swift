@@ -62,9 +62,8 @@ struct GenerationInputs {
         self.audio = clip
         self.pose = pose
         let rate = Double(fps)
-        audioFeatures = clip.map {
-            AudioFeatures(clip: $0, fps: rate, neighbours: config.audio.neighbours,
-                          melFramesPerVideoFrame: config.audio.melFramesPerVideoFrame)
+        audioFeatures = try clip.map { (c: AudioClip) throws(ModelError) -> AudioFeatures in
+            try AudioConditioning.features(of: c, fps: rate, config: config.audio)
         }
 
         if request.reference.enabled {

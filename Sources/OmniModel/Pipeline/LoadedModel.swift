@@ -19,7 +19,8 @@ public final class OmniModelWeights: Module {
 /// A model ready to generate: its config and weights, the text encoder (loaded on first use) and a memo of
 /// condition keys/values, so re-running with other guidance scales or steps does not re-encode the reference,
 /// the prompt or the audio. Sources: a model folder (`config.json` + `model.safetensors`, loaded strictly), or
-/// `random:tiny`, `random:mini`, `random:<config.json>` — seeded random weights (seed 0) with a fitted preview.
+/// `random:tiny`, `random:mini` (or `random:tiny-whisper`, `random:mini-whisper`: Whisper audio features),
+/// `random:<config.json>` — seeded random weights (seed 0) with a fitted preview.
 public final class LoadedModel: @unchecked Sendable {
     public let source: String
     public let config: ModelConfig

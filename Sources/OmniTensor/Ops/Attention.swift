@@ -29,8 +29,7 @@ extension Tensor {
     /// `ComputeThreads.parallelTasks` workers, each running whole heads-of-blocks (sgemm, softmax, sgemm) with
     /// single-threaded BLAS — the softmax between the GEMMs then runs on every core instead of one. Each task
     /// computes a fixed part of the result in a fixed order, so results are bitwise the same for any thread
-    /// count. With a single task (one head and one block) the old split is used: threaded sgemm, softmax rows
-    /// over `parallelFor`.
+    /// count. With a single worker the tasks run in order on the calling thread, softmax rows over `parallelFor`.
     public static func attention(query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask = .none,
                                  scale: Float? = nil, blockSize: Int = Tensor.attentionBlockSize) -> Tensor {
         let q = query, k = key, v = value
