@@ -6,7 +6,7 @@ struct OmniStudioCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "omnistudio",
         abstract: "One reference photo → a full-body human video driven by audio, pose and/or text.",
-        subcommands: [Studio.self, Generate.self, Show.self, Bench.self, Synth.self, Train.self, Eval.self, Sheet.self],
+        subcommands: [Studio.self, Generate.self, Show.self, Bench.self, Synth.self, Train.self, Eval.self, Probe.self, Sheet.self],
         defaultSubcommand: Studio.self
     )
 

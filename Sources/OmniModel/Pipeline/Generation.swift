@@ -60,6 +60,7 @@ public final class Generation: @unchecked Sendable {
         do throws(ModelError) {
             emit(.loading("inputs"))
             let prepared = try GenerationInputs(request: request, config: model.config)
+            timings.audioFeatures += prepared.audioFeatureSeconds
             inputs = prepared
             let cache = try prepareConditions(prepared, emit)
             try checkCancelled()

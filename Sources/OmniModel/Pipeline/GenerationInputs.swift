@@ -14,6 +14,8 @@ struct GenerationInputs {
     let duration: Double
     let audio: AudioClip?
     let audioFeatures: AudioFeatures?
+    /// Seconds spent making `audioFeatures` (the audio encoder's share of a generation).
+    let audioFeatureSeconds: Double
     let pose: PoseTrack?
     let reference: RGBImage?
 
@@ -62,9 +64,11 @@ struct GenerationInputs {
         self.audio = clip
         self.pose = pose
         let rate = Double(fps)
+        let featureStart = DispatchTime.now().uptimeNanoseconds
         audioFeatures = try clip.map { (c: AudioClip) throws(ModelError) -> AudioFeatures in
             try AudioConditioning.features(of: c, fps: rate, config: config.audio)
         }
+        audioFeatureSeconds = Double(DispatchTime.now().uptimeNanoseconds - featureStart) / 1e9
 
         if request.reference.enabled {
             do {

@@ -1,12 +1,13 @@
 import Dispatch
 
 /// Wall-clock seconds a generation spent per phase: the DiT's denoising forwards, the VAE (decoding segments,
-/// encoding the reference and motion frames), the condition encoders (text, audio, pose guider, condition
-/// keys/values), and the total. Written to `run.log` and read by `omnistudio bench generate`.
+/// encoding the reference and motion frames), the audio features (log-mel or the Whisper encoder, per the model's
+/// `audio.encoder`), the condition encoders (text, pose guider, condition keys/values), and the total. Written to `run.log` and read by `omnistudio bench generate`.
 public struct PhaseTimings: Sendable, Equatable {
     public var dit = 0.0
     public var vae = 0.0
     public var encoders = 0.0
+    public var audioFeatures = 0.0
     public var total = 0.0
     /// DiT forward calls and the passes (batch elements) they carried.
     public var ditCalls = 0
@@ -31,6 +32,7 @@ public struct PhaseTimings: Sendable, Equatable {
     }
 
     public var summary: String {
-        String(format: "time: total %.2f s; DiT %.2f s (%d calls, %d passes); VAE %.2f s; encoders %.2f s", total, dit, ditCalls, ditPasses, vae, encoders)
+        String(format: "time: total %.2f s; DiT %.2f s (%d calls, %d passes); VAE %.2f s; audio features %.2f s; encoders %.2f s",
+               total, dit, ditCalls, ditPasses, vae, audioFeatures, encoders)
     }
 }
