@@ -25,6 +25,9 @@ public final class DiTObjective: TrainingObjective {
     let text: (String) throws -> Tensor
     /// Pre-encoded target windows (`LatentCache`); nil: the frozen VAE encodes each window at each step.
     public let latents: LatentCache?
+    /// Whether the cache's VAE was checked against this model's. Checked at the first example, not at init: a
+    /// resumed run's weights arrive from its checkpoint after the objective is made.
+    private var latentsChecked = false
     let tape = Tape()
 
     /// `text` maps a caption to MiniLM token states `[L, 384]` (the real encoder in training; tests may pass
@@ -32,9 +35,6 @@ public final class DiTObjective: TrainingObjective {
     public init(weights: OmniModelWeights, config: ModelConfig, samples: PuppetSamples, stage: Int, ratios: ConditionRatios,
                 batch: Int, latents: LatentCache? = nil, text: @escaping (String) throws -> Tensor) throws {
         if let latents {
-            guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(weights.vae) else {
-                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache was encoded with another VAE than this model's (rebuild it with omnistudio train cache --model of this model)")
-            }
             guard latents.manifest.segmentFrames == config.video.segmentFrames, latents.manifest.fps == config.video.fps else {
                 throw TrainingError.runMismatch(path: latents.folder, reason: "the cache holds \(latents.manifest.segmentFrames)-frame windows at \(latents.manifest.fps) fps; the model uses \(config.video.segmentFrames) at \(config.video.fps)")
             }
@@ -77,6 +77,12 @@ public final class DiTObjective: TrainingObjective {
         let frames = config.video.segmentFrames
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
         let clip: Clip, start: Int, target: Tensor, reference: Tensor
+        if let latents, !latentsChecked {
+            guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(weights.vae) else {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache was encoded with another VAE than this model's (rebuild it with omnistudio train cache --model of this model)")
+            }
+            latentsChecked = true
+        }
         do {
             if let latents {
                 // The step's bucket when the cache has it, else one of the cache's (still one bucket per step).

@@ -82,12 +82,38 @@ final class LatentCacheTests: XCTestCase {
         try LatentCache.build(vae: TrainingInitialization.fresh(config: config, seed: 1).vae, config: config, seed: 5, windows: 2, folder: folder)
         let other = TrainingInitialization.fresh(config: config, seed: 2)
         let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
-        XCTAssertThrowsError(try DiTObjective(weights: other, config: config, samples: samples, stage: 1, ratios: ConditionRatios(),
-                                              batch: 1, latents: try LatentCache(folder: folder), text: TrainerTests.text)) { error in
+        let objective = try DiTObjective(weights: other, config: config, samples: samples, stage: 1, ratios: ConditionRatios(),
+                                         batch: 1, latents: try LatentCache(folder: folder), text: TrainerTests.text)
+        var profile = TrainingProfile()
+        XCTAssertThrowsError(try objective.accumulateGradients(step: 0, profile: &profile)) { error in
             XCTAssertTrue("\(error)".contains("another VAE"), "\(error)")
         }
         // Building into a folder that already holds a cache is refused too.
         XCTAssertThrowsError(try LatentCache.build(vae: other.vae, config: config, seed: 5, windows: 1, folder: folder))
+    }
+
+    /// A resumed run's weights come from its checkpoint after the objective is made (as `train dit` does it, from
+    /// zero-initialised weights): the cache's VAE check must see the checkpoint's weights, not the zeros.
+    func testARunReadingTheCacheResumes() throws {
+        let config = ModelConfig.tiny
+        try LatentCache.build(vae: TrainingInitialization.fresh(config: config, seed: 1).vae, config: config, seed: 5, windows: 4, folder: folder)
+        let runFolder = folder + "-run"
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: runFolder) }
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        func make(_ weights: OmniModelWeights) throws -> TrainingRun {
+            let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: 3, ratios: ConditionRatios(),
+                                             batch: 1, latents: try LatentCache(folder: folder), text: TrainerTests.text)
+            let state = TrainingState(kind: "dit", stage: 3, totalSteps: 3, seed: 3,
+                                      hyperparameters: TrainingHyperparameters(batch: 1, learningRate: 1e-3, warmupSteps: 1, checkpointEvery: 1),
+                                      from: nil, config: config)
+            return try TrainingRun(folder: runFolder, fresh: state, objective: objective)
+        }
+        let first = try make(TrainingInitialization.fresh(config: config, seed: 1))
+        var calls = 0
+        XCTAssertEqual(try first.run(shouldStop: { calls += 1; return calls >= 1 }), .interrupted)
+        let resumed = try make(OmniModelWeights(config: config))
+        XCTAssertEqual(try resumed.run(), .finished)
+        XCTAssertEqual(resumed.state.step, 3)
     }
 
     func testAFolderWithoutACacheGivesAClearError() throws {

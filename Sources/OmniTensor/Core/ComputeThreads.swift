@@ -15,7 +15,8 @@ import Synchronization
 /// hence the same bits, for any thread count.
 ///
 /// `parallelTasks` (and `withSingleThreadedBLAS`) mark regions whose workers call sgemm concurrently; a GEMM
-/// called there runs its chunks in order on the calling worker instead of fanning out again.
+/// called there is one cblas call on the calling thread (kernels enter such regions for reasons that do not
+/// depend on the thread count, so that choice is the same on any number of threads too).
 public enum ComputeThreads {
     private static let configured: Int = {
         let env = ProcessInfo.processInfo.environment["OMNISTUDIO_THREADS"].flatMap { Int($0) }
