@@ -1,4 +1,4 @@
-"""The causal 3-D VAE (docs/ARCHITECTURE.md, "VAE"), mirroring Sources/OmniModel/VAE op for op.
+"""The causal 3-D VAE, mirroring Sources/OmniModel/VAE op for op (the Swift types document each layer).
 
 Activations are channels-first here, `[B, C, T, H, W]` (PyTorch's convolution layout); the Swift engine is
 channels-last. Pixels are in [-1, 1]. T = 1 + tf·k video frames ↔ 1 + k latent frames; H, W ÷ spatial factor.

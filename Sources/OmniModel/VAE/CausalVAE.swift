@@ -33,7 +33,7 @@ public final class CausalVAE: Module {
 
     /// Video frames per latent frame after the first (4 with two temporal down-sampling stages).
     public var temporalFactor: Int { config.temporalFactor }
-    /// Pixels per latent-grid cell along each side (8 with three down-sampling stages).
+    /// Pixels per latent-grid cell along each side (4 with two down-sampling stages, 8 with three).
     public var spatialFactor: Int { config.spatialFactor }
     public var zChannels: Int { config.zChannels }
 
