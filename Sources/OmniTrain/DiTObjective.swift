@@ -77,6 +77,7 @@ public final class DiTObjective: TrainingObjective {
         let frames = config.video.segmentFrames
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
         let clip: Clip, start: Int, target: Tensor, reference: Tensor
+        var cachedAudio: Tensor?
         if let latents, !latentsChecked {
             guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(weights.vae) else {
                 throw TrainingError.runMismatch(path: latents.folder, reason: "the cache was encoded with another VAE than this model's (rebuild it with omnistudio train cache --model of this model)")
@@ -95,6 +96,7 @@ public final class DiTObjective: TrainingObjective {
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
                                        cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
+                if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
             } else {
                 clip = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
                 start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
@@ -111,14 +113,8 @@ public final class DiTObjective: TrainingObjective {
         do {
             let dataStart = DispatchTime.now().uptimeNanoseconds
             defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - dataStart) / 1e9) }
-            let features = try AudioConditioning.features(of: clip.audio, fps: Double(clip.spec.fps), config: config.audio)
-            let audio = Tensor(uninitialized: [1, frames, features.featureWidth])
-            features.values.withUnsafeBufferPointer { src in
-                for i in 0..<frames {
-                    let row = min(start + i, features.videoFrameCount - 1)
-                    (audio.data + i * features.featureWidth).update(from: src.baseAddress! + row * features.featureWidth, count: features.featureWidth)
-                }
-            }
+            let audio = try cachedAudio
+                ?? AudioConditioning.features(of: clip.audio, fps: Double(clip.spec.fps), config: config.audio).windowRows(start: start, count: frames)
             let maps = PoseGuider.input((0..<frames).map { clip.pose.maps(frame: start + $0, width: w, height: h) })
             let states = try text(clip.caption)
             return Example(target: target.reshaped([1] + target.shape), reference: reference.reshaped([1] + reference.shape),
@@ -182,4 +178,18 @@ public final class DiTObjective: TrainingObjective {
     }
 
     public func finish(config: ModelConfig) throws -> ModelConfig { config }
+}
+
+extension AudioFeatures {
+    /// Rows `start ..< start + count` as `[1, count, featureWidth]`; rows past the end repeat the last one.
+    func windowRows(start: Int, count: Int) -> Tensor {
+        let out = Tensor(uninitialized: [1, count, featureWidth])
+        values.withUnsafeBufferPointer { src in
+            for i in 0..<count {
+                let row = min(start + i, videoFrameCount - 1)
+                (out.data + i * featureWidth).update(from: src.baseAddress! + row * featureWidth, count: featureWidth)
+            }
+        }
+        return out
+    }
 }

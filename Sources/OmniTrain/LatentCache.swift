@@ -14,7 +14,9 @@ import OmniWorld
 /// and caption.
 ///
 /// Folder: `cache.json` (the `Manifest`) and one `WxH.safetensors` per aspect bucket with `target`
-/// `[N, T', h, w, z]` and `reference` `[N, 1, h, w, z]` (F16). Written under temporary names, renamed when complete.
+/// `[N, T', h, w, z]` and `reference` `[N, 1, h, w, z]` (F16), and, for a model whose audio features come from the
+/// Whisper encoder (a full 30 s window per clip, the costliest part of a sample after the VAE), the window's
+/// feature rows `audio` `[N, segmentFrames, featureWidth]`. Written under temporary names, renamed when complete.
 public final class LatentCache {
     public static let manifestName = "cache.json"
     public static let format = 1
@@ -42,6 +44,8 @@ public final class LatentCache {
         public var segmentFrames: Int
         public var fps: Int
         public var seed: UInt64
+        /// The `audio.encoder` whose features the buckets hold as `audio`; nil: none stored (log-mel is cheap).
+        public var audioEncoder: String?
         public var buckets: [Bucket]
         public var windowCount: Int { buckets.reduce(0) { $0 + $1.windows.count } }
     }
@@ -50,8 +54,8 @@ public final class LatentCache {
     public let manifest: Manifest
     let files: [SafetensorsFile]
     /// Elements of one window's target and reference, per bucket.
-    let targetCounts: [Int], referenceCounts: [Int]
-    let targetShapes: [[Int]], referenceShapes: [[Int]]
+    let targetCounts: [Int], referenceCounts: [Int], audioCounts: [Int]
+    let targetShapes: [[Int]], referenceShapes: [[Int]], audioShapes: [[Int]]
 
     /// Opens and validates a cache folder: every bucket file must hold F16 `target` and `reference` tensors with one
     /// row per listed window.
@@ -75,7 +79,7 @@ public final class LatentCache {
             throw TrainingError.unreadable(path: path, reason: "the cache lists no windows")
         }
         var files: [SafetensorsFile] = []
-        var tc: [Int] = [], rc: [Int] = [], ts: [[Int]] = [], rs: [[Int]] = []
+        var tc: [Int] = [], rc: [Int] = [], ac: [Int] = [], ts: [[Int]] = [], rs: [[Int]] = [], ast: [[Int]] = []
         for bucket in manifest.buckets {
             let file = (folder as NSString).appendingPathComponent(bucket.file)
             do {
@@ -86,6 +90,16 @@ public final class LatentCache {
                       reference.shape[1] == 1, Array(target.shape[2...]) == Array(reference.shape[2...]) else {
                     throw TrainingError.unreadable(path: file, reason: "target \(target.shape) / reference \(reference.shape) do not match \(bucket.windows.count) windows")
                 }
+                if manifest.audioEncoder != nil {
+                    let audio = try f.info("audio")
+                    guard audio.dtype == .f16, audio.shape.count == 3, audio.shape[0] == bucket.windows.count,
+                          audio.shape[1] == manifest.segmentFrames else {
+                        throw TrainingError.unreadable(path: file, reason: "audio \(audio.shape) does not match \(bucket.windows.count) windows of \(manifest.segmentFrames) frames")
+                    }
+                    ast.append([1] + audio.shape.dropFirst()); ac.append(audio.shape.dropFirst().reduce(1, *))
+                } else {
+                    ast.append([]); ac.append(0)
+                }
                 files.append(f)
                 ts.append([1] + target.shape.dropFirst()); rs.append([1] + reference.shape.dropFirst())
                 tc.append(target.shape.dropFirst().reduce(1, *)); rc.append(reference.shape.dropFirst().reduce(1, *))
@@ -95,7 +109,7 @@ public final class LatentCache {
         }
         self.manifest = manifest
         self.files = files
-        targetCounts = tc; referenceCounts = rc; targetShapes = ts; referenceShapes = rs
+        targetCounts = tc; referenceCounts = rc; audioCounts = ac; targetShapes = ts; referenceShapes = rs; audioShapes = ast
     }
 
     /// The bucket of `size`, if the cache has one.
@@ -103,8 +117,9 @@ public final class LatentCache {
         manifest.buckets.firstIndex { $0.width == size.width && $0.height == size.height }
     }
 
-    /// Window `i` of bucket `b`: its clip seed and start, target `[1, T', h, w, z]` and reference `[1, 1, h, w, z]`.
-    public func window(bucket b: Int, index i: Int) -> (window: Window, target: Tensor, reference: Tensor) {
+    /// Window `i` of bucket `b`: its clip seed and start, target `[1, T', h, w, z]`, reference `[1, 1, h, w, z]` and,
+    /// when the cache stores them, the audio feature rows `[1, segmentFrames, featureWidth]`.
+    public func window(bucket b: Int, index i: Int) -> (window: Window, target: Tensor, reference: Tensor, audio: Tensor?) {
         func row(_ name: String, count: Int, shape: [Int]) -> Tensor {
             let t = Tensor(uninitialized: shape)
             let raw = try! files[b].rawBytes(name)   // validated at init
@@ -113,7 +128,8 @@ public final class LatentCache {
             return t
         }
         return (manifest.buckets[b].windows[i], row("target", count: targetCounts[b], shape: targetShapes[b]),
-                row("reference", count: referenceCounts[b], shape: referenceShapes[b]))
+                row("reference", count: referenceCounts[b], shape: referenceShapes[b]),
+                manifest.audioEncoder == nil ? nil : row("audio", count: audioCounts[b], shape: audioShapes[b]))
     }
 
     // MARK: - Building
@@ -134,7 +150,8 @@ public final class LatentCache {
         }
         let frames = config.video.segmentFrames, fps = config.video.fps
         var targets = [[Float]](repeating: [], count: config.video.sizes.count)
-        var references = targets
+        var references = targets, audios = targets
+        let storesAudio = config.audio.encoder == AudioConditionConfig.whisperEncoder
         var lists = [[Window]](repeating: [], count: config.video.sizes.count)
         var latentShapes = [[Int]](repeating: [], count: config.video.sizes.count)
         for i in 0..<windows {
@@ -150,6 +167,10 @@ public final class LatentCache {
                 targets[b] += target.values
                 references[b] += reference.values
                 latentShapes[b] = target.shape
+                if storesAudio {
+                    let features = try AudioConditioning.features(of: clip.audio, fps: Double(fps), config: config.audio)
+                    audios[b] += features.windowRows(start: start, count: frames).values
+                }
             } catch {
                 throw TrainingError.model("\(error)")
             }
@@ -161,17 +182,21 @@ public final class LatentCache {
             let size = config.video.sizes[b], n = lists[b].count
             let name = "\(size[0])x\(size[1]).safetensors"
             let grid = Array(latentShapes[b].dropFirst())
-            let writer = SafetensorsWriter(tensors: [
+            var tensors: [SafetensorsWriter.Tensor] = [
                 .init(name: "target", dtype: .f16, shape: [n] + latentShapes[b], values: targets[b]),
                 .init(name: "reference", dtype: .f16, shape: [n, 1] + grid, values: references[b]),
-            ], metadata: ["format": "omnistudio latent cache"])
+            ]
+            if storesAudio {
+                tensors.append(.init(name: "audio", dtype: .f16, shape: [n, frames, config.audio.featureWidth], values: audios[b]))
+            }
+            let writer = SafetensorsWriter(tensors: tensors, metadata: ["format": "omnistudio latent cache"])
             do { try writer.write(to: (folder as NSString).appendingPathComponent(name)) } catch {
                 throw TrainingError.unreadable(path: (folder as NSString).appendingPathComponent(name), reason: "\(error)")
             }
             buckets.append(Bucket(width: size[0], height: size[1], file: name, windows: lists[b]))
         }
         let manifest = Manifest(format: format, vaeFingerprint: fingerprint(vae), segmentFrames: frames, fps: fps, seed: seed,
-                                buckets: buckets)
+                                audioEncoder: storesAudio ? config.audio.encoder : nil, buckets: buckets)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -32,7 +32,8 @@ final class LatentCacheTests: XCTestCase {
         XCTAssertEqual(cache.manifest.vaeFingerprint, LatentCache.fingerprint(weights.vae))
         for b in cache.manifest.buckets.indices {
             for i in cache.manifest.buckets[b].windows.indices {
-                let (window, target, reference) = cache.window(bucket: b, index: i)
+                let (window, target, reference, audio) = cache.window(bucket: b, index: i)
+                XCTAssertNil(audio, "log-mel features are not cached")
                 let clip = PuppetSamples.render(seed: window.clipSeed, size: cache.manifest.buckets[b].size, fps: config.video.fps)
                 let frames = Array(clip.frames[window.start..<(window.start + config.video.segmentFrames)])
                 let expected = weights.vae.normalize(try weights.vae.encode(FrameTensor.tensor(frames)).mean)
@@ -59,7 +60,7 @@ final class LatentCacheTests: XCTestCase {
         var matched = false
         for b in cache.manifest.buckets.indices {
             for i in cache.manifest.buckets[b].windows.indices {
-                let (window, target, _) = cache.window(bucket: b, index: i)
+                let (window, target, _, _) = cache.window(bucket: b, index: i)
                 guard target.values == example.target.values else { continue }
                 matched = true
                 let clip = PuppetSamples.render(seed: window.clipSeed, size: cache.manifest.buckets[b].size, fps: config.video.fps)
@@ -75,6 +76,31 @@ final class LatentCacheTests: XCTestCase {
         // And a training step on it runs and gives a finite loss.
         let loss = try objective.accumulateGradients(step: 0, profile: &profile)["loss"]!
         XCTAssertTrue(loss.isFinite)
+    }
+
+    /// With Whisper features (a 30 s encoder window per clip) the cache also holds each window's feature rows, and
+    /// the trainer reads them instead of running the encoder.
+    func testWhisperFeaturesAreCachedAndUsed() throws {
+        let config = try XCTUnwrap(ModelConfig.preset("tiny-whisper"))
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 2, folder: folder)
+        let cache = try LatentCache(folder: folder)
+        XCTAssertEqual(cache.manifest.audioEncoder, "whisper-tiny.en")
+        let b = cache.manifest.buckets.indices.first!
+        let (window, _, _, audio) = cache.window(bucket: b, index: 0)
+        let stored = try XCTUnwrap(audio)
+        XCTAssertEqual(stored.shape, [1, config.video.segmentFrames, config.audio.featureWidth])
+        let clip = PuppetSamples.render(seed: window.clipSeed, size: cache.manifest.buckets[b].size, fps: config.video.fps)
+        let fresh = try AudioConditioning.features(of: clip.audio, fps: Double(config.video.fps), config: config.audio)
+            .windowRows(start: window.start, count: config.video.segmentFrames)
+        XCTAssertLessThan(relativeDifference(stored, fresh), 2e-3)
+        // The trainer's example carries one of the cached windows' rows (no encoder run needed).
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: 2, ratios: ConditionRatios(),
+                                         batch: 1, latents: cache, text: TrainerTests.text)
+        let example = try objective.example(step: 0, index: 0)
+        let all = cache.manifest.buckets.indices.flatMap { bb in cache.manifest.buckets[bb].windows.indices.map { cache.window(bucket: bb, index: $0).audio!.values } }
+        XCTAssertTrue(all.contains(example.audio.values))
     }
 
     func testACacheOfAnotherVAEIsRefused() throws {
