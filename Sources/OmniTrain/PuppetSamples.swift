@@ -39,9 +39,10 @@ public struct PuppetSamples: Sendable {
         return Self.render(seed: (seed << 32) | id, size: bucket(step: step), fps: fps, seconds: seconds)
     }
 
-    /// The random puppet clip of `seed` (every style, framing, motion and audio kind), `seconds` long.
-    public static func render(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2) -> Clip {
-        Clip.render(.random(seed: seed, size: size, duration: seconds, fps: fps))
+    /// The random puppet clip of `seed` (every style, framing, motion and audio kind), `seconds` long. With
+    /// `realSpeech`, half the talking clips speak through espeak-ng (which must be installed: `make bootstrap`).
+    public static func render(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false) -> Clip {
+        Clip.render(.random(seed: seed, size: size, duration: seconds, fps: fps, realSpeech: realSpeech))
     }
 
     // MARK: - VAE batches

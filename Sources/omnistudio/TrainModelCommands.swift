@@ -203,6 +203,8 @@ struct TrainCache: ParsableCommand {
     @Option(help: "Output folder (must not hold a cache yet).") var out: String
     @Option(help: "Number of windows (each from its own 2 s clip).") var windows = 1000
     @Option(help: "Clip seed, 1…2³¹−1 (clip seeds (seed << 32) | i; keep it apart from the DiT run's --seed).") var seed: UInt64 = 101
+    @Flag(help: "Half the talking clips speak through espeak-ng (real speech; needs espeak-ng, which make bootstrap installs).")
+    var realSpeech = false
     @Flag(help: "No progress line.") var quiet = false
 
     func validate() throws {
@@ -213,7 +215,8 @@ struct TrainCache: ParsableCommand {
     func run() throws {
         let model = try LoadedModel.load(model)
         let start = Date()
-        let manifest = try LatentCache.build(vae: model.vae, config: model.config, seed: seed, windows: windows, folder: out) { done in
+        let manifest = try LatentCache.build(vae: model.vae, config: model.config, seed: seed, windows: windows, folder: out,
+                                             realSpeech: realSpeech) { done in
             guard !quiet, done % 10 == 0 || done == windows else { return }
             let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
             FileHandle.standardError.write(Data(String(format: "\rcache: %d/%d windows, %.1f windows/s", done, windows, rate).utf8))

@@ -2,6 +2,7 @@ import Foundation
 import OmniMedia
 import OmniModel
 import OmniTensor
+import OmniWorld
 @testable import OmniTrain
 import XCTest
 
@@ -101,6 +102,26 @@ final class LatentCacheTests: XCTestCase {
         let example = try objective.example(step: 0, index: 0)
         let all = cache.manifest.buckets.indices.flatMap { bb in cache.manifest.buckets[bb].windows.indices.map { cache.window(bucket: bb, index: $0).audio!.values } }
         XCTAssertTrue(all.contains(example.audio.values))
+    }
+
+    /// `--real-speech`: the cache's clips (and the trainer's re-rendered ones) draw espeak-ng voices for half the
+    /// talking clips; the manifest records it so training re-renders the same audio.
+    func testRealSpeechCachesRecordItAndRenderEspeakVoices() throws {
+        XCTAssertTrue(EspeakSpeech.isAvailable, "make bootstrap installs espeak-ng")
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 12, folder: folder, realSpeech: true)
+        let cache = try LatentCache(folder: folder)
+        XCTAssertEqual(cache.manifest.realSpeech, true)
+        let kinds = cache.manifest.buckets.flatMap { bucket in
+            bucket.windows.map { ClipSpec.random(seed: $0.clipSeed, size: bucket.size, duration: 2, fps: config.video.fps, realSpeech: true).audio.kind }
+        }
+        XCTAssertTrue(kinds.contains(.espeak), "some windows speak through espeak-ng: \(kinds)")
+        // The trainer re-renders the same clip (same pose maps and caption) from the recorded flag.
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: 2, ratios: ConditionRatios(),
+                                         batch: 1, latents: cache, text: TrainerTests.text)
+        XCTAssertNoThrow(try objective.example(step: 0, index: 0))
     }
 
     func testACacheOfAnotherVAEIsRefused() throws {
