@@ -31,6 +31,11 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         func fail(_ reason: String) -> ModelError { .invalidModel(path: path, reason: reason) }
         guard format == ModelConfig.currentFormat else { throw fail("format \(format) is not supported (this build reads format \(ModelConfig.currentFormat))") }
         guard architecture == "omni" else { throw fail("architecture '\(architecture)' is not 'omni'") }
+        // The divisors first: the rules below divide by them.
+        guard (1...4).contains(vae.temporalDownsample.count) else {
+            throw fail("vae.temporal_downsample has \(vae.temporalDownsample.count) entries; 1 … 4 down-sampling stages are supported")
+        }
+        guard dit.heads >= 1 else { throw fail("dit.heads = \(dit.heads) must be at least 1") }
         guard video.segmentFrames >= 5, (video.segmentFrames - 1) % vae.temporalFactor == 0 else {
             throw fail("video.segment_frames = \(video.segmentFrames) is not 1 + \(vae.temporalFactor)k (e.g. 25)")
         }

@@ -127,6 +127,18 @@ final class MMDiTTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate(path: "config.json")) { XCTAssertTrue("\($0)".contains("multiples of 12"), "\($0)") }
     }
 
+    /// Divisors checked before they divide (issue 20, cause 2: `"heads": 0` or 64 `temporal_downsample` entries
+    /// trapped with a division by zero inside `validate`).
+    func testValidationRejectsZeroHeadsAndTooManyStagesWithoutTrapping() {
+        var zeroHeads = ModelConfig.mini
+        zeroHeads.dit.heads = 0
+        XCTAssertThrowsError(try zeroHeads.validate(path: "m/config.json")) { XCTAssertTrue("\($0)".contains("dit.heads = 0"), "\($0)") }
+        var stages = ModelConfig.mini
+        stages.vae.temporalDownsample = [Bool](repeating: true, count: 64)
+        stages.vae.channelMultipliers = [Int](repeating: 1, count: 65)
+        XCTAssertThrowsError(try stages.validate(path: "m/config.json")) { XCTAssertTrue("\($0)".contains("64 entries"), "\($0)") }
+    }
+
     func testTokenLayoutAudioBand() {
         let layout = TokenLayout(latentFrames: 3, gridTokens: 2, referenceTokens: 2, referenceIsQuery: false,
                                  textTokens: 1, audioTokens: 9, audioBand: 1, temporalFactor: 4)
