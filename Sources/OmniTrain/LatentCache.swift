@@ -20,8 +20,6 @@ import OmniWorld
 public final class LatentCache {
     public static let manifestName = "cache.json"
     public static let format = 1
-    /// Seconds of each clip a window is cut from (the trainer's clips are 2 s too).
-    public static let clipSeconds = 2.0
 
     public struct Window: Codable, Sendable, Equatable {
         public var clipSeed: UInt64
@@ -55,9 +53,8 @@ public final class LatentCache {
     public let folder: String
     public let manifest: Manifest
     let files: [SafetensorsFile]
-    /// Elements of one window's target and reference, per bucket.
-    let targetCounts: [Int], referenceCounts: [Int], audioCounts: [Int]
-    let targetShapes: [[Int]], referenceShapes: [[Int]], audioShapes: [[Int]]
+    /// Per bucket, the shape of one window's tensors by name (`[1, …]`): `target`, `reference` and, when stored, `audio`.
+    let rowShapes: [[String: [Int]]]
 
     /// Opens and validates a cache folder: every bucket file must hold F16 `target` and `reference` tensors with one
     /// row per listed window.
@@ -81,7 +78,7 @@ public final class LatentCache {
             throw TrainingError.unreadable(path: path, reason: "the cache lists no windows")
         }
         var files: [SafetensorsFile] = []
-        var tc: [Int] = [], rc: [Int] = [], ac: [Int] = [], ts: [[Int]] = [], rs: [[Int]] = [], ast: [[Int]] = []
+        var rowShapes: [[String: [Int]]] = []
         for bucket in manifest.buckets {
             let file = (folder as NSString).appendingPathComponent(bucket.file)
             do {
@@ -92,26 +89,24 @@ public final class LatentCache {
                       reference.shape[1] == 1, Array(target.shape[2...]) == Array(reference.shape[2...]) else {
                     throw TrainingError.unreadable(path: file, reason: "target \(target.shape) / reference \(reference.shape) do not match \(bucket.windows.count) windows")
                 }
+                var shapes = ["target": [1] + target.shape.dropFirst(), "reference": [1] + reference.shape.dropFirst()]
                 if manifest.audioEncoder != nil {
                     let audio = try f.info("audio")
                     guard audio.dtype == .f16, audio.shape.count == 3, audio.shape[0] == bucket.windows.count,
                           audio.shape[1] == manifest.segmentFrames else {
                         throw TrainingError.unreadable(path: file, reason: "audio \(audio.shape) does not match \(bucket.windows.count) windows of \(manifest.segmentFrames) frames")
                     }
-                    ast.append([1] + audio.shape.dropFirst()); ac.append(audio.shape.dropFirst().reduce(1, *))
-                } else {
-                    ast.append([]); ac.append(0)
+                    shapes["audio"] = [1] + audio.shape.dropFirst()
                 }
                 files.append(f)
-                ts.append([1] + target.shape.dropFirst()); rs.append([1] + reference.shape.dropFirst())
-                tc.append(target.shape.dropFirst().reduce(1, *)); rc.append(reference.shape.dropFirst().reduce(1, *))
+                rowShapes.append(shapes)
             } catch let error as SafetensorsError {
                 throw TrainingError.unreadable(path: file, reason: "\(error)")
             }
         }
         self.manifest = manifest
         self.files = files
-        targetCounts = tc; referenceCounts = rc; audioCounts = ac; targetShapes = ts; referenceShapes = rs; audioShapes = ast
+        self.rowShapes = rowShapes
     }
 
     /// The bucket of `size`, if the cache has one.
@@ -122,16 +117,15 @@ public final class LatentCache {
     /// Window `i` of bucket `b`: its clip seed and start, target `[1, T', h, w, z]`, reference `[1, 1, h, w, z]` and,
     /// when the cache stores them, the audio feature rows `[1, segmentFrames, featureWidth]`.
     public func window(bucket b: Int, index i: Int) -> (window: Window, target: Tensor, reference: Tensor, audio: Tensor?) {
-        func row(_ name: String, count: Int, shape: [Int]) -> Tensor {
+        func row(_ name: String) -> Tensor? {
+            guard let shape = rowShapes[b][name] else { return nil }
             let t = Tensor(uninitialized: shape)
             let raw = try! files[b].rawBytes(name)   // validated at init
-            ReducedPrecision.widen(UnsafeRawBufferPointer(rebasing: raw[(i * count * 2)..<((i + 1) * count * 2)]), dtype: .f16,
+            ReducedPrecision.widen(UnsafeRawBufferPointer(rebasing: raw[(i * t.count * 2)..<((i + 1) * t.count * 2)]), dtype: .f16,
                                    into: t.buffer)
             return t
         }
-        return (manifest.buckets[b].windows[i], row("target", count: targetCounts[b], shape: targetShapes[b]),
-                row("reference", count: referenceCounts[b], shape: referenceShapes[b]),
-                manifest.audioEncoder == nil ? nil : row("audio", count: audioCounts[b], shape: audioShapes[b]))
+        return (manifest.buckets[b].windows[i], row("target")!, row("reference")!, row("audio"))
     }
 
     // MARK: - Building
