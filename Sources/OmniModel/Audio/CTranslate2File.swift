@@ -94,29 +94,28 @@ public struct CTranslate2File: Sendable {
     public func tensor(_ name: String, shape: [Int]) throws(ModelError) -> Tensor {
         guard let v = variables[name] else { throw .invalidModel(path: path, reason: "no variable \(name)") }
         guard v.shape == shape else { throw .invalidModel(path: path, reason: "\(name) has shape \(v.shape), expected \(shape)") }
-        let t = Tensor(uninitialized: shape)
-        bytes.withUnsafeBytes { raw in
-            let src = UnsafeRawBufferPointer(rebasing: raw[v.range])
-            switch v.type {
-            case .f16: ReducedPrecision.widen(src, dtype: .f16, into: t.buffer)
-            case .f32: for i in 0..<t.count { t.data[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
-            default: break
-            }
+        let dtype: DType
+        switch v.type {
+        case .f16: dtype = .f16
+        case .f32: dtype = .f32
+        default: throw .invalidModel(path: path, reason: "\(name) is \(v.type), not floating point")
         }
-        guard v.type == .f16 || v.type == .f32 else { throw .invalidModel(path: path, reason: "\(name) is \(v.type), not floating point") }
+        let t = Tensor(uninitialized: shape)
+        bytes.withUnsafeBytes { ReducedPrecision.widen(UnsafeRawBufferPointer(rebasing: $0[v.range]), dtype: dtype, into: t.buffer) }
         return t
     }
 
-    /// An integer scalar variable (e.g. `encoder/num_heads`).
+    /// An integer scalar variable (e.g. `encoder/num_heads`); throws when it is missing or not an integer.
     public func integer(_ name: String) throws(ModelError) -> Int {
-        guard let v = variables[name], v.shape.isEmpty else { throw .invalidModel(path: path, reason: "no scalar \(name)") }
+        guard let v = variables[name], v.shape.isEmpty, [.i8, .i16, .i32].contains(v.type) else {
+            throw .invalidModel(path: path, reason: "no integer scalar \(name)")
+        }
         return bytes.withUnsafeBytes { raw -> Int in
             let src = UnsafeRawBufferPointer(rebasing: raw[v.range])
             switch v.type {
             case .i8: return Int(Int8(bitPattern: src[0]))
             case .i16: return Int(Int16(littleEndian: src.loadUnaligned(as: Int16.self)))
-            case .i32: return Int(Int32(littleEndian: src.loadUnaligned(as: Int32.self)))
-            default: return -1
+            default: return Int(Int32(littleEndian: src.loadUnaligned(as: Int32.self)))
             }
         }
     }
