@@ -41,9 +41,13 @@ struct Probe: ParsableCommand {
         let espeak = data["fit espeak"] != nil
         print("feature set       width   puppet → puppet   puppet → espeak   espeak → espeak")
         for (i, (label, _, _)) in data["fit"]!.enumerated() {
+            // One probe per fitting set, scored on each test set.
+            var probes: [String: RidgeProbe] = [:]
             func score(fit: String, test: String) -> String {
                 guard let fitting = data[fit]?[i], let testing = data[test]?[i] else { return "—" }
-                return String(format: "%.3f", Self.fitted(rows: fitting.1, targets: fitting.2).rSquared(rows: testing.1, targets: testing.2))
+                let probe = probes[fit] ?? Self.fitted(rows: fitting.1, targets: fitting.2)
+                probes[fit] = probe
+                return String(format: "%.3f", probe.rSquared(rows: testing.1, targets: testing.2))
             }
             let width = data["fit"]![i].1[0].count
             print(label.padding(toLength: 17, withPad: " ", startingAt: 0) + String(format: " %5d   ", width)
@@ -61,7 +65,7 @@ struct Probe: ParsableCommand {
             RidgeProbe(rows: Array(rows[..<cut]), targets: Array(targets[..<cut]), lambda: lambda)
                 .rSquared(rows: Array(rows[cut...]), targets: Array(targets[cut...]))
         }
-        let lambda = [1e-4, 1e-3, 1e-2, 1e-1, 1].max { validation($0) < validation($1) }!
+        let lambda = [1e-4, 1e-3, 1e-2, 1e-1, 1].map { ($0, validation($0)) }.max { $0.1 < $1.1 }!.0
         return RidgeProbe(rows: rows, targets: targets, lambda: lambda)
     }
 
