@@ -117,7 +117,7 @@ final class LatentCacheTests: XCTestCase {
             bucket.windows.map { ClipSpec.random(seed: $0.clipSeed, size: bucket.size, duration: 2, fps: config.video.fps, realSpeech: true).audio.kind }
         }
         XCTAssertTrue(kinds.contains(.espeak), "some windows speak through espeak-ng: \(kinds)")
-        // The trainer re-renders the same clip (same pose maps and caption) from the recorded flag.
+        // A trainer reading the cache accepts it (espeak-ng is there) and makes an example from it.
         let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
         let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: 2, ratios: ConditionRatios(),
                                          batch: 1, latents: cache, text: TrainerTests.text)

@@ -148,11 +148,12 @@ def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocas
         with torch.no_grad():
             for e, p in zip(ema, vae.parameters()):
                 e.lerp_(p.detach(), 1 - args.ema)
-        losses.append(float(l1.detach()) if step % 20 == 0 else None)
+        if step % 20 == 0:
+            losses.append(float(l1.detach()))
         if step % 200 == 0:
             log(f"{label} step {step} t={time.time() - start:.0f}s l1={float(l1.detach()):.4f} lr={opt.param_groups[0]['lr']:.2e}")
         step += 1
-    return step, [v for v in losses if v is not None]
+    return step, losses
 
 
 def main():

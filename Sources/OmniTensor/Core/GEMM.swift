@@ -6,8 +6,8 @@ import COpenBLAS
 /// Same bits on any thread count: OpenBLAS always runs single-threaded (see `ComputeThreads`); a large product
 /// is cut into row chunks whose size depends only on (m, n, k) and the chunks run on the Dispatch workers, so
 /// one thread and two threads make exactly the same cblas calls. A K above 256 is also cut into a multiple-of-32
-/// head and a tail below 32, accumulated in two calls (measured thread-invariant with OpenBLAS 0.3.21 on Zen 3
-/// when it still ran threaded; kept, as it costs nothing at these sizes).
+/// head and a tail below 32, accumulated in two calls: the rule from when OpenBLAS still ran threaded (it was
+/// thread-invariant on Zen 3), kept so products keep the rounding they had.
 public enum GEMM {
     @inline(__always)
     public static func sgemm(transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
