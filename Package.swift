@@ -51,7 +51,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
-        .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia"]),
+        .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia", "CFFmpeg"]),
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"], exclude: ["Fixtures"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
         .testTarget(name: "OmniStudioUITests", dependencies: ["OmniStudioUI", "OmniModel", "OmniMedia", "OmniTerminal"]),

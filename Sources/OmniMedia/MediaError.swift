@@ -30,6 +30,24 @@ public enum MediaError: Error, Equatable, CustomStringConvertible, LocalizedErro
         }
     }
 
+    /// The same error naming `newPath` (e.g. where a file being written will land, not its temporary name).
+    public func withPath(_ newPath: String) -> MediaError {
+        switch self {
+        case .notFound: return .notFound(path: newPath)
+        case .notReadable(_, let r): return .notReadable(path: newPath, reason: r)
+        case .isDirectory: return .isDirectory(path: newPath)
+        case .empty: return .empty(path: newPath)
+        case .noVideoStream: return .noVideoStream(path: newPath)
+        case .noAudioStream: return .noAudioStream(path: newPath)
+        case .emptyAudio: return .emptyAudio(path: newPath)
+        case .unsupported(_, let w): return .unsupported(path: newPath, what: w)
+        case .corrupt(_, let r): return .corrupt(path: newPath, reason: r)
+        case .ffmpeg(_, let op, let code, let m): return .ffmpeg(path: newPath, operation: op, code: code, message: m)
+        case .invalidInput(_, let r): return .invalidInput(path: newPath, reason: r)
+        case .invalidPose(_, let r): return .invalidPose(path: newPath, reason: r)
+        }
+    }
+
     public var description: String {
         switch self {
         case .notFound(let p): return "\(p): no such file"

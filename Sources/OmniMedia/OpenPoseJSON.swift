@@ -22,6 +22,9 @@ import Foundation
 extension PoseTrack {
     /// The frame rate given to OpenPose folders and files, which do not record one.
     public static let defaultFPS = 25.0
+    /// Frame rates a pose clip may declare: cameras run at 1 … 240 fps; outside that the file is damaged (and a
+    /// rate near 0 would stretch a few frames over hours).
+    public static let fpsRange = 1.0...240.0
 
     /// BODY_25 index of each COCO-18 joint.
     static let body25ToCOCO18 = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
@@ -132,8 +135,8 @@ extension PoseTrack {
                                   canvasWidth: Int?, canvasHeight: Int?) throws(MediaError) -> PoseTrack {
         var fps = defaultFPS
         if let value = object["fps"] {
-            guard let number = number(value), number > 0, number.isFinite else {
-                throw .invalidPose(path: path, reason: "\"fps\" must be a positive number")
+            guard let number = number(value), PoseTrack.fpsRange.contains(number) else {
+                throw .invalidPose(path: path, reason: "\"fps\" must be a number in \(Int(PoseTrack.fpsRange.lowerBound)) … \(Int(PoseTrack.fpsRange.upperBound))")
             }
             fps = number
         }

@@ -1,4 +1,5 @@
 import Foundation
+import OmniMedia
 
 /// A model folder's `config.json` (snake_case keys, versioned by `format`). Every size of the engine is a field
 /// here, so the same code runs a one-block test model and the bundled model.
@@ -26,40 +27,108 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.audio = audio; self.pose = pose; self.text = text; self.video = video; self.sampling = sampling
     }
 
-    /// Checks every rule the code relies on; the reason names the key.
-    public func validate(path: String) throws(ModelError) {
+    /// Checks every rule the code relies on, before anything is allocated; the reason names the key and the
+    /// allowed range. `memoryBudget` (bytes) bounds what the model's weights and one segment's working set may
+    /// take (`ModelMemory`).
+    public func validate(path: String, memoryBudget: Double = ModelMemory.budgetBytes) throws(ModelError) {
         func fail(_ reason: String) -> ModelError { .invalidModel(path: path, reason: reason) }
+        func within(_ key: String, _ value: Int, _ range: ClosedRange<Int>) throws(ModelError) {
+            guard range.contains(value) else { throw fail("\(key) = \(value) must be \(range.lowerBound) … \(range.upperBound)") }
+        }
+        func finite(_ key: String, _ value: Double, _ range: ClosedRange<Double>, open: Bool = false) throws(ModelError) {
+            guard range.contains(value), !(open && value == range.lowerBound) else {
+                throw fail("\(key) = \(value) must be in \(open ? "(" : "[")\(range.lowerBound), \(range.upperBound)]")
+            }
+        }
         guard format == ModelConfig.currentFormat else { throw fail("format \(format) is not supported (this build reads format \(ModelConfig.currentFormat))") }
-        guard architecture == "omni" else { throw fail("architecture '\(architecture)' is not 'omni'") }
-        // The divisors first: the rules below divide by them.
+        guard architecture == "omni" else { throw fail("architecture '\(Clipped(architecture))' is not 'omni'") }
+
+        // VAE. The stage count first: the factors (and the rules below) are powers of two of it.
         guard (1...4).contains(vae.temporalDownsample.count) else {
             throw fail("vae.temporal_downsample has \(vae.temporalDownsample.count) entries; 1 … 4 down-sampling stages are supported")
         }
-        guard dit.heads >= 1 else { throw fail("dit.heads = \(dit.heads) must be at least 1") }
-        guard video.segmentFrames >= 5, (video.segmentFrames - 1) % vae.temporalFactor == 0 else {
+        guard vae.channelMultipliers.count == vae.temporalDownsample.count + 1 else {
+            throw fail("vae.channel_multipliers has \(vae.channelMultipliers.count) entries; it needs one per down-sampling stage plus one (\(vae.temporalDownsample.count + 1))")
+        }
+        try within("vae.base_channels", vae.baseChannels, 1...1024)
+        for (i, m) in vae.channelMultipliers.enumerated() {
+            try within("vae.channel_multipliers[\(i)]", m, 1...64)
+            // The decoder's up-sampling halves every width but the first stage's.
+            guard i == 0 || (vae.baseChannels * m) % 2 == 0 else {
+                throw fail("vae.base_channels × vae.channel_multipliers[\(i)] = \(vae.baseChannels * m) must be even (the decoder's up-sampling halves it)")
+            }
+        }
+        try within("vae.res_blocks", vae.resBlocks, 1...16)
+        try within("vae.z_channels", vae.zChannels, 1...1024)
+        guard vae.latentMean.count == vae.zChannels, vae.latentStd.count == vae.zChannels,
+              vae.latentMean.allSatisfy(\.isFinite), vae.latentStd.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+            throw fail("vae.latent_mean and vae.latent_std must hold \(vae.zChannels) finite values (std > 0)")
+        }
+
+        // DiT.
+        try within("dit.width", dit.width, 2...16384)
+        try within("dit.heads", dit.heads, 1...256)
+        guard dit.width % dit.heads == 0, (dit.width / dit.heads) % 2 == 0 else { throw fail("dit.width \(dit.width) must split into \(dit.heads) heads of even size") }
+        try within("dit.depth", dit.depth, 1...256)
+        try within("dit.mlp_ratio", dit.mlpRatio, 1...16)
+        try within("dit.time_embedding_width", dit.timeEmbeddingWidth, 2...16384)
+        guard dit.timeEmbeddingWidth % 2 == 0 else { throw fail("dit.time_embedding_width = \(dit.timeEmbeddingWidth) must be even (cosines and sines)") }
+        try finite("dit.rope_base", dit.ropeBase, 1...1e9, open: true)
+        try within("dit.patch_size", dit.patchSize, 1...8)
+
+        // Conditions.
+        guard [AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audio.encoder) else {
+            throw fail("audio.encoder '\(Clipped(audio.encoder))' is not '\(AudioConditionConfig.logMelEncoder)' or '\(AudioConditionConfig.whisperEncoder)'")
+        }
+        if audio.encoder == AudioConditionConfig.logMelEncoder {
+            let bins = LogMelAnalyzer.whisper.melCount
+            guard audio.melBins == bins else { throw fail("audio.mel_bins = \(audio.melBins) must be \(bins) (the log-mel analyser's bins)") }
+            try within("audio.mel_frames_per_video_frame", audio.melFramesPerVideoFrame, 1...64)
+        }
+        try within("audio.neighbours", audio.neighbours, 0...32)
+        try within("audio.hidden", audio.hidden, 1...16384)
+        try within("audio.band", audio.band, 0...1000)
+        guard pose.mapChannels == PoseMaps.channelCount else {
+            throw fail("pose.map_channels = \(pose.mapChannels) must be \(PoseMaps.channelCount) (joint heatmaps and limb maps)")
+        }
+        guard pose.guiderChannels.count == vae.temporalDownsample.count else {
+            throw fail("pose.guider_channels has \(pose.guiderChannels.count) entries; it needs one per VAE down-sampling stage (\(vae.temporalDownsample.count))")
+        }
+        for (i, g) in pose.guiderChannels.enumerated() { try within("pose.guider_channels[\(i)]", g, 1...4096) }
+        try within("pose.feature_channels", pose.featureChannels, 1...4096)
+        let textWidth = BertConfig.miniLML6.hiddenSize
+        guard text.encoderWidth == textWidth else { throw fail("text.encoder_width = \(text.encoderWidth) must be \(textWidth) (MiniLM's width)") }
+        try within("text.max_tokens", text.maxTokens, 1...512)
+
+        // Video and sampling defaults: the ranges a request may set.
+        let r = GenerationRequest.self
+        try within("video.fps", video.fps, r.fpsRange)
+        try within("video.segment_frames", video.segmentFrames, 5...257)
+        guard (video.segmentFrames - 1) % vae.temporalFactor == 0 else {
             throw fail("video.segment_frames = \(video.segmentFrames) is not 1 + \(vae.temporalFactor)k (e.g. 25)")
         }
         guard video.motionFrames >= 1, (video.motionFrames - 1) % vae.temporalFactor == 0, video.motionFrames < video.segmentFrames else {
             throw fail("video.motion_frames = \(video.motionFrames) must be 1 + \(vae.temporalFactor)k and shorter than a segment")
         }
-        guard video.fps > 0 else { throw fail("video.fps must be positive") }
-        guard dit.width % dit.heads == 0, (dit.width / dit.heads) % 2 == 0 else { throw fail("dit.width \(dit.width) must split into \(dit.heads) heads of even size") }
-        guard dit.depth >= 1 else { throw fail("dit.depth must be at least 1") }
-        guard dit.patchSize >= 1, dit.patchSize <= 8 else { throw fail("dit.patch_size = \(dit.patchSize) must be 1 … 8") }
-        guard [AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audio.encoder) else {
-            throw fail("audio.encoder '\(audio.encoder)' is not '\(AudioConditionConfig.logMelEncoder)' or '\(AudioConditionConfig.whisperEncoder)'")
-        }
-        guard vae.latentMean.count == vae.zChannels, vae.latentStd.count == vae.zChannels, vae.latentStd.allSatisfy({ $0 > 0 }) else {
-            throw fail("vae.latent_mean and vae.latent_std must hold \(vae.zChannels) values (std > 0)")
-        }
-        guard vae.channelMultipliers.count == vae.temporalDownsample.count + 1 else {
-            throw fail("vae.temporal_downsample needs one entry per down-sampling stage (\(vae.channelMultipliers.count - 1))")
-        }
+        guard !video.sizes.isEmpty, video.sizes.count <= 64 else { throw fail("video.sizes must hold 1 … 64 [width, height] buckets") }
         let cell = vae.spatialFactor * dit.patchSize
         for size in video.sizes {
-            guard size.count == 2, size[0] % cell == 0, size[1] % cell == 0, size[0] > 0, size[1] > 0 else {
-                throw fail("video.sizes entry \(size) must be [width, height], multiples of \(cell) (VAE factor \(vae.spatialFactor) × patch \(dit.patchSize))")
+            guard size.count == 2, size.allSatisfy({ r.sideRange.contains($0) && $0 % cell == 0 }) else {
+                throw fail("video.sizes entry \(Clipped("\(size)")) must be [width, height], multiples of \(cell) (VAE factor \(vae.spatialFactor) × patch \(dit.patchSize)) in \(r.sideRange.lowerBound) … \(r.sideRange.upperBound)")
             }
+        }
+        try within("sampling.steps", sampling.steps, r.stepRange)
+        try finite("sampling.shift", sampling.shift, 0...r.maxShift, open: true)
+        try finite("sampling.audio_guidance", sampling.audioGuidance, r.guidanceRange)
+        try finite("sampling.audio_guidance_end", sampling.audioGuidanceEnd, r.guidanceRange)
+        try finite("sampling.text_guidance", sampling.textGuidance, r.guidanceRange)
+
+        // Last, with every size known to be sane: the memory it all takes.
+        let memory = ModelMemory(config: self)
+        guard memory.totalBytes <= memoryBudget else {
+            throw fail(String(format: "this shape needs about %.1f GiB (%.0f M parameters: %.1f GiB; one segment at the largest size: %.1f GiB), more than the %.1f GiB this process may use",
+                              memory.totalBytes / 1_073_741_824, memory.parameters / 1e6, memory.parameterBytes / 1_073_741_824,
+                              memory.generationBytes / 1_073_741_824, memoryBudget / 1_073_741_824))
         }
     }
 
@@ -92,9 +161,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         case DecodingError.keyNotFound(let key, let context):
             return "missing key '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+            return "'\(Clipped(context.codingPath.map(\.stringValue).joined(separator: ".")))': \(Clipped(context.debugDescription, limit: 160))"
         case DecodingError.dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+            return context.codingPath.isEmpty ? "not valid JSON" : "'\(Clipped(context.codingPath.map(\.stringValue).joined(separator: ".")))': \(Clipped(context.debugDescription, limit: 160))"
         default: return "\(error)"
         }
     }

@@ -54,7 +54,7 @@ public final class StudioApp {
                                       colorDepth: noColor ? .none : caps.colorDepth)
         var t = Theme.fallback
         do throws(ThemeError) { t = try controller.themeCatalog.load(options.theme ?? "default") }
-        catch { controller.state.say("theme: \(error.description)", error: true) }
+        catch { controller.state.say("theme \(error.summary)", error: true) }
         theme = noColor ? .monochrome : t
         if noColor { controller.state.theme = "monochrome" }
         if let p = opts.preview?.graphicsProtocol {
@@ -154,7 +154,7 @@ public final class StudioApp {
                     case .themeChanged(let name):
                         if !noColor {
                             do throws(ThemeError) { theme = try controller.themeCatalog.load(name) }
-                            catch { controller.state.say(error.description, error: true) }
+                            catch { controller.state.say("theme \(error.summary)", error: true) }
                             previous = nil
                         }
                     default: break

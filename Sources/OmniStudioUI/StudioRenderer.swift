@@ -70,9 +70,14 @@ public enum StudioRenderer {
         } else {
             hints = "g run · Tab focus · ? help · p presets · q quit"
         }
+        // An error takes the whole line (the hints come back with the next message): it must be readable.
+        if s.statusIsError && !s.status.isEmpty {
+            g.put(" " + s.status, x: 0, y: y, role: .error, maxWidth: s.width, ascii: s.ascii)
+            return
+        }
         if !s.status.isEmpty {
             let room = max(0, s.width - hints.count - 3)
-            g.put(" " + s.status, x: 0, y: y, role: s.statusIsError ? .error : .status, maxWidth: room, ascii: s.ascii)
+            g.put(" " + s.status, x: 0, y: y, role: .status, maxWidth: room, ascii: s.ascii)
         }
         g.put(hints, x: max(0, s.width - hints.count - 1), y: y, role: .status, ascii: s.ascii)
     }

@@ -22,6 +22,8 @@ public struct ThemeError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: Int
     public var reason: String
     public var description: String { "\(path):\(line): \(reason)" }
+    /// The same with the file's name instead of its path: what fits on the studio's status line.
+    public var summary: String { "\((path as NSString).lastPathComponent)\(line > 0 ? ":\(line)" : ""): \(reason)" }
 }
 
 /// A btop-style theme: lines `theme[key]="#rrggbb"` (or an ANSI name such as `red`, `brightblue`, or `default`),
@@ -46,29 +48,29 @@ public struct Theme: Sendable, Equatable {
     public init(parsing text: String, name: String, path: String) throws(ThemeError) {
         var values: [String: ThemeColor] = [:]
         var monochromeAttributes = false
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, raw) in TextLines.split(text).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
             let n = index + 1
             guard line.hasPrefix("theme["), let close = line.firstIndex(of: "]"),
                   let eq = line[close...].firstIndex(of: "=") else {
-                throw ThemeError(path: path, line: n, reason: "expected theme[key]=\"#rrggbb\", got '\(line)'")
+                throw ThemeError(path: path, line: n, reason: "expected theme[key]=\"#rrggbb\", got '\(Clipped(line))'")
             }
             let key = String(line[line.index(line.startIndex, offsetBy: 6)..<close])
             guard Theme.keys.contains(key) else {
-                throw ThemeError(path: path, line: n, reason: "unknown key '\(key)' (known: \(Theme.keys.joined(separator: ", ")))")
+                throw ThemeError(path: path, line: n, reason: "unknown key '\(Clipped(key))' (known: \(Theme.keys.joined(separator: ", ")))")
             }
             var value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
             if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             if key == "attributes" {
                 guard value == "monochrome" || value == "color" else {
-                    throw ThemeError(path: path, line: n, reason: "attributes must be \"monochrome\" or \"color\", got '\(value)'")
+                    throw ThemeError(path: path, line: n, reason: "attributes must be \"monochrome\" or \"color\", got '\(Clipped(value))'")
                 }
                 monochromeAttributes = value == "monochrome"
                 continue
             }
             guard let colour = Theme.color(value) else {
-                throw ThemeError(path: path, line: n, reason: "'\(key)' must be \"#rrggbb\", an ANSI colour name or \"default\", got '\(value)'")
+                throw ThemeError(path: path, line: n, reason: "'\(key)' must be \"#rrggbb\", an ANSI colour name or \"default\", got '\(Clipped(value))'")
             }
             values[key] = colour
         }
@@ -159,7 +161,7 @@ public struct ThemeCatalog: Sendable {
         guard let path = candidates.last(where: { FileManager.default.fileExists(atPath: $0) }) else {
             if name == "default" { return .fallback }
             if name == "monochrome" { return .monochrome }
-            throw ThemeError(path: name, line: 0, reason: "no theme '\(name)' (have: \(names().joined(separator: ", ")))")
+            throw ThemeError(path: "\(Clipped(name))", line: 0, reason: "no theme '\(Clipped(name))' (have: \(names().joined(separator: ", ")))")
         }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ThemeError(path: path, line: 0, reason: "cannot read the file")

@@ -153,7 +153,7 @@ final class PoseTests: XCTestCase {
         assertPoseError(try PoseTrack.load(path("neg.json")), path: path("neg.json"), contains: "frame 0: joint 4 (RWrist) has a negative confidence")
 
         try write("{\"fps\": 0, \"width\": 64, \"height\": 64, \"frames\": [{\"people\": []}]}", "fps.json")
-        assertPoseError(try PoseTrack.load(path("fps.json")), path: path("fps.json"), contains: "\"fps\" must be a positive number")
+        assertPoseError(try PoseTrack.load(path("fps.json")), path: path("fps.json"), contains: "\"fps\" must be a number in 1 … 240")
 
         try write("[1, 2, 3]", "list.json")
         assertPoseError(try PoseTrack.load(path("list.json")), path: path("list.json"), contains: "not an object")

@@ -64,6 +64,16 @@ final class PipelineErrorTests: XCTestCase {
         XCTAssertNotNil(PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("cut")).folder)
     }
 
+    /// A length taken from an input is capped like --duration: a pose clip at 1 fps stretched over an hour would
+    /// have started a 90 000-frame run.
+    func testPoseClipLongerThanTheLongestVideoIsAnError() throws {
+        var r = try base()
+        r.audio.enabled = false
+        r.pose = .init(enabled: true, path: try PipelineFixtures.pose(in: dir, frames: 3601, fps: 1))
+        let text = failure(r)
+        XCTAssertTrue(text.hasPrefix("pose.path: \(r.pose.path): the pose clip lasts 3601 s, more than the 3600 s"), text)
+    }
+
     func testSilentAndZeroLengthAudio() throws {
         var r = try base()
         r.audio.path = try PipelineFixtures.audio(in: dir, seconds: 0.5, silent: true, name: "silence.wav")

@@ -34,12 +34,12 @@ enum PipelineFixtures {
     }
 
     /// A pose clip of `frames` frames at 25 fps with `joints` joints per frame (18 is valid).
-    static func pose(in dir: URL, frames: Int, joints: Int = 18, name: String = "pose.json") throws -> String {
+    static func pose(in dir: URL, frames: Int, joints: Int = 18, fps: Double = 25, name: String = "pose.json") throws -> String {
         let people = (0..<frames).map { f -> [String: Any] in
             let keypoints = (0..<joints).flatMap { j -> [Double] in [10 + Double(j) + Double(f % 5), 8 + Double(j), 0.9] }
             return ["people": [["pose_keypoints_2d": keypoints]]]
         }
-        let object: [String: Any] = ["fps": 25, "width": 48, "height": 40, "frames": people]
+        let object: [String: Any] = ["fps": fps, "width": 48, "height": 40, "frames": people]
         let path = dir.appendingPathComponent(name).path
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: path))
         return path

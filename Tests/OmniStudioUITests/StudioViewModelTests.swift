@@ -1,4 +1,5 @@
 import Foundation
+import OmniMedia
 import OmniModel
 @testable import OmniStudioUI
 import XCTest
@@ -315,5 +316,31 @@ final class StudioViewModelTests: XCTestCase {
         s.ascii = true
         let text = StudioRenderer.render(s).plainText
         XCTAssertTrue(text.unicodeScalars.allSatisfy { $0.value < 0x7f }, "non-ASCII in --ascii screen")
+    }
+
+    /// A theme written with CRLF line endings drew without colours; a name with a stray carriage return gave
+    /// "no theme 'fuzz' (have: fuzz)".
+    func testThemesWithOtherLineEndingsAndInvisibleCharacters() throws {
+        let unix = "# c\ntheme[main_bg]=\"#102030\"\ntheme[hi_fg]=\"red\"\n"
+        let expected = try Theme(parsing: unix, name: "x", path: "x.theme")
+        XCTAssertEqual(expected.background, .rgb(RGB(0x10, 0x20, 0x30)))
+        for ending in ["\r\n", "\r"] {
+            XCTAssertEqual(try Theme(parsing: unix.replacingOccurrences(of: "\n", with: ending), name: "x", path: "x.theme"), expected)
+        }
+        let catalog = ThemeCatalog(directories: [Self.repo.appendingPathComponent("Themes")])
+        XCTAssertThrowsError(try catalog.load("light\r")) { e in
+            XCTAssertTrue((e as? ThemeError)?.reason.hasPrefix("no theme 'light\\u{d}'") == true, "\(e)")
+        }
+    }
+
+    /// The status line cut a theme error to 9 characters behind the key hints: an error now takes the whole line.
+    func testErrorsTakeTheWholeStatusLine() throws {
+        var s = try state(width: 60, height: 20)
+        let message = "theme broken.theme:3: unknown key 'nope' (known: main_bg, …)"
+        s.say(message, error: true)
+        let last = StudioRenderer.render(s).plainText.split(separator: "\n").last.map(String.init) ?? ""
+        XCTAssertTrue(last.contains(String(message.prefix(58))), "status line: \(last)")
+        s.say("saved", error: false)
+        XCTAssertTrue((StudioRenderer.render(s).plainText.split(separator: "\n").last.map(String.init) ?? "").contains("q quit"))
     }
 }

@@ -71,4 +71,17 @@ final class ModuleCheckpointTests: XCTestCase {
         XCTAssertEqual(Small(seed: 9).namedTensors().map { $0.tensor.values }, Small(seed: 9).namedTensors().map { $0.tensor.values })
         XCTAssertNotEqual(Small(seed: 9).proj.weight.values, Small(seed: 10).proj.weight.values)
     }
+
+    /// NaN or infinite weights loaded silently and gave black frames with exit status 0.
+    func testNonFiniteWeightsAreRefusedNamingTheTensor() throws {
+        let path = dir.appendingPathComponent("nan.safetensors").path
+        for bad: Float in [.nan, .infinity, -.infinity] {
+            let a = Small(seed: 1)
+            a.norm.weight.data[1] = bad
+            try a.save(path: path)
+            XCTAssertThrowsError(try Small(seed: 2).load(path: path)) { error in
+                XCTAssertEqual("\(error)", "\(path): tensor 'norm.weight' holds \(bad) at element 1; a model's weights must be finite numbers")
+            }
+        }
+    }
 }

@@ -71,10 +71,13 @@ public final class Generation: @unchecked Sendable {
                 folder = try RunFolder.make(root: outputRoot, seed: prepared.request.seed)
             }
             let videoPath = folder!.file("video.mp4").path
+            // Errors of the video being written name where it will land and how it was opened, not the hidden
+            // working folder the user never asked for.
+            let finalVideo = "\(folder!.final.appendingPathComponent("video.mp4").path) (\(prepared.width)×\(prepared.height) at \(prepared.fps) fps)"
             do {
                 writer = try VideoWriter(path: videoPath, width: prepared.width, height: prepared.height, fps: prepared.fps,
                                          audio: prepared.audio)
-            } catch { throw .media(error) }
+            } catch { throw .media(error.withPath(finalVideo)) }
 
             let plan = SegmentPlan(totalFrames: prepared.totalFrames, segmentFrames: model.config.video.segmentFrames,
                                    motionFrames: model.config.video.motionFrames)
@@ -92,14 +95,14 @@ public final class Generation: @unchecked Sendable {
                 let first = segment.hasMotion ? plan.motionFrames : 0
                 let kept = Array(frames[(segment.kept.lowerBound - first)..<(segment.kept.upperBound - first)])
                 for frame in kept {
-                    do { try writer!.append(frame) } catch { throw .media(error) }
+                    do { try writer!.append(frame) } catch { throw .media(error.withPath(finalVideo)) }
                 }
                 if poster == nil { poster = kept.first }
                 motion = Array((motion + kept).suffix(model.config.video.motionFrames))
                 segmentsDone += 1
                 emit(.segmentDone(segment.index + 1, of: plan.segments.count, frames: kept))
             }
-            do { try writer!.finish() } catch { throw .media(error) }
+            do { try writer!.finish() } catch { throw .media(error.withPath(finalVideo)) }
             writer = nil
             try writeSidecars(folder!, inputs: prepared, poster: poster, seconds: Date().timeIntervalSince(start), status: "finished")
             try folder!.commit()

@@ -34,7 +34,11 @@ struct GenerationInputs {
         var audio: AudioClip?
         if request.audio.enabled {
             let clip: AudioClip
-            do { clip = try AudioFile.decode(request.audio.path) } catch { throw .media(error) }
+            // Lengths taken from inputs are capped like --duration: a damaged header cannot ask for hours.
+            do {
+                clip = try AudioFile.decode(request.audio.path, maxSeconds: GenerationRequest.maxDuration,
+                                            stopAfter: request.duration.map { $0 + 1 })
+            } catch { throw .media(error) }
             let peak = clip.samples.reduce(Float(0)) { max($0, abs($1)) }
             if peak < 1e-4 {
                 throw .invalidRequest(setting: "audio.path", reason: "\(request.audio.path): the audio is silent (peak below −80 dBFS): nothing to drive the video")
@@ -43,10 +47,15 @@ struct GenerationInputs {
         }
         var pose: PoseTrack?
         if request.pose.enabled {
-            do {
-                pose = try PoseTrack.load(request.pose.path, fps: Double(fps), canvasWidth: width, canvasHeight: height)
-                    .resampled(toFPS: Double(fps)).normalized(toWidth: width, height: height, mode: request.fit)
-            } catch { throw .media(error) }
+            let track: PoseTrack
+            do { track = try PoseTrack.load(request.pose.path, fps: Double(fps), canvasWidth: width, canvasHeight: height) }
+            catch { throw .media(error) }
+            // Lengths taken from inputs are capped like --duration, before resampling multiplies the frames.
+            if request.duration == nil, audio == nil, track.duration > GenerationRequest.maxDuration {
+                throw .invalidRequest(setting: "pose.path", reason: String(format: "%@: the pose clip lasts %.0f s, more than the %.0f s a video may; pass --duration to use its start",
+                                                                          "\(Clipped(request.pose.path))", track.duration, GenerationRequest.maxDuration))
+            }
+            pose = track.resampled(toFPS: Double(fps)).normalized(toWidth: width, height: height, mode: request.fit)
         }
 
         let duration = request.duration ?? audio?.duration ?? pose?.duration ?? 0

@@ -48,13 +48,13 @@ extension GenerationRequest {
         self.init()
         for e in document.entries {
             guard let keys = GenerationRequest.schema[e.table] else {
-                throw .invalidRecipe(path: path, line: e.line, reason: "unknown table [\(e.table)]")
+                throw .invalidRecipe(path: path, line: e.line, reason: "unknown table [\(Clipped(e.table))]")
             }
             guard keys.contains(e.key) else {
-                let place = e.table.isEmpty ? "" : " in [\(e.table)]"
-                throw .invalidRecipe(path: path, line: e.line, reason: "unknown key '\(e.key)'\(place) (known: \(keys.joined(separator: ", ")))")
+                let place = e.table.isEmpty ? "" : " in [\(Clipped(e.table))]"
+                throw .invalidRecipe(path: path, line: e.line, reason: "unknown key '\(Clipped(e.key))'\(place) (known: \(keys.joined(separator: ", ")))")
             }
-            func fail(_ what: String) -> ModelError { .invalidRecipe(path: path, line: e.line, reason: "'\(e.key)' must be \(what), got \(e.value)") }
+            func fail(_ what: String) -> ModelError { .invalidRecipe(path: path, line: e.line, reason: "'\(Clipped(e.key))' must be \(what), got \(Clipped(e.value.description))") }
             func string() throws(ModelError) -> String { if case .string(let s) = e.value { return s }; throw fail("a string") }
             func bool() throws(ModelError) -> Bool { if case .boolean(let b) = e.value { return b }; throw fail("true or false") }
             func int() throws(ModelError) -> Int { if case .integer(let i) = e.value { return i }; throw fail("an integer") }
@@ -98,7 +98,7 @@ extension GenerationRequest {
             case ("text", "enabled"): text.enabled = try bool()
             case ("text", "prompt"): text.prompt = try string()
             case ("text", "guidance"): text.guidance = try number()
-            default: throw .invalidRecipe(path: path, line: e.line, reason: "unknown key '\(e.key)'")
+            default: throw .invalidRecipe(path: path, line: e.line, reason: "unknown key '\(Clipped(e.key))'")
             }
         }
     }

@@ -62,6 +62,14 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     /// The bundled model.
     public static let defaultModel = "Models/omni-mini"
 
+    /// The allowed ranges of the settings — for requests and for the defaults a model's config.json gives them.
+    public static let stepRange = 1...1000
+    public static let fpsRange = 1...120
+    public static let sideRange = 8...1024
+    public static let maxShift = 100.0
+    public static let guidanceRange = 0.0...30.0
+    public static let maxDuration = 3600.0
+
     /// This request with every model default filled in.
     public func resolved(for config: ModelConfig) -> GenerationRequest {
         var r = self
@@ -80,15 +88,20 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     /// Checks the settings that do not need the files; the error names the setting.
     public func validate() throws(ModelError) {
         func fail(_ key: String, _ reason: String) -> ModelError { .invalidRequest(setting: key, reason: reason) }
-        if let steps, !(1...1000).contains(steps) { throw fail("steps", "must be 1…1000, got \(steps)") }
-        if let shift, !(shift > 0 && shift <= 100) { throw fail("shift", "must be in (0, 100], got \(shift)") }
-        if let fps, !(1...120).contains(fps) { throw fail("fps", "must be 1…120, got \(fps)") }
+        let s = Self.self
+        if let steps, !s.stepRange.contains(steps) { throw fail("steps", "must be \(s.stepRange.lowerBound)…\(s.stepRange.upperBound), got \(steps)") }
+        if let shift, !(shift > 0 && shift <= s.maxShift) { throw fail("shift", "must be in (0, \(Int(s.maxShift))], got \(shift)") }
+        if let fps, !s.fpsRange.contains(fps) { throw fail("fps", "must be \(s.fpsRange.lowerBound)…\(s.fpsRange.upperBound), got \(fps)") }
         for (key, side) in [("width", width), ("height", height)] {
-            if let side, side < 8 || side > 1024 || side % 8 != 0 { throw fail(key, "must be a multiple of 8 in 8…1024, got \(side)") }
+            if let side, !s.sideRange.contains(side) || side % 8 != 0 {
+                throw fail(key, "must be a multiple of 8 in \(s.sideRange.lowerBound)…\(s.sideRange.upperBound), got \(side)")
+            }
         }
-        if let duration, !(duration > 0 && duration <= 3600) { throw fail("duration", "must be in (0, 3600] seconds, got \(duration)") }
+        if let duration, !(duration > 0 && duration <= s.maxDuration) {
+            throw fail("duration", "must be in (0, \(Int(s.maxDuration))] seconds, got \(duration)")
+        }
         for (key, g) in [("audio.guidance", audio.guidance), ("audio.guidance_end", audio.guidanceEnd), ("text.guidance", text.guidance)] {
-            if let g, !(g >= 0 && g <= 30) { throw fail(key, "must be in 0…30, got \(g)") }
+            if let g, !s.guidanceRange.contains(g) { throw fail(key, "must be in 0…30, got \(g)") }
         }
         if reference.enabled && reference.path.isEmpty { throw fail("reference.path", "the reference is on but no image is given") }
         if audio.enabled && audio.path.isEmpty { throw fail("audio.path", "audio is on but no audio file is given") }

@@ -52,7 +52,7 @@ public final class LoadedModel: @unchecked Sendable {
             } else if name.hasSuffix(".json") {
                 config = try ModelConfig.load(folder: (name as NSString).deletingLastPathComponent)
             } else {
-                throw .invalidModel(path: source, reason: "unknown random model '\(name)' (tiny, mini, or a config.json path)")
+                throw .invalidModel(path: source, reason: "unknown random model '\(Clipped(name))' (tiny, mini, or a config.json path)")
             }
             try config.validate(path: source)
             let weights = OmniModelWeights(config: config)

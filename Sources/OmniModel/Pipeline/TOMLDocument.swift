@@ -1,9 +1,11 @@
 import Foundation
+import OmniMedia
 
 /// The TOML subset OmniStudio's recipes and presets use: `# comments`, `[table]` headers (one level),
 /// `key = value` with basic strings ("…" with \" \\ \n \t \u escapes), literal strings ('…'), integers, floats,
-/// booleans and single-line arrays of those. Every entry remembers its line, so errors can name
-/// `file:line`. Writing produces the same subset, so a written recipe always reads back.
+/// booleans and single-line arrays of those (nested at most `maxArrayDepth` deep). Lines may end in `\n`, `\r\n` or
+/// `\r`; files are at most `maxFileBytes`. Every entry remembers its line, so errors can name `file:line`. Writing
+/// produces the same subset, so a written recipe always reads back.
 public struct TOMLDocument: Sendable, Equatable {
     public enum Value: Sendable, Equatable, CustomStringConvertible {
         case string(String)
@@ -34,6 +36,12 @@ public struct TOMLDocument: Sendable, Equatable {
 
     public var entries: [Entry] = []
 
+    /// Recipes and presets are a few hundred bytes; anything near this is not one.
+    public static let maxFileBytes = 1 << 20
+    /// Arrays inside arrays: the reader recurses once per level, so the depth is bounded (a line of 100 000 `[`
+    /// would otherwise overflow the stack).
+    public static let maxArrayDepth = 8
+
     public init() {}
 
     /// Parses `text`; `path` only names the file in errors (`path:line: reason`).
@@ -41,7 +49,7 @@ public struct TOMLDocument: Sendable, Equatable {
         var table = ""
         var seen = Set<String>()
         var tables = Set<String>()
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        for (index, rawLine) in TextLines.split(text).enumerated() {
             let line = index + 1
             var scanner = TOMLScanner(Array(String(rawLine).unicodeScalars), path: path, line: line)
             scanner.skipSpaces()
@@ -54,27 +62,31 @@ public struct TOMLDocument: Sendable, Equatable {
                 guard scanner.peek == "]" else { throw scanner.error("expected ']' after table name") }
                 scanner.advance()
                 scanner.skipSpaces()
-                guard scanner.atEndOrComment else { throw scanner.error("unexpected text after [\(name)]") }
-                guard tables.insert(name).inserted else { throw scanner.error("table [\(name)] appears twice") }
+                guard scanner.atEndOrComment else { throw scanner.error("unexpected text after [\(Clipped(name))]") }
+                guard tables.insert(name).inserted else { throw scanner.error("table [\(Clipped(name))] appears twice") }
                 table = name
                 continue
             }
             let key = try scanner.key()
             scanner.skipSpaces()
-            guard scanner.peek == "=" else { throw scanner.error("expected '=' after '\(key)'") }
+            guard scanner.peek == "=" else { throw scanner.error("expected '=' after '\(Clipped(key))'") }
             scanner.advance()
             scanner.skipSpaces()
             let value = try scanner.value()
             scanner.skipSpaces()
-            guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the value of '\(key)'") }
+            guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the value of '\(Clipped(key))'") }
             let full = table.isEmpty ? key : table + "." + key
-            guard seen.insert(full).inserted else { throw scanner.error("'\(full)' is set twice") }
+            guard seen.insert(full).inserted else { throw scanner.error("'\(Clipped(full))' is set twice") }
             entries.append(Entry(table: table, key: key, value: value, line: line))
         }
     }
 
     /// Reads and parses the file at `path`.
     public init(contentsOf path: String) throws(ModelError) {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= Self.maxFileBytes else {
+            throw .invalidRecipe(path: path, line: nil, reason: "\(size) bytes is too large for a recipe or preset (at most \(Self.maxFileBytes))")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalidRecipe(path: path, line: nil, reason: FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")
         }
@@ -130,7 +142,7 @@ private struct TOMLScanner {
     init(_ chars: [Unicode.Scalar], path: String, line: Int) { self.chars = chars; self.path = path; self.line = line }
 
     var peek: Unicode.Scalar? { i < chars.count ? chars[i] : nil }
-    var atEndOrComment: Bool { peek == nil || peek == "#" || peek == "\r" }
+    var atEndOrComment: Bool { peek == nil || peek == "#" }
     mutating func advance() { i += 1 }
     mutating func skipSpaces() { while let c = peek, c == " " || c == "\t" { i += 1 } }
     func error(_ reason: String) -> ModelError { .invalidRecipe(path: path, line: line, reason: reason) }
@@ -145,7 +157,7 @@ private struct TOMLScanner {
         return s
     }
 
-    mutating func value() throws(ModelError) -> TOMLDocument.Value {
+    mutating func value(depth: Int = 0) throws(ModelError) -> TOMLDocument.Value {
         guard let c = peek else { throw error("missing value") }
         switch c {
         case "\"": return .string(try basicString())
@@ -157,12 +169,13 @@ private struct TOMLScanner {
             i += 1
             return .string(s)
         case "[":
+            guard depth < TOMLDocument.maxArrayDepth else { throw error("arrays nested more than \(TOMLDocument.maxArrayDepth) deep") }
             i += 1
             var items: [TOMLDocument.Value] = []
             skipSpaces()
             while peek != "]" {
                 guard peek != nil else { throw error("unterminated array (arrays must fit on one line)") }
-                items.append(try value())
+                items.append(try value(depth: depth + 1))
                 skipSpaces()
                 if peek == "," { i += 1; skipSpaces() } else if peek != "]" { throw error("expected ',' or ']' in array") }
             }
@@ -170,13 +183,13 @@ private struct TOMLScanner {
             return .array(items)
         default:
             var word = ""
-            while let c = peek, !(c == " " || c == "\t" || c == "," || c == "]" || c == "#" || c == "\r") { word.unicodeScalars.append(c); i += 1 }
+            while let c = peek, !(c == " " || c == "\t" || c == "," || c == "]" || c == "#") { word.unicodeScalars.append(c); i += 1 }
             if word == "true" { return .boolean(true) }
             if word == "false" { return .boolean(false) }
             let digits = word.replacingOccurrences(of: "_", with: "")
             if let n = Int(digits) { return .integer(n) }
             if let d = Double(digits), d.isFinite, digits.contains(where: { "0123456789".contains($0) }) { return .float(d) }
-            throw error("'\(word)' is not a value (strings need quotes)")
+            throw error("'\(Clipped(word))' is not a value (strings need quotes)")
         }
     }
 

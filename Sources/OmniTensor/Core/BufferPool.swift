@@ -33,8 +33,14 @@ public final class BufferPool: Sendable {
 
     public init(cacheLimitBytes: Int = 4 << 30) { self.cacheLimitBytes = cacheLimitBytes }
 
+    /// The largest request: 2⁵⁶ elements (256 PiB of Float32).
+    public static let maxElements = 1 << 56
+
     /// The capacity actually allocated for a request of `count` elements.
     public static func sizeClass(_ count: Int) -> Int {
+        // Above this the search below would shift past Int's width (and no machine has the memory anyway);
+        // configs are checked against a memory budget long before, so reaching it is a bug, not an input.
+        precondition(count <= maxElements, "a tensor of \(count) elements is larger than any buffer this pool hands out (\(maxElements))")
         if count <= 16 { return 16 }
         var k = 0
         while (7 << k) < count { k += 1 }

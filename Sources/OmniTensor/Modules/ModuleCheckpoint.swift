@@ -1,5 +1,6 @@
 /// Loading and saving a module's tensors as safetensors, strictly: every key the module declares must be in
-/// the file with the same shape, and every tensor in the file must be used (stable-diffusion.cpp / mlx style).
+/// the file with the same shape, every tensor in the file must be used (stable-diffusion.cpp / mlx style), and
+/// every value must be finite.
 extension Module {
     /// Fills every tensor of the module from `file` (F32/F16/BF16/F64 widened to Float32). Keys are the
     /// module's keys with `prefix` in front; with a prefix, tensors of the file outside it are not "unused".
@@ -18,6 +19,10 @@ extension Module {
                 throw .shapeMismatch(path: file.path, key: prefix + key, expected: tensor.shape, found: info.shape)
             }
             do { try file.readFloats(prefix + key, into: tensor.buffer) } catch { throw .read(error) }
+            // A NaN or infinity in one weight turns every frame black; refuse it here, naming the tensor.
+            if let bad = tensor.buffer.firstIndex(where: { !$0.isFinite }) {
+                throw .nonFinite(path: file.path, key: prefix + key, index: bad, value: tensor.buffer[bad])
+            }
         }
     }
 
@@ -44,6 +49,7 @@ extension Module {
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case keysMismatch(path: String, missing: [String], unused: [String])
     case shapeMismatch(path: String, key: String, expected: [Int], found: [Int])
+    case nonFinite(path: String, key: String, index: Int, value: Float)
     case read(SafetensorsError)
 
     public var description: String {
@@ -58,6 +64,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "\(p): checkpoint does not fit the model: " + parts.joined(separator: "; ")
         case .shapeMismatch(let p, let k, let e, let f):
             return "\(p): tensor '\(k)' has shape \(f), the model needs \(e)"
+        case .nonFinite(let p, let k, let i, let v):
+            return "\(p): tensor '\(k)' holds \(v) at element \(i); a model's weights must be finite numbers"
         case .read(let e): return e.description
         }
     }
