@@ -3,9 +3,10 @@ import XCTest
 @testable import OmniModel
 @testable import OmniTensor
 
-/// The Swift VAE against the PyTorch reference (`python/omnitorch`): fixtures written by
-/// `python -m omnitorch.fixtures` hold seeded weights, an input video and the reference's posterior and decode
-/// (computed in float64). Swift must reproduce them from the same checkpoint keys and layouts.
+/// The Swift VAE, MMDiT and pose guider against the PyTorch reference (`python/omnitorch`): fixtures written by
+/// `python -m omnitorch.fixtures` hold seeded weights, inputs and the reference's outputs (computed in float64) —
+/// for the VAE an input video, its posterior and decode; for the DiT one guided forward of the tiny shape. Swift
+/// must reproduce them from the same checkpoint keys and layouts.
 final class TorchParityTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
@@ -53,4 +54,77 @@ final class TorchParityTests: XCTestCase {
     func testVAEWithSpatialFactor4MatchesTheTorchReference() throws { try check("d4", spatialFactor: 4) }
 
     func testVAEWithSpatialFactor8AndMidAttentionMatchesTheTorchReference() throws { try check("d8", spatialFactor: 8) }
+
+    // MARK: - MMDiT and pose guider
+
+    struct DiTFixture {
+        let config: ModelConfig
+        let dit: MMDiT
+        let guider: PoseGuider
+        let file: SafetensorsFile
+        func tensor(_ name: String) throws -> Tensor {
+            let info = try file.info(name)
+            return Tensor(try file.readFloats(name), shape: info.shape)
+        }
+        var sigmas: [Float] { get throws { try file.readFloats("fixture.sigmas") } }
+        var passes: [(textOn: Bool, audioOn: Bool)] {
+            get throws {
+                let flags = try file.readFloats("fixture.passes")
+                return stride(from: 0, to: flags.count, by: 2).map { (flags[$0] != 0, flags[$0 + 1] != 0) }
+            }
+        }
+
+        /// V's inputs `[B, T, h, w, C]` as generation builds them, with the Swift guider's pose features.
+        func inputs() throws -> Tensor {
+            let noisy = try tensor("fixture.noisy"), b = noisy.shape[0]
+            let pose = guider(try tensor("fixture.pose_maps"))
+            return Tensor.concat([noisy, try tensor("fixture.motion").expandedBatch(b), try tensor("fixture.motion_mask").expandedBatch(b),
+                                  pose.reshaped([1] + pose.shape).expandedBatch(b)], axis: -1)
+        }
+    }
+
+    /// The tiny DiT and pose guider, loaded strictly (every key present, none under the prefix left over).
+    func loadDiT() throws -> DiTFixture {
+        let file = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("dit_tiny.safetensors").path)
+        let json = try XCTUnwrap(file.metadata["model_config"]).data(using: .utf8)!
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let config = try decoder.decode(ModelConfig.self, from: json)
+        let dit = MMDiT(config: config), guider = PoseGuider(config: config)
+        try dit.load(from: file, prefix: "dit.")
+        try guider.load(from: file, prefix: "poseGuider.")
+        return DiTFixture(config: config, dit: dit, guider: guider, file: file)
+    }
+
+    func testPoseGuiderMatchesTheTorchReference() throws {
+        let f = try loadDiT()
+        let error = relativeL2(f.guider(try f.tensor("fixture.pose_maps")), try f.tensor("fixture.pose_features"))
+        XCTAssertLessThan(error, 1e-6)
+    }
+
+    /// The training path: R as a query group, text and audio projected in every block.
+    func testUncachedMMDiTMatchesTheTorchReference() throws {
+        let f = try loadDiT()
+        let inputs = try f.inputs()
+        XCTAssertLessThan(relativeL2(inputs, try f.tensor("fixture.inputs")), 1e-6)
+        let out = f.dit.uncachedStreams(inputs: inputs, sigmas: try f.sigmas, passes: try f.passes,
+                                        referenceLatent: try f.tensor("fixture.reference"), textStates: try f.tensor("fixture.text"),
+                                        audioFeatures: try f.tensor("fixture.audio"))
+        let velocity = relativeL2(out.velocity, try f.tensor("fixture.velocity"))
+        let reference = relativeL2(try XCTUnwrap(out.reference), try f.tensor("fixture.reference_states"))
+        XCTAssertLessThan(velocity, 1e-6)
+        XCTAssertLessThan(reference, 1e-6)
+    }
+
+    /// The inference path: R, X, A keys and values computed once into a `ConditionCache`, then read by the step.
+    func testCachedMMDiTMatchesTheTorchReference() throws {
+        let f = try loadDiT()
+        let cache = ConditionCache()
+        cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
+        cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
+        cache.setAudio(f.dit.audioKeysValues(features: try f.tensor("fixture.audio")))
+        let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, cache: cache)
+        let error = relativeL2(velocity, try f.tensor("fixture.velocity"))
+        XCTAssertLessThan(error, 1e-6)
+    }
 }

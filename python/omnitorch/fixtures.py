@@ -7,6 +7,10 @@ layout, `vae.…` keys), `fixture.video` `[T, H, W, 3]`, the posterior `fixture.
 `[T', h, w, z]`, the whole-sequence decode of the mean `fixture.decoded` `[T, H, W, 3]` (unclamped), and the
 VAE config as JSON in the metadata key `vae_config`. Float64 is used for the reference computation, so the
 fixture is the exact function, not PyTorch's float32 rounding.
+
+`dit_tiny.safetensors` holds the MMDiT (`dit.…`) and pose guider (`poseGuider.…`) of the `random:tiny` shape
+(audio features narrowed to keep the file small) with seeded weights, the whole model config as JSON in the
+metadata key `model_config`, and one guided forward (`build_dit` documents the `fixture.…` tensors).
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import os
 import torch
 from safetensors.torch import save_file
 
+from .dit import MMDiT, DiTConfig, PoseGuider
 from .vae import CausalVAE, VAEConfig
 
 SHAPES = {
@@ -54,17 +59,100 @@ def build(name: str, cfg: VAEConfig, seed: int = 7):
     return tensors, {"vae_config": json.dumps(cfg.to_json()), "generator": "python -m omnitorch.fixtures"}
 
 
+# ModelConfig.tiny (Sources/OmniModel/ModelPresets.swift) in config.json form, except for the audio features: one
+# log-mel row of 80 bins ± 1 neighbour (240 wide) a video frame instead of 4 rows ± 2 (1600), which would be half
+# the file.
+TINY_MODEL = {
+    "format": 1, "architecture": "omni",
+    "vae": {"base_channels": 8, "channel_multipliers": [1, 2, 2], "res_blocks": 1, "temporal_downsample": [True, True],
+            "z_channels": 4, "mid_attention": False, "latent_mean": [0.0] * 4, "latent_std": [1.0] * 4},
+    "dit": {"width": 32, "depth": 2, "heads": 2, "mlp_ratio": 2, "rope_base": 10000, "time_embedding_width": 32,
+            "patch_size": 2},
+    "audio": {"mel_bins": 80, "mel_frames_per_video_frame": 1, "neighbours": 1, "hidden": 32, "band": 1,
+              "encoder": "logmel"},
+    "pose": {"map_channels": 35, "guider_channels": [8, 8], "feature_channels": 4},
+    "text": {"encoder_width": 384, "max_tokens": 16},
+    "video": {"fps": 25, "segment_frames": 9, "motion_frames": 5, "sizes": [[32, 32], [24, 32], [32, 24]]},
+    "sampling": {"steps": 4, "shift": 3, "audio_guidance": 2.5, "audio_guidance_end": 1.5, "text_guidance": 3},
+}
+
+
+def build_dit(model: dict, seed: int = 11):
+    """One segment of 9 video frames (3 latent frames) at 24×16 pixels: a 6×4 latent grid, 3×2 tokens a latent
+    frame (non-square, so rows and columns cannot be confused), four guidance passes (text, audio on/off in every
+    combination) at four σ. Tensors, channels-last like the Swift API:
+    - `fixture.noisy` `[4, 3, 4, 6, z]`, `fixture.motion` `[1, 3, 4, 6, z]` (first 2 latent frames set),
+      `fixture.motion_mask` `[1, 3, 4, 6, 1]`, `fixture.sigmas` `[4]`, `fixture.passes` `[4, 2]` (text_on, audio_on);
+    - `fixture.pose_maps` `[9, 16, 24, 35]` in [0, 1] → `fixture.pose_features` `[3, 4, 6, feature_channels]`;
+    - `fixture.inputs` `[4, 3, 4, 6, 2z + 1 + feature_channels]`: noisy, motion, mask, pose features concatenated;
+    - `fixture.reference` `[1, 1, 4, 6, z]`, `fixture.text` `[1, 5, 384]`, `fixture.audio` `[1, 9, 240]`;
+    - `fixture.velocity` `[4, 3, 4, 6, z]` and the reference tokens' final states `fixture.reference_states` `[4, 6, d]`.
+    Weights and inputs are rounded to float32 before the float64 computation, so the outputs are the exact
+    function of what the file stores."""
+    cfg = DiTConfig.from_json(model)
+    g = torch.Generator().manual_seed(seed)
+    randn = lambda *shape: torch.randn(shape, generator=g, dtype=torch.float64)
+    f32 = lambda t: t.float().double()
+    dit, guider = MMDiT(cfg).double(), PoseGuider(cfg).double()
+    with torch.no_grad():
+        for module in (dit, guider):
+            for name, p in module.named_parameters():
+                if name.split(".")[-1] in ("modulation", "finalModulation"):   # adaLN offsets: signed, so every row acts
+                    p.copy_(0.2 * randn(*p.shape))
+                elif p.dim() == 1 and name.endswith(".bias"):
+                    p.copy_(0.1 * randn(*p.shape))
+                elif p.dim() == 1:                          # RMS-norm gains near 1
+                    p.copy_(1 + 0.2 * randn(*p.shape))
+                else:
+                    p.copy_(randn(*p.shape) / p[0].numel() ** 0.5)
+                p.copy_(f32(p))
+    z, s, tf = cfg.z_channels, cfg.spatial_factor, cfg.temporal_factor
+    frames, latent_frames, motion_latent_frames, hh, ww = 9, 3, 2, 4, 6
+    noisy = f32(randn(4, latent_frames, hh, ww, z))
+    motion = torch.zeros(1, latent_frames, hh, ww, z, dtype=torch.float64)
+    motion[:, :motion_latent_frames] = f32(randn(1, motion_latent_frames, hh, ww, z))
+    mask = torch.zeros(1, latent_frames, hh, ww, 1, dtype=torch.float64)
+    mask[:, :motion_latent_frames] = 1
+    sigmas = f32(torch.rand(4, generator=g, dtype=torch.float64))
+    passes = [(True, True), (True, False), (False, True), (False, False)]
+    pose_maps = f32(torch.rand(1, frames, hh * s, ww * s, cfg.map_channels, generator=g, dtype=torch.float64))
+    reference = f32(randn(1, 1, hh, ww, z))
+    text = f32(randn(1, 5, cfg.text_width))
+    audio = f32(randn(1, frames, cfg.audio_feature_width))
+    assert frames == 1 + tf * (latent_frames - 1)
+    with torch.no_grad():
+        pose = guider(pose_maps)
+        inputs = torch.cat([noisy, motion.expand(4, -1, -1, -1, -1), mask.expand(4, -1, -1, -1, -1),
+                            pose.expand(4, -1, -1, -1, -1)], dim=-1)
+        velocity, reference_states = dit(inputs, sigmas, passes, reference, text, audio)
+        cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio))
+    # The two Python paths agree (to float64 rounding) before Swift is asked to match either.
+    assert (cached - velocity).norm() / velocity.norm() < 1e-12
+    tensors = {**dit.float().swift_state(), **guider.float().swift_state()}
+    c = lambda t: t.float().contiguous()
+    tensors.update({
+        "fixture.noisy": c(noisy), "fixture.motion": c(motion), "fixture.motion_mask": c(mask),
+        "fixture.sigmas": c(sigmas), "fixture.passes": torch.tensor(passes, dtype=torch.float32),
+        "fixture.pose_maps": c(pose_maps[0]), "fixture.pose_features": c(pose[0]), "fixture.inputs": c(inputs),
+        "fixture.reference": c(reference), "fixture.text": c(text), "fixture.audio": c(audio),
+        "fixture.velocity": c(velocity), "fixture.reference_states": c(reference_states)})
+    return tensors, {"model_config": json.dumps(model), "generator": "python -m omnitorch.fixtures"}
+
+
+def write(path: str, tensors, meta):
+    save_file(tensors, path + ".partial", metadata=meta)
+    os.replace(path + ".partial", path)
+    print(f"{path}: {sum(t.numel() for t in tensors.values())} values, {os.path.getsize(path)} bytes")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="Tests/OmniModelTests/Fixtures")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name, cfg in SHAPES.items():
-        tensors, meta = build(name, cfg)
-        path = os.path.join(args.out, f"vae_{name}.safetensors")
-        save_file(tensors, path + ".partial", metadata=meta)
-        os.replace(path + ".partial", path)
-        print(f"{path}: {sum(t.numel() for t in tensors.values())} values")
+        write(os.path.join(args.out, f"vae_{name}.safetensors"), *build(name, cfg))
+    write(os.path.join(args.out, "dit_tiny.safetensors"), *build_dit(TINY_MODEL))
 
 
 if __name__ == "__main__":
