@@ -69,15 +69,26 @@ def edges(x: torch.Tensor, dim: int) -> torch.Tensor:
     return x.narrow(dim, 1, x.shape[dim] - 1) - x.narrow(dim, 0, x.shape[dim] - 1)
 
 
-def loss_terms(vae: CausalVAE, x: torch.Tensor):
-    mean, logvar = vae.encode(x)
+def loss_terms(vae: CausalVAE, x: torch.Tensor, mse_weight: float = 0.0, decoder_only: bool = False):
+    """The Swift trainer's objective, plus `mse_weight`·MSE (PSNR is an MSE measure; L1 alone under-weights the
+    large errors that dominate it). `decoder_only`: the encoder is frozen (no KL term, no encoder backward), so
+    the latent space — and any DiT trained on it — stays valid while the decoder trains on."""
+    if decoder_only:
+        with torch.no_grad():
+            mean, logvar = vae.encode(x)
+    else:
+        mean, logvar = vae.encode(x)
     z = mean + torch.exp(0.5 * logvar.float()).to(mean.dtype) * torch.randn_like(mean)
     y = vae.decode(z).float()
     l1 = (y - x).abs().mean()
     edge = (edges(y, 3) - edges(x, 3)).abs().mean() + (edges(y, 4) - edges(x, 4)).abs().mean()
-    m, lv = mean.float(), logvar.float()
-    kl = 0.5 * (m * m + lv.exp() - 1 - lv).mean()
-    return l1 + 0.5 * edge + 1e-4 * kl, l1
+    loss = l1 + 0.5 * edge
+    if mse_weight > 0:
+        loss = loss + mse_weight * (y - x).pow(2).mean()
+    if not decoder_only:
+        m, lv = mean.float(), logvar.float()
+        loss = loss + 1e-4 * 0.5 * (m * m + lv.exp() - 1 - lv).mean()
+    return loss, l1
 
 
 @torch.no_grad()
@@ -120,7 +131,28 @@ def decoder_macs_per_frame(cfg: VAEConfig, size: int = 64) -> float:
     return total[0] / y.shape[2]
 
 
-def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocast, step0=0):
+def save_parts(vae: CausalVAE, out: str, cfg_json: dict, steps: int, f16: bool = False):
+    """The VAE in the Swift layout as `vae_partN.safetensors` of at most ~12 MB each (what comes back from the
+    accelerator machine is limited per file); each part is written to a temporary name and renamed."""
+    state = {k: v.detach().float().cpu() for k, v in vae.swift_state().items()}
+    if f16:
+        state = {k: v.half() for k, v in state.items()}
+    meta = {"vae_config": json.dumps(cfg_json), "steps": str(steps)}
+    parts, current, size = [], {}, 0
+    for k, v in state.items():
+        if current and size + v.numel() * 4 > 12_000_000:
+            parts.append(current)
+            current, size = {}, 0
+        current[k] = v
+        size += v.numel() * 4
+    parts.append(current)
+    for i, sub in enumerate(parts):
+        path = os.path.join(out, f"vae_part{i}.safetensors")
+        save_file(sub, path + ".tmp", metadata=meta)
+        os.replace(path + ".tmp", path)
+
+
+def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocast, step0=0, on_step=None):
     start = time.time()
     step = step0
     n, t = data.shape[0], data.shape[1]
@@ -140,7 +172,7 @@ def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocas
         x = torch.where(flip[:, None, None, None, None], x.flip(3), x)
         x = to_video(x)
         with autocast():
-            loss, l1 = loss_terms(vae, x)
+            loss, l1 = loss_terms(vae, x, args.mse_weight, args.decoder_only)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(vae.parameters(), 1.0)
@@ -153,6 +185,8 @@ def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocas
         if step % 200 == 0:
             log(f"{label} step {step} t={time.time() - start:.0f}s l1={float(l1.detach()):.4f} lr={opt.param_groups[0]['lr']:.2e}")
         step += 1
+        if on_step is not None:
+            on_step(step)
     return step, losses
 
 
@@ -172,6 +206,13 @@ def main():
     ap.add_argument("--resume", help="train this VAE on (no candidates): a run's folder of vae_part*.safetensors, or a model folder")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--export-f16", action="store_true")
+    ap.add_argument("--decoder-only", action="store_true", help="freeze the encoder: the latent space stays as it is")
+    ap.add_argument("--mse-weight", type=float, default=0.0, help="add this × MSE to the loss (0: the Swift objective)")
+    ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                    help="the final run's learning rate after warm-up (constant: for runs stopped and resumed)")
+    ap.add_argument("--checkpoint-seconds", type=float, default=0,
+                    help="every this many seconds of the final run: validate, log, save the parts (0: only at the end)")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     logf = open(os.path.join(args.out, "train_vae.log"), "a")
@@ -180,6 +221,8 @@ def main():
         logf.write(msg + "\n"); logf.flush()
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = True
@@ -191,7 +234,9 @@ def main():
         import contextlib
         autocast = contextlib.nullcontext
     t0 = time.time()
-    train_np, val_np = load_clips(args.data, "train"), load_clips(args.data, "val")
+    folders = args.data.split(",")   # several folders: their training clips together, the first one's validation
+    train_np = np.concatenate([load_clips(f, "train") for f in folders])
+    val_np = load_clips(folders[0], "val")
     data = torch.from_numpy(train_np.copy()).to(device)
     val = torch.from_numpy(val_np.copy()).to(device)
     log(f"data train {tuple(data.shape)} val {tuple(val.shape)} loaded in {time.time() - t0:.1f}s")
@@ -206,6 +251,8 @@ def main():
         vae = CausalVAE(cfg)
         vae.load_swift_state(tensors)
         vae = vae.to(device)
+        if args.decoder_only:
+            vae.encoder.requires_grad_(False)
         opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
         ema = [p.detach().clone() for p in vae.parameters()]
         results[name] = {"config": cfg.to_json(), "resumed_from_steps": start_steps,
@@ -237,11 +284,25 @@ def main():
     vae, opt, ema, steps = states[best]
     log(f"winner {best}; training on for {args.final_seconds:.0f}s")
 
-    def lr_cosine(step, frac):
+    def lr_final(step, frac):
         warm = min(1.0, (step + 1) / args.warmup) if args.resume else 1.0
+        if args.schedule == "constant":
+            return warm * args.lr
         return warm * args.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))))
 
-    steps2, curve2 = train(vae, opt, ema, data, args, args.final_seconds, lr_cosine, log, best, device, autocast, step0=steps)
+    last_checkpoint = [time.time()]
+    def checkpoint(step):
+        if args.checkpoint_seconds <= 0 or time.time() - last_checkpoint[0] < args.checkpoint_seconds:
+            return
+        metrics = validate(vae, val, args.val_frames, autocast)
+        save_parts(vae, args.out, results[best]["config"], step, args.export_f16)
+        with open(os.path.join(args.out, "checkpoints.jsonl"), "a") as f:
+            f.write(json.dumps({"step": step, "seconds": round(time.time() - t0), **metrics}) + "\n")
+        log(f"checkpoint step {step}: val PSNR {metrics['psnr']:.3f} dB, drift {metrics['drift']:.2f} dB")
+        last_checkpoint[0] = time.time()
+
+    steps2, curve2 = train(vae, opt, ema, data, args, args.final_seconds, lr_final, log, best, device, autocast,
+                           step0=steps, on_step=checkpoint)
     raw_metrics = validate(vae, val, args.val_frames, autocast)
     live = [p.detach().clone() for p in vae.parameters()]
     with torch.no_grad():
@@ -259,21 +320,7 @@ def main():
     results["final"] = final
     json.dump(results, open(os.path.join(args.out, "candidates.json"), "w"), indent=1)
     log(f"final {best}: {steps2} steps, raw {raw_metrics}, ema {ema_metrics}, exported {final['exported']}")
-    state = vae.float().cpu().swift_state()
-    if args.export_f16:
-        state = {k: v.half() for k, v in state.items()}
-    meta = {"vae_config": json.dumps(results[best]["config"]), "steps": str(steps2)}
-    # Files of at most ~12 MB each (what comes back from the accelerator machine is limited per file).
-    parts, current, size = [], {}, 0
-    for k, v in state.items():
-        if current and size + v.numel() * 4 > 12_000_000:
-            parts.append(current)
-            current, size = {}, 0
-        current[k] = v
-        size += v.numel() * 4
-    parts.append(current)
-    for i, sub in enumerate(parts):
-        save_file(sub, os.path.join(args.out, f"vae_part{i}.safetensors"), metadata=meta)
+    save_parts(vae, args.out, results[best]["config"], steps2, args.export_f16)
     log(f"done in {time.time() - t0:.0f}s")
 
 
