@@ -209,11 +209,12 @@ public final class LatentCache {
         return manifest
     }
 
-    /// A short hash of the VAE's weights (FNV-1a 64 over every encoder and decoder value's bits, in key order):
-    /// a DiT must train on latents of the VAE it is frozen with.
+    /// A short hash of the VAE's encoder (FNV-1a 64 over every value's bits, in key order): a DiT must train on
+    /// latents of the encoder it is frozen with. The decoder is left out on purpose: fine-tuning it alone
+    /// (`python -m omnitorch.train_vae --decoder-only`) keeps the latents, and so the caches and the DiT, valid.
     public static func fingerprint(_ vae: CausalVAE) -> String {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for (key, tensor) in vae.encoder.namedTensors() + vae.decoder.namedTensors() {
+        for (key, tensor) in vae.encoder.namedTensors() {
             for byte in key.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
             let p = tensor.data
             for i in 0..<tensor.count { h = (h ^ UInt64(p[i].bitPattern)) &* 0x100_0000_01b3 }

@@ -232,6 +232,55 @@ struct TrainCache: ParsableCommand {
     }
 }
 
+/// `omnistudio train pack`: puppet clips with their conditions worked out (`DiTPack`), for the PyTorch trainer.
+struct TrainPack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pack",
+        abstract: "Render puppet clips with their audio features, poses and caption states for the PyTorch DiT trainer (python -m omnitorch.train_dit).")
+
+    @Option(help: "Model folder (or random:…) whose config sets the sizes, fps and audio features.") var model: String
+    @Option(help: "Output folder (must not hold a pack yet).") var out: String
+    @Option(help: "Number of clips.") var clips = 200
+    @Option(help: "Seconds per clip.") var seconds = 2.0
+    @Option(help: "Clip seed, 1…2³¹−1 (clip seeds (seed << 32) | i; keep packs of one run apart).") var seed: UInt64 = 201
+    @Option(help: ArgumentHelp("Audio features for a DiT trained from scratch on this model's VAE: logmel or whisper-tiny.en (default: the model's own).",
+                               valueName: "encoder"))
+    var audioEncoder: String?
+    @Flag(help: "Half the talking clips speak through espeak-ng (needs espeak-ng, which make bootstrap installs).")
+    var realSpeech = false
+    @Flag(help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        guard clips >= 1 else { throw ValidationError("--clips must be positive") }
+        guard seconds >= 1, seconds <= 30 else { throw ValidationError("--seconds must be in 1…30") }
+        if let audioEncoder, ![AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audioEncoder) {
+            throw ValidationError("--audio-encoder must be \(AudioConditionConfig.logMelEncoder) or \(AudioConditionConfig.whisperEncoder)")
+        }
+        guard seed >= 1, seed < (1 << 31) else { throw ValidationError("--seed must be in 1…2147483647") }
+    }
+
+    func run() throws {
+        var config = try LoadedModel.load(model).config
+        if let audioEncoder { config.audio.encoder = audioEncoder }
+        let encoder = try TextEncoder.load()
+        let start = Date()
+        let manifest = try DiTPack.build(config: config, seed: seed, clips: clips, seconds: seconds, folder: out, realSpeech: realSpeech,
+                                         text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) }) { done in
+            guard !quiet, done % 10 == 0 || done == clips else { return }
+            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
+            FileHandle.standardError.write(Data(String(format: "\rpack: %d/%d clips, %.1f clips/s", done, clips, rate).utf8))
+        }
+        if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        let files = manifest.buckets.map(\.file) + ["captions.safetensors"]
+        let bytes = files.reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: (out as NSString).appendingPathComponent(file))[.size] as? Int) ?? 0)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print(String(format: "wrote %@: %d clips in %d buckets, %d captions, %.1f MB, %.0f s (%.2f clips/s)", out, clips,
+                     manifest.buckets.count, manifest.captions.count, Double(bytes) / 1e6, seconds, Double(clips) / seconds))
+    }
+}
+
 /// `omnistudio train export`: a run's model folder → a shippable model folder (F16 weights by default).
 struct TrainExport: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -124,6 +124,16 @@ final class LatentCacheTests: XCTestCase {
         XCTAssertNoThrow(try objective.example(step: 0, index: 0))
     }
 
+    /// The fingerprint follows the encoder only: a decoder fine-tuned alone keeps the latents (and caches) valid.
+    func testFingerprintCoversTheEncoderNotTheDecoder() {
+        let vae = TrainingInitialization.fresh(config: .tiny, seed: 1).vae
+        let before = LatentCache.fingerprint(vae)
+        vae.decoder.convOut.weight.data[0] += 1
+        XCTAssertEqual(LatentCache.fingerprint(vae), before)
+        vae.encoder.convOut.weight.data[0] += 1
+        XCTAssertNotEqual(LatentCache.fingerprint(vae), before)
+    }
+
     func testACacheOfAnotherVAEIsRefused() throws {
         let config = ModelConfig.tiny
         try LatentCache.build(vae: TrainingInitialization.fresh(config: config, seed: 1).vae, config: config, seed: 5, windows: 2, folder: folder)
