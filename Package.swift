@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // OmniStudio — one reference photo → a full-body human video driven by audio, pose and/or text.
-// Layout and dependency direction: ../shared/DESIGN.md §2.
-//   C modules → OmniTensor → OmniMedia → OmniTerminal → OmniModel → OmniWorld/OmniTrain → OmniStudioUI → omnistudio
+// Layout and dependency direction: docs/ARCHITECTURE.md §2.
+//   C modules → OmniTensor, OmniMedia → OmniModel, OmniTerminal, OmniWorld → OmniTrain, OmniStudioUI → OmniFuzz → executables
 import PackageDescription
 
 let package = Package(
@@ -9,6 +9,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "omnistudio", targets: ["omnistudio"]),
+        .executable(name: "omnistudio-fuzz", targets: ["omnistudio-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,11 +46,17 @@ let package = Package(
         // The terminal studio: a pure view-model (state, keys, layout, cell-grid rendering) plus a thin ncurses shell.
         .target(name: "OmniStudioUI", dependencies: ["OmniModel", "OmniMedia", "OmniTerminal", "CNcursesw"]),
 
+        // Seeded mutation fuzzing of every parser of user files: in make test (a few thousand cases each) and in
+        // `omnistudio-fuzz` (make fuzz), which survives crashes and hangs by running cases in a child process.
+        .target(name: "OmniFuzz", dependencies: ["OmniTensor", "OmniMedia", "OmniModel", "OmniStudioUI"]),
+        .executableTarget(name: "omnistudio-fuzz", dependencies: ["OmniFuzz"]),
+
         .executableTarget(name: "omnistudio", dependencies: [
             "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI", "OmniWorld", "OmniTrain",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "OmniFuzzTests", dependencies: ["OmniFuzz", "OmniModel", "OmniMedia", "OmniTensor"], exclude: ["Corpus"]),
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia", "CFFmpeg"]),
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"], exclude: ["Fixtures"]),

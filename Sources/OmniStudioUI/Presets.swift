@@ -9,9 +9,13 @@ public struct Preset: Sendable, Equatable {
     public var document: TOMLDocument
 
     public init(name: String, path: String, text: String) throws(ModelError) {
+        try self.init(name: name, path: path, document: TOMLDocument(parsing: text, path: path))
+    }
+
+    public init(name: String, path: String, document: TOMLDocument) throws(ModelError) {
         self.name = name
         self.path = path
-        document = try TOMLDocument(parsing: text, path: path)
+        self.document = document
         _ = try GenerationRequest(recipe: document, path: path)   // the schema check
     }
 
@@ -41,10 +45,8 @@ public struct PresetCatalog: Sendable {
                 let path = d.appendingPathComponent(f).path
                 let name = String(f.dropLast(5))
                 do throws(ModelError) {
-                    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                        throw .invalidRecipe(path: path, line: nil, reason: "not readable UTF-8 text")
-                    }
-                    let p = try Preset(name: name, path: path, text: text)
+                    // The recipe reader's own checks (size, UTF-8) hold for presets too: they load at start-up.
+                    let p = try Preset(name: name, path: path, document: TOMLDocument(contentsOf: path))
                     if byName[name] == nil { order.append(name) }
                     byName[name] = p
                 } catch {

@@ -1,4 +1,4 @@
-/// The omni-conditions curriculum (DESIGN §4): which conditions a DiT stage trains and how often each is kept.
+/// The omni-conditions curriculum (docs/ARCHITECTURE.md §7.2): which conditions a DiT stage trains and how often each is kept.
 /// A sample whose condition is dropped trains exactly the unconditional branch guidance uses later (no R tokens,
 /// no X tokens, no A tokens, zero pose features). Defaults follow OmniHuman's reported ratios (reference 70 %,
 /// text 90 %, audio 50 %, pose 50 %); stronger conditions get lower ratios.

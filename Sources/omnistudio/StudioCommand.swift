@@ -5,7 +5,7 @@ import OmniMedia
 import OmniTerminal
 import OmniWorld
 
-/// `omnistudio` with no arguments: the terminal studio (DESIGN §5).
+/// `omnistudio` with no arguments: the terminal studio (docs/ARCHITECTURE.md §9).
 struct Studio: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Open the terminal studio (the default): compose, run, watch, play, re-run.")

@@ -127,7 +127,7 @@ final class AttentionTests: XCTestCase {
         assertClose(out2, naiveAttention(q, k, v) { _, i, j in shared[i * lk + j] ? 0 : -.infinity })
     }
 
-    /// The MMDiT layout of DESIGN.md §3.2 on one sequence [V | R | X | A]: V rows of frame f read
+    /// The MMDiT layout of docs/ARCHITECTURE.md §4.4 on one sequence [V | R | X | A]: V rows of frame f read
     /// [V, R, X, A-band(f)], R rows read R, X and A rows read nothing (→ zeros).
     struct MMDiTLayout {
         let frames = 3, perFrame = 5, refs = 4, texts = 3, audioPerFrame = 2

@@ -2,7 +2,7 @@ import OmniTensor
 import Synchronization
 
 /// The per-block keys and values of the condition streams, computed once and read by every denoising step
-/// and every guidance pass (DESIGN §3.2): the reference R and the text X once per generation (they do not
+/// and every guidance pass (docs/ARCHITECTURE.md §4.6): the reference R and the text X once per generation (they do not
 /// depend on the noisy latent, the timestep or the segment), the audio A once per segment.
 ///
 /// Also carries the run's cancellation flag, checked between blocks.

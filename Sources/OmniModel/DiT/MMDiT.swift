@@ -1,6 +1,6 @@
 import OmniTensor
 
-/// The multimodal diffusion transformer of DESIGN §3.2. It predicts the flow-matching velocity `v = ε − x₀` of
+/// The multimodal diffusion transformer of docs/ARCHITECTURE.md §4. It predicts the flow-matching velocity `v = ε − x₀` of
 /// a segment's noisy latents from four token groups sharing one attention sequence:
 /// - V: video tokens, one per `p × p` patch of a latent frame (p = `dit.patch_size`): the noisy latent
 ///   channel-concatenated with the motion-frame latents, their mask and the pose-guider features, the p² positions

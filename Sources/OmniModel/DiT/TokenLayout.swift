@@ -1,7 +1,7 @@
 import OmniTensor
 
 /// Where each token group sits in one attention call of an MMDiT block, and which keys each query row
-/// may read (DESIGN §3.2). Pure: builds `AttentionMask` ranges, touches no tensors.
+/// may read (docs/ARCHITECTURE.md §4.4). Pure: builds `AttentionMask` ranges, touches no tensors.
 ///
 /// Query rows are the block's own tokens: video tokens V (`latentFrames × gridTokens`, latent frame by latent
 /// frame) and, in the uncached path, reference tokens R after them. Keys are the own tokens followed by the

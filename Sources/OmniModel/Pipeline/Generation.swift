@@ -3,7 +3,7 @@ import OmniMedia
 import OmniTensor
 import Synchronization
 
-/// One generation run (DESIGN §3.5): inputs → condition caches → segment-wise flow-matching sampling with
+/// One generation run (docs/ARCHITECTURE.md §3): inputs → condition caches → segment-wise flow-matching sampling with
 /// guidance → streamed VAE decode → MP4 written segment by segment → `outputs/<run-id>/` with `video.mp4`,
 /// `recipe.toml`, `poster.png`, `run.log`.
 ///

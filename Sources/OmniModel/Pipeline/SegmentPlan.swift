@@ -1,4 +1,4 @@
-/// How a video of `totalFrames` is cut into model segments (DESIGN §3.4): every segment is `segmentFrames`
+/// How a video of `totalFrames` is cut into model segments (docs/ARCHITECTURE.md §3.4): every segment is `segmentFrames`
 /// (1 + 4k) video frames; each segment after the first starts with the previous segment's last
 /// `motionFrames` frames (clean, given as motion latents) and those frames are dropped when stitching, so
 /// each continuation adds `segmentFrames − motionFrames` new frames. The last segment is generated whole and

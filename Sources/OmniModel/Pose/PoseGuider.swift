@@ -17,7 +17,7 @@ public final class PoseGuiderStage: Module {
     }
 }
 
-/// The pose guider (DESIGN §3.3): pose condition maps at pixel resolution → features on the latent grid, one
+/// The pose guider (docs/ARCHITECTURE.md §6.1): pose condition maps at pixel resolution → features on the latent grid, one
 /// per latent frame, that the DiT channel-concatenates to its video tokens.
 ///
 /// Input `[F, H, W, mapChannels]` (or batched `[B, F, H, W, mapChannels]`): F = 1 + tf·k video frames of

@@ -1,5 +1,5 @@
 /// Classifier-free guidance on audio and text (never pose): which forward passes one step needs and how their
-/// velocities combine (DESIGN §3.3):
+/// velocities combine (docs/ARCHITECTURE.md §3.5):
 ///
 ///     v = v(∅a,∅x) + s_x·(v(∅a,x) − v(∅a,∅x)) + s_a·(v(a,x) − v(∅a,x))
 ///

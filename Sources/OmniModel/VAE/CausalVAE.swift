@@ -1,6 +1,6 @@
 import OmniTensor
 
-/// The causal 3-D VAE of DESIGN §3.1 (Wan2.1 topology at the config's width).
+/// The causal 3-D VAE of docs/ARCHITECTURE.md §5 (Wan2.1 topology at the config's width).
 ///
 /// Units and layouts (channels-last; a leading batch dimension B is optional everywhere):
 /// - video `[T, H, W, 3]` / `[B, T, H, W, 3]`: T frames, H × W pixels, values in [−1, 1];
@@ -235,11 +235,11 @@ public struct VAEEncoderStream {
     }
 }
 
-/// Decodes one latent sequence (e.g. a segment) a few latent frames at a time — for streaming previews and
-/// bounded memory — keeping each causal convolution's last frames between calls. The first latent frame gives
-/// 1 video frame, every later one tf frames; the frames equal those of `CausalVAE.decode` on the whole latent
-/// sequence up to float rounding (≤ 1e-5). A fresh stream starts from zero caches (a new segment's decode
-/// starts fresh); `reset()` starts a new sequence. Inference only.
+/// Decodes one latent sequence (a whole generated video, segment after segment) a few latent frames at a time —
+/// for streaming previews and bounded memory — keeping each causal convolution's last frames between calls. The
+/// first latent frame gives 1 video frame, every later one tf frames; the frames equal those of
+/// `CausalVAE.decode` on the whole latent sequence up to float rounding (≤ 1e-5). A fresh stream starts from zero
+/// caches; `reset()` starts a new sequence. Inference only.
 public struct VAEDecoderStream {
     public let vae: CausalVAE
     /// Whether decoded pixels are clamped to [−1, 1].

@@ -8,7 +8,7 @@
 /// - `ranges(_:)` / `ranges(perBatch:)`: block-structured. Each `RowGroup` names a range of query rows and the
 ///   key ranges those rows read (no bias). Rows in no group read nothing. The kernel computes logits only
 ///   for the union of the key ranges that a query block's rows read, so masked-out key blocks cost nothing.
-///   This is the form for the MMDiT pattern (DESIGN.md §3.2), e.g. with the sequence `[V | R | X | A]`:
+///   This is the form for the MMDiT pattern (docs/ARCHITECTURE.md §4.4), e.g. with the sequence `[V | R | X | A]`:
 ///   V rows of latent frame f read `[V, R, X, A-band(f)]` (one group per latent frame) and R rows read `R`.
 ///
 /// A row whose every key is forbidden gets output 0 and gradient 0.
