@@ -102,9 +102,18 @@ public struct FuzzTarget: Sendable {
         })
     }()
 
+    /// A WAV file and an MP4 with an AAC track (what `--audio video.mp4` reads): two demuxers, two decoders.
     static let audio: FuzzTarget = {
         let tone = AudioClip(samples: (0..<4000).map { Float(0.4 * sin(Double($0) * 0.07)) }, sampleRate: 16_000)
-        return FuzzTarget(name: "audio", fileName: "voice.wav", seeds: [[UInt8](tone.wavData())], tokens: ["RIFF", "WAVE", "fmt ", "data"],
+        var seeds = [[UInt8](tone.wavData())]
+        let mp4 = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-seed-\(getpid()).mp4").path
+        if let writer = try? VideoWriter(path: mp4, width: 16, height: 16, fps: 25, audio: tone) {
+            for _ in 0..<6 { try? writer.append(RGBImage(width: 16, height: 16, fill: RGB(40, 90, 160))) }
+            try? writer.finish()
+            if let bytes = FileManager.default.contents(atPath: mp4) { seeds.append([UInt8](bytes)) }
+            try? FileManager.default.removeItem(atPath: mp4)
+        }
+        return FuzzTarget(name: "audio", fileName: "voice.wav", seeds: seeds, tokens: ["RIFF", "WAVE", "fmt ", "data", "mdat", "moov"],
                           parse: { path in _ = try AudioFile.decode(path, maxSeconds: 60) })
     }()
 

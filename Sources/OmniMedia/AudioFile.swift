@@ -10,6 +10,20 @@ public enum AudioFile {
     /// Below every real audio rate (telephone audio is 8 kHz).
     public static let minimumSampleRate: Int32 = 2000
 
+    /// Seconds of audio in `path` as the container declares them (the stream's duration, else the file's); when
+    /// it declares none, the length of the decoded audio.
+    public static func duration(_ path: String) throws(MediaError) -> Double {
+        let declared: Double
+        do {
+            let input = try MediaInput(path: path, type: AVMEDIA_TYPE_AUDIO)
+            let stream = input.stream.pointee
+            if stream.duration > 0 { declared = Double(stream.duration) * av_q2d(stream.time_base) }
+            else if input.format.pointee.duration > 0 { declared = Double(input.format.pointee.duration) / Double(AV_TIME_BASE) }
+            else { declared = 0 }
+        }
+        return declared > 0 ? declared : try decode(path).duration
+    }
+
     public static func decode(_ path: String, sampleRate: Int = AudioClip.standardRate,
                               maxSeconds: Double = 4 * 3600, stopAfter: Double? = nil) throws(MediaError) -> AudioClip {
         let maxSamples = Int(min(maxSeconds, 1e7) * Double(sampleRate))

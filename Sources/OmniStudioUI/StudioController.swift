@@ -57,11 +57,12 @@ public final class StudioController {
         if !models.contains(model) { models.insert(model, at: 0) }
         let config = StudioController.config(for: model) ?? .tiny
         var request = GenerationRequest(model: model).resolved(for: config)
-        request.duration = 2
         let demo = DemoInputs.find(in: cwd)
         if let r = demo.reference { request.reference = .init(enabled: true, path: r) }
         if let a = demo.audio { request.audio.path = a; request.audio.enabled = true }
         if let p = demo.pose { request.pose.path = p }
+        // The length follows the drivers, as in the CLI; only a run driven by text alone needs a Duration.
+        request.duration = request.audio.enabled || request.pose.enabled ? nil : 2
         var startDir = fm.fileExists(atPath: cwd.appendingPathComponent(DemoInputs.folder).path) ? cwd.appendingPathComponent(DemoInputs.folder) : cwd
         var status = ""
         var statusError = false
@@ -97,6 +98,24 @@ public final class StudioController {
         if !state.presets.errors.isEmpty { state.status = "preset error: " + state.presets.errors[0]; state.statusIsError = true }
         engine = StudioEngine(outputRoot: history.root)
         renderer = ChafaSymbolRenderer(colorDepth: colorDepth, symbols: options.ascii ? .ascii : .blocks)
+        probeInputLengths()
+    }
+
+    /// Paths already probed for their length (a file that cannot be read is not tried again at every key).
+    private var probed: Set<String> = []
+
+    /// Reads the length of the enabled audio and pose files not measured yet, so the switchboard can show what
+    /// "auto" Duration will be.
+    func probeInputLengths() {
+        let r = state.request
+        for (on, path, isAudio) in [(r.audio.enabled, r.audio.path, true), (r.pose.enabled, r.pose.path, false)]
+        where on && !path.isEmpty && !probed.contains(path) {
+            probed.insert(path)
+            let seconds: Double?
+            if isAudio { seconds = try? AudioFile.duration(path) }
+            else { seconds = try? PoseTrack.load(path).duration }
+            if let seconds, seconds.isFinite, seconds > 0 { state.inputSeconds[path] = seconds }
+        }
     }
 
     static func config(for model: String) -> ModelConfig? {
@@ -109,6 +128,7 @@ public final class StudioController {
     /// Applies a key; returns effects the shell handles (quit, editor, redraw, theme); starts and cancels runs itself.
     public func handle(_ key: Key) -> [Effect] {
         let effects = state.handle(key)
+        probeInputLengths()
         var rest: [Effect] = []
         for e in effects {
             switch e {

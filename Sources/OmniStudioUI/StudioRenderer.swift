@@ -137,7 +137,7 @@ public enum StudioRenderer {
             guard idx < all.count else { break }
             let rowKind = all[idx]
             let selected = idx == s.switchRow
-            var value = Switchboard.value(rowKind, s.request)
+            var value = Switchboard.value(rowKind, s.request, lengths: s.inputSeconds)
             if selected, case .value(let editRow) = s.editing, editRow == rowKind {
                 value = s.editBuffer
                 g.cursor = (min(r.x + r.width - 1, r.x + labelWidth + value.count), r.y + i)

@@ -38,6 +38,9 @@ public struct StudioState: Sendable {
     public var height: Int
     public var focus: Pane = .switchboard
     public var request: GenerationRequest
+    /// Seconds of the audio and pose files seen so far, by path (probing files is the shell's job): what
+    /// "auto" Duration means for the current request.
+    public var inputSeconds: [String: Double] = [:]
     public var config: ModelConfig
     public var models: [String]
     public var switchRow = 0
@@ -143,7 +146,7 @@ public struct StudioState: Sendable {
                 say(request.text.enabled ? "prompt set; text condition on" : "prompt empty; text condition off")
             case .value(let row):
                 if let err = Switchboard.set(row, editBuffer, &request) { say(err, error: true) }
-                else { say("\(row.label) = \(Switchboard.value(row, request))") }
+                else { say("\(row.label) = \(Switchboard.value(row, request, lengths: inputSeconds))") }
             case .filter: break
             }
         default: break
@@ -192,16 +195,16 @@ public struct StudioState: Sendable {
         case .home: switchRow = 0
         case .end: switchRow = SwitchRow.allCases.count - 1
         case .char(" "):
-            if row.isToggle { Switchboard.toggle(row, &request) } else { Switchboard.nudge(row, 1, &request, config: config, models: models) }
+            if row.isToggle { Switchboard.toggle(row, &request) } else { Switchboard.nudge(row, 1, &request, config: config, models: models, lengths: inputSeconds) }
         case .left, .char("-"), .char("h"):
-            if !row.isToggle { Switchboard.nudge(row, -1, &request, config: config, models: models) }
+            if !row.isToggle { Switchboard.nudge(row, -1, &request, config: config, models: models, lengths: inputSeconds) }
         case .right, .char("+"), .char("l"):
-            if !row.isToggle { Switchboard.nudge(row, 1, &request, config: config, models: models) }
+            if !row.isToggle { Switchboard.nudge(row, 1, &request, config: config, models: models, lengths: inputSeconds) }
         case .char("n"): request.seed = UInt64.random(in: 0...999_999); say("new seed \(request.seed)")
         case .enter, .char("="):
             if row == .text { beginEditing(.prompt) }
             else if row.isTypable { beginEditing(.value(row)) }
-            else { Switchboard.nudge(row, 1, &request, config: config, models: models) }
+            else { Switchboard.nudge(row, 1, &request, config: config, models: models, lengths: inputSeconds) }
         case .char("d"): overlay = .diff
         default: break
         }

@@ -38,7 +38,15 @@ public enum Switchboard {
     public static let guidanceRange = 0.0...30.0
     public static let guidanceStep = 0.5
 
-    public static func value(_ row: SwitchRow, _ r: GenerationRequest) -> String {
+    /// The length a run with no Duration set gets, as `Generation` decides it: the audio's, else the pose
+    /// clip's; `lengths` holds the seconds of the files the shell has probed, by path.
+    public static func autoDuration(_ r: GenerationRequest, lengths: [String: Double]) -> (seconds: Double, source: String)? {
+        if r.audio.enabled { return lengths[r.audio.path].map { ($0, "audio") } }
+        if r.pose.enabled { return lengths[r.pose.path].map { ($0, "pose") } }
+        return nil
+    }
+
+    public static func value(_ row: SwitchRow, _ r: GenerationRequest, lengths: [String: Double] = [:]) -> String {
         func onOff(_ on: Bool, _ what: String) -> String { (on ? "[on]  " : "[off] ") + (what.isEmpty ? "—" : what) }
         switch row {
         case .reference: return onOff(r.reference.enabled, (r.reference.path as NSString).lastPathComponent)
@@ -53,7 +61,11 @@ public enum Switchboard {
         case .sampler: return r.sampler.rawValue
         case .shift: return r.shift.map(Fmt.num) ?? "auto"
         case .seed: return String(r.seed)
-        case .duration: return r.duration.map { Fmt.num($0) + " s" } ?? "auto (audio/pose)"
+        case .duration:
+            if let d = r.duration { return Fmt.num(d) + " s" }
+            // Short enough for the 120-column layout with the ◀ ▶ of a selected row.
+            if let auto = autoDuration(r, lengths: lengths) { return "auto \(Fmt.num((auto.seconds * 10).rounded() / 10)) s, \(auto.source)" }
+            return r.audio.enabled || r.pose.enabled ? "auto (from \(r.audio.enabled ? "audio" : "pose"))" : "auto — needs audio, pose or a value"
         case .size: return (r.width != nil && r.height != nil) ? "\(r.width!)×\(r.height!)" : "auto"
         case .fit: return r.fit.rawValue
         case .model: return r.model
@@ -88,7 +100,8 @@ public enum Switchboard {
     static func clamp(_ v: Double, _ range: ClosedRange<Double>) -> Double { min(range.upperBound, max(range.lowerBound, v)) }
 
     /// Moves a value by `direction` (+1/−1) steps, clamped to its legal range.
-    public static func nudge(_ row: SwitchRow, _ direction: Int, _ r: inout GenerationRequest, config: ModelConfig, models: [String]) {
+    public static func nudge(_ row: SwitchRow, _ direction: Int, _ r: inout GenerationRequest, config: ModelConfig, models: [String],
+                             lengths: [String: Double] = [:]) {
         let d = Double(direction)
         switch row {
         case .audioCFG: r.audio.guidance = clamp((r.audio.guidance ?? config.sampling.audioGuidance) + d * guidanceStep, guidanceRange)
@@ -102,7 +115,8 @@ public enum Switchboard {
             let s = Int64(bitPattern: r.seed) + Int64(direction)
             r.seed = UInt64(bitPattern: max(0, s))
         case .duration:
-            let v = (r.duration ?? 0) + d * 0.5
+            // From "auto", the first step moves away from the length the run would have had.
+            let v = (r.duration ?? autoDuration(r, lengths: lengths)?.seconds ?? 0) + d * 0.5
             r.duration = v < 0.5 ? nil : min(3600, v)
         case .size:
             let sizes = config.video.sizes.filter { $0.count == 2 }

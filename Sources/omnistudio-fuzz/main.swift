@@ -132,7 +132,8 @@ for name in names {
         next = index + 1
     }
     failures += crashes + hangs + unnamed
-    print(String(format: "%-12@ %6d %8d %9d %8d %6d %15d", name as NSString, options.cases, parsed, rejected, crashes, hangs, unnamed))
+    print(name.padding(toLength: 12, withPad: " ", startingAt: 0)
+          + String(format: "%7d %8d %9d %8d %6d %15d", options.cases, parsed, rejected, crashes, hangs, unnamed))
 }
 try? FileManager.default.removeItem(at: scratchRoot)
 exit(failures == 0 ? 0 : 1)

@@ -343,4 +343,42 @@ final class StudioViewModelTests: XCTestCase {
         s.say("saved", error: false)
         XCTAssertTrue((StudioRenderer.render(s).plainText.split(separator: "\n").last.map(String.init) ?? "").contains("q quit"))
     }
+
+    /// The length follows the drivers, as in the CLI: "auto" shows the audio's (else the pose clip's) length, and
+    /// the first nudge starts from it. A 6.1 s voice used to be cut to the 2 s the Duration row held.
+    func testDurationFollowsTheDriversUntilTheUserSetsOne() throws {
+        var s = try state()
+        s.request.duration = nil
+        s.request.audio = .init(enabled: true, path: "/v/voice.mp3")
+        s.request.pose = .init(enabled: true, path: "/v/pose.json")
+        s.inputSeconds = ["/v/voice.mp3": 6.1, "/v/pose.json": 2.44]
+        XCTAssertEqual(Switchboard.value(.duration, s.request, lengths: s.inputSeconds), "auto 6.1 s, audio")
+        s.switchRow = SwitchRow.duration.rawValue
+        XCTAssertTrue(StudioRenderer.render(s).plainText.contains("auto 6.1 s, audio"), StudioRenderer.render(s).plainText)
+        s.request.audio.enabled = false
+        XCTAssertEqual(Switchboard.value(.duration, s.request, lengths: s.inputSeconds), "auto 2.4 s, pose")
+        s.request.pose.enabled = false
+        XCTAssertEqual(Switchboard.value(.duration, s.request, lengths: s.inputSeconds), "auto — needs audio, pose or a value")
+        s.request.audio.enabled = true
+        s.switchRow = SwitchRow.duration.rawValue
+        s.focus = .switchboard
+        _ = s.handle(.right)
+        XCTAssertEqual(try XCTUnwrap(s.request.duration), 6.6, accuracy: 1e-9)
+        // Typing an empty value (or "auto") returns to auto.
+        _ = s.handle(.enter)
+        for _ in 0..<8 { _ = s.handle(.backspace) }
+        _ = s.handle(.enter)
+        XCTAssertNil(s.request.duration)
+        XCTAssertEqual(Switchboard.autoDuration(s.request, lengths: [:])?.seconds, nil, "unprobed files: no number")
+    }
+
+    /// The studio opened on the repository's demo: Duration is auto and shows the demo voice's 3.5 s.
+    func testTheDemoStartsWithTheLengthOfItsVoice() throws {
+        var o = StudioOptions(); o.model = "random:tiny"
+        o.outputRoot = FileManager.default.temporaryDirectory.appendingPathComponent("studio-\(UUID().uuidString)").path
+        let c = StudioController(options: o, width: 120, height: 40, cwd: Self.repo, environment: [:])
+        XCTAssertNil(c.state.request.duration)
+        XCTAssertTrue(c.state.request.audio.enabled)
+        XCTAssertEqual(Switchboard.value(.duration, c.state.request, lengths: c.state.inputSeconds), "auto 3.5 s, audio")
+    }
 }
