@@ -38,12 +38,15 @@ public final class StudioApp {
     var shownGraphics: (serial: Int, rect: Rect)?
     var graphicsCache: (serial: Int, rect: Rect, bytes: [UInt8])?
     public private(set) var exitMessage: String?
+    /// The environment the studio was started with (`$VISUAL`, `$EDITOR`).
+    let environment: [String: String]
 
     /// The controller (view-model) the shell drives; tests and the UI benchmark reach into it.
     public var studio: StudioController { controller }
 
     public init(options: StudioOptions, cwd: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
                 environment env: [String: String] = ProcessInfo.processInfo.environment) {
+        environment = env
         noColor = options.noColor || !(env["NO_COLOR"] ?? "").isEmpty
         noMouse = options.noMouse
         let caps = TerminalCapabilities.detect(environment: env)
@@ -252,33 +255,72 @@ public final class StudioApp {
     }
 
     func editPrompt() {
-        let env = ProcessInfo.processInfo.environment
+        let env = environment
         let editor = env["VISUAL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["EDITOR"].flatMap { $0.isEmpty ? nil : $0 } ?? "vi"
         let file = NSTemporaryDirectory() + "omnistudio-prompt-\(getpid()).txt"
         try? controller.state.request.text.prompt.write(toFile: file, atomically: true, encoding: .utf8)
         def_prog_mode()
         endwin()
+        // The editor writes to the terminal itself; stderr goes back to the log after (when `run` had sent it there).
+        let logged = savedStderr >= 0
         restoreStderr()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "\(editor) \"$1\"", "sh", file]
-        var ok = false
-        do { try p.run(); p.waitUntilExit(); ok = p.terminationStatus == 0 } catch {}
-        savedStderr = dup(2)
-        let logFD = open(NSTemporaryDirectory() + "omnistudio-studio.log", O_WRONLY | O_APPEND | O_CREAT, 0o644)
-        if logFD >= 0 { dup2(logFD, 2); close(logFD) }
+        let status = StudioApp.runOnTerminal(["/bin/sh", "-c", "\(editor) \"$1\"", "sh", file],
+                                             input: inFile.map(fileno) ?? 0, output: outFD, environment: env)
+        if logged {
+            savedStderr = dup(2)
+            let logFD = open(NSTemporaryDirectory() + "omnistudio-studio.log", O_WRONLY | O_APPEND | O_CREAT, 0o644)
+            if logFD >= 0 { dup2(logFD, 2); close(logFD) }
+        }
         reset_prog_mode()
         previous = nil
         clearok(omni_stdscr(), true)
-        if ok, let text = try? String(contentsOfFile: file, encoding: .utf8) {
+        if status == 0, let text = try? String(contentsOfFile: file, encoding: .utf8) {
             let prompt = text.trimmingCharacters(in: .whitespacesAndNewlines)
             controller.state.request.text.prompt = prompt
             controller.state.request.text.enabled = !prompt.isEmpty
             controller.state.say("prompt from \(editor)")
         } else {
-            controller.state.say("\(editor) failed; prompt unchanged", error: true)
+            let why = status.map { "exit status \($0)" } ?? "could not be started"
+            controller.state.say("\(editor): \(why); prompt unchanged", error: true)
         }
         try? FileManager.default.removeItem(atPath: file)
+    }
+
+    /// Runs `arguments` on the studio's terminal and waits for it: the child reads and writes the terminal
+    /// (`input`/`output` as its descriptors 0, 1 and 2) and stays in the studio's process group, the terminal's
+    /// foreground group — Foundation's `Process` puts a child in a group of its own, where an editor reading the
+    /// keyboard is stopped by SIGTTIN and the studio waits forever. While the child runs, the studio ignores
+    /// SIGINT and SIGQUIT (the editor gets them), as `system(3)` does. Returns the exit status, nil when the
+    /// child could not be started or ended by a signal.
+    static func runOnTerminal(_ arguments: [String], input: Int32, output: Int32, environment: [String: String]) -> Int32? {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, input, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        var ignore = sigaction(), savedInt = sigaction(), savedQuit = sigaction()
+        ignore.__sigaction_handler.sa_handler = SIG_IGN
+        sigaction(SIGINT, &ignore, &savedInt)
+        sigaction(SIGQUIT, &ignore, &savedQuit)
+        defer { sigaction(SIGINT, &savedInt, nil); sigaction(SIGQUIT, &savedQuit, nil) }
+        // The child starts with default dispositions, not the studio's ignored ones.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults); sigaddset(&defaults, SIGINT); sigaddset(&defaults, SIGQUIT)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp) == 0 else { return nil }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = status & 0x7f == 0
+        return exited ? (status >> 8) & 0xff : nil
     }
 
     // MARK: drawing

@@ -34,9 +34,9 @@ final class StudioPtyTests: XCTestCase {
         XCTFail("timed out waiting for \(what); the screen was:\n" + app.screenLines().joined(separator: "\n"), file: file, line: line)
     }
 
-    func open(_ options: StudioOptions, width: Int = 100, height: Int = 30) throws -> (PseudoTerminal, StudioApp) {
+    func open(_ options: StudioOptions, width: Int = 100, height: Int = 30, extraEnvironment: [String: String] = [:]) throws -> (PseudoTerminal, StudioApp) {
         guard let pty = PseudoTerminal(width: width, height: height) else { throw XCTSkip("no pseudo-terminal available") }
-        let app = StudioApp(options: options, cwd: work, environment: environment())
+        let app = StudioApp(options: options, cwd: work, environment: environment().merging(extraEnvironment) { $1 })
         guard app.start(input: pty.slave, output: pty.slave, terminalType: "xterm-256color") else {
             pty.close()
             throw XCTSkip("ncurses cannot start on the pty: \(app.exitMessage ?? "")")
@@ -85,6 +85,34 @@ final class StudioPtyTests: XCTestCase {
         XCTAssertEqual(after.c_oflag, before.c_oflag, "output modes restored")
         XCTAssertNotEqual(after.c_lflag & tcflag_t(ECHO), 0)
         XCTAssertNotEqual(after.c_lflag & tcflag_t(ICANON), 0)
+    }
+
+    /// `e` hands the terminal to $VISUAL and comes back with its text as the prompt. The editor (a script here)
+    /// writes its process group and whether its input is the studio's terminal: the group must be the studio's own
+    /// — the terminal's foreground group — since in a group of its own an editor reading the keyboard is stopped
+    /// (SIGTTIN) and the studio froze waiting for it.
+    func testExternalEditorGetsTheTerminalAndItsTextBecomesThePrompt() throws {
+        let script = work.appendingPathComponent("editor.sh")
+        try """
+        #!/bin/sh
+        if [ -t 0 ]; then tty=terminal; else tty=no-terminal; fi
+        printf 'a person waves (group %s, %s)' "$(ps -o pgid= -p $$ | tr -d ' ')" "$tty" > "$1"
+        """.write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        let (pty, app) = try open(options(), extraEnvironment: ["VISUAL": script.path])
+        defer { pty.close() }
+        pty.send("e")
+        waitFor(app, "the prompt from the editor") { _ in app.studio.state.request.text.prompt.hasPrefix("a person waves") }
+        XCTAssertEqual(app.studio.state.request.text.prompt, "a person waves (group \(getpgrp()), terminal)")
+        XCTAssertTrue(app.studio.state.request.text.enabled)
+        waitFor(app, "the screen back") { $0.joined().contains("prompt from \(script.path)") || $0.joined().contains("Switchboard") }
+        // An editor that fails leaves the prompt as it was and says why.
+        try "#!/bin/sh\nexit 3\n".write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        pty.send("e")
+        waitFor(app, "the failure") { _ in app.studio.state.status.contains("exit status 3") }
+        XCTAssertTrue(app.studio.state.request.text.prompt.hasPrefix("a person waves"))
+        app.stop()
     }
 
     /// Graphics previews: the payload is written after ncurses' refresh inside save/restore cursor, ncurses
