@@ -20,8 +20,14 @@ final class MediaInput {
         try checkReadableFile(path)
         self.path = path
 
+        // The path is a file and nothing else: "file:" keeps FFmpeg from reading a prefix such as "concat:",
+        // "subfile," or "http://" as a protocol, and the whitelist stops a container (an HLS playlist, a concat
+        // list) from opening anything but local files on its own.
         var context: UnsafeMutablePointer<AVFormatContext>?
-        let opened = avformat_open_input(&context, path, nil, nil)
+        var options: OpaquePointer?
+        av_dict_set(&options, "protocol_whitelist", "file", 0)
+        let opened = avformat_open_input(&context, "file:" + path, nil, &options)
+        av_dict_free(&options)
         guard opened >= 0, let context else {
             throw .corrupt(path: path, reason: ffmpegMessage(opened))
         }

@@ -59,7 +59,7 @@ public final class VideoWriter {
             if let audio, !audio.samples.isEmpty {
                 self.audio = try Encoder.audio(format: context, sampleRate: audio.sampleRate, globalHeader: globalHeader, path: path)
             }
-            try check(avio_open(&context.pointee.pb, pending.temporaryPath, AVIO_FLAG_WRITE), "creating the file", path: path)
+            try check(avio_open(&context.pointee.pb, "file:" + pending.temporaryPath, AVIO_FLAG_WRITE), "creating the file", path: path)
             var options: OpaquePointer?
             av_dict_set(&options, "movflags", "+faststart", 0)
             defer { av_dict_free(&options) }

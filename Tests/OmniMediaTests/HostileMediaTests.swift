@@ -61,6 +61,40 @@ final class HostileMediaTests: XCTestCase {
         }
     }
 
+    /// A path is a file, never a protocol: a file named like an FFmpeg pseudo-protocol is read as that file, and a
+    /// container that points elsewhere (an HLS playlist naming a network address) is refused without opening it.
+    func testPathsAndContainersCannotReachProtocolsOtherThanFiles() throws {
+        let tone = MediaFixtures.tone(seconds: 0.5)
+        let odd = dir.appendingPathComponent("concat:a.wav|b.wav").path
+        try tone.writeWAV(to: odd)
+        XCTAssertEqual(try AudioFile.decode(odd).samples.count, tone.samples.count)
+        let subfile = dir.appendingPathComponent("subfile,,start,0,end,10,,:x.wav").path
+        try tone.writeWAV(to: subfile)
+        XCTAssertEqual(try AudioFile.decode(subfile).samples.count, tone.samples.count)
+
+        // A listening socket on this machine stands for the network: the playlist names it, and nothing may connect.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(listener, 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0 && listen(listener, 4) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        XCTAssertTrue(bound)
+        _ = fcntl(listener, F_SETFL, fcntl(listener, F_GETFL) | O_NONBLOCK)
+        let port = UInt16(bigEndian: address.sin_port)
+        let playlist = dir.appendingPathComponent("list.m3u8").path
+        try "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nhttp://127.0.0.1:\(port)/segment.ts\n#EXT-X-ENDLIST\n"
+            .write(toFile: playlist, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try AudioFile.decode(playlist)) { XCTAssertTrue("\($0)".hasPrefix(playlist), "\($0)") }
+        let connection = accept(listener, nil, nil)
+        XCTAssertEqual(connection, -1, "the decoder connected to the address in the playlist")
+        if connection >= 0 { close(connection) }
+    }
+
     func testClippedShowsShortValuesWholeAndCutsLongOnes() {
         XCTAssertEqual("\(Clipped("abc"))", "abc")
         XCTAssertEqual("\(Clipped("a\rb\u{1B}"))", "a\\u{d}b\\u{1b}")
