@@ -29,18 +29,24 @@ struct TrainingOptions: ParsableArguments {
                                 warmupSteps: min(warmup ?? defaultWarmup, max(1, steps / 5)), checkpointEvery: checkpointEvery)
     }
 
-    /// Runs `run` with Ctrl-C saving a checkpoint after the current step, a progress line on stderr, and a
-    /// closing profile line.
+    /// Runs `run` with Ctrl-C, SIGTERM or SIGHUP saving a checkpoint after the current step, a progress line on
+    /// stderr, and a closing profile line.
     func drive(_ run: TrainingRun, label: String) throws {
         let stop = StopFlag.shared
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            stop.flag.store(true, ordering: .relaxed)
-            FileHandle.standardError.write(Data("\n\(label): stopping after this step (checkpoint follows)…\n".utf8))
+        // Its own queue: the global queue's threads are busy with the step's work and would delay the handler.
+        let queue = DispatchQueue(label: "omnistudio.train.signals")
+        let signals = [SIGINT, SIGTERM, SIGHUP]
+        let sources = signals.map { sig -> DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            source.setEventHandler {
+                stop.flag.store(true, ordering: .relaxed)
+                FileHandle.standardError.write(Data("\n\(label): stopping after this step (checkpoint follows)…\n".utf8))
+            }
+            source.resume()
+            return source
         }
-        source.resume()
-        defer { source.cancel(); signal(SIGINT, SIG_DFL) }
+        defer { for (source, sig) in zip(sources, signals) { source.cancel(); signal(sig, SIG_DFL) } }
         if run.state.step > 0 && !quiet {
             FileHandle.standardError.write(Data("\(label): resuming \(run.folder) at step \(run.state.step)/\(run.state.totalSteps)\n".utf8))
         }

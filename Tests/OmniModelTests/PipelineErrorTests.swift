@@ -133,3 +133,35 @@ final class PipelineErrorTests: XCTestCase {
         XCTAssertEqual(try GenerationRequest(recipeAt: path), r)
     }
 }
+
+/// Hidden working folders left by runs that were killed outright are swept by the next run; live runs' are not.
+final class RunFolderSweepTests: XCTestCase {
+    func testTheNextRunSweepsWorkingFoldersWhoseOwnerIsGone() throws {
+        let root = try PipelineFixtures.directory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        func partial(_ name: String, owner: String?) throws -> URL {
+            let url = root.appendingPathComponent(".\(name).partial")
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            if let owner { try owner.write(to: url.appendingPathComponent(".owner"), atomically: true, encoding: .utf8) }
+            return url
+        }
+        // A process that has ended: its id is free (or reused by another process with another start time).
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run(); child.waitUntilExit()
+        let dead = try partial("killed", owner: "\(child.processIdentifier) 12345")
+        let reused = try partial("reused", owner: "\(getpid()) 1")
+        let live = try partial("live", owner: RunFolder.ownerStamp(getpid()))
+        let unknown = try partial("old-version", owner: nil)
+        let folder = try RunFolder.make(root: root, seed: 3)
+        let exists = { (url: URL) in FileManager.default.fileExists(atPath: url.path) }
+        XCTAssertFalse(exists(dead))
+        XCTAssertFalse(exists(reused))
+        XCTAssertTrue(exists(live))
+        XCTAssertTrue(exists(unknown), "no stamp: not ours to judge")
+        // The new run's own stamp is there while it works, and gone from the finished folder.
+        XCTAssertTrue(exists(folder.working.appendingPathComponent(".owner")))
+        try folder.commit()
+        XCTAssertFalse(exists(folder.final.appendingPathComponent(".owner")))
+    }
+}
