@@ -11,34 +11,51 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Generate a video from a reference photo driven by audio, pose and/or text.",
         discussion: """
+            Give a reference photo and at least one driver: --audio (the video lasts as long as the audio), --pose \
+            (as long as the pose clip), or --text with --duration. Unset numbers take the model's defaults; the \
+            bundled model (Models/omni-mini) was trained at 64×64 (sizes 64x64, 48x64, 64x48) and 25 fps.
+
             Writes outputs/<run-id>/ (or --out DIR): video.mp4, recipe.toml, poster.png, run.log. \
             Ctrl-C, SIGTERM and SIGHUP cancel cleanly (with --keep-partial the finished segments are kept as video.partial.mp4).
+
+            Examples:
+              omnistudio generate --ref photo.png --audio voice.wav
+              omnistudio generate --ref photo.png --pose dance.json --text "a person dances"
+              omnistudio generate --recipe outputs/<run-id>/recipe.toml --seed 7
             """)
 
-    @Option(help: "Model folder, or random:tiny / random:mini for seeded random weights.") var model: String?
+    @Option(help: "Model folder, or random:tiny / random:mini for seeded random weights (default: Models/omni-mini).") var model: String?
     @Option(help: "A recipe.toml to start from (flags override it).") var recipe: String?
     @Option(help: "Reference image.") var ref: String?
     @Option(help: "Driving audio (any file FFmpeg reads; a video's audio track works too).") var audio: String?
     @Option(help: "Pose: an OpenPose JSON / pose clip file, or a folder of per-frame OpenPose files.") var pose: String?
     @Option(help: "Text prompt.") var text: String?
-    @Option(name: .customLong("audio-cfg"), help: "Audio guidance scale (at the first step).") var audioCFG: Double?
-    @Option(name: .customLong("audio-cfg-end"), help: "Audio guidance scale at the last step (annealing).") var audioCFGEnd: Double?
-    @Option(help: "How the audio scale moves: constant, linear, cosine.") var annealing: AnnealingCurve?
-    @Option(name: .customLong("text-cfg"), help: "Text guidance scale.") var textCFG: Double?
-    @Option(help: "Denoising steps.") var steps: Int?
-    @Option(help: "Flow schedule shift.") var shift: Double?
-    @Option(help: "euler or heun.") var sampler: SamplerKind?
-    @Option(help: "Noise seed.") var seed: UInt64?
-    @Option(help: "Seconds of video (default: the audio's, else the pose clip's length).") var duration: Double?
-    @Option(help: "WIDTHxHEIGHT in pixels, multiples of 8.") var size: String?
-    @Option(help: "Frames per second.") var fps: Int?
-    @Option(help: "crop or letterbox the reference to the size.") var fit: FitMode?
+    @Option(name: .customLong("audio-cfg"), help: "Audio guidance scale at the first step, 0…30 (default: the model's, 2.5 for omni-mini).") var audioCFG: Double?
+    @Option(name: .customLong("audio-cfg-end"), help: "Audio guidance scale at the last step (default: the model's, 1.5 for omni-mini).") var audioCFGEnd: Double?
+    @Option(help: "How the audio scale moves from first to last step (default: linear).") var annealing: AnnealingCurve?
+    @Option(name: .customLong("text-cfg"), help: "Text guidance scale, 0…30 (default: the model's, 4 for omni-mini).") var textCFG: Double?
+    @Option(help: "Denoising steps, 1…1000 (default: the model's, 20 for omni-mini).") var steps: Int?
+    @Option(help: "Flow schedule shift (default: the model's, 3 for omni-mini).") var shift: Double?
+    @Option(help: "Sampler (default: euler).") var sampler: SamplerKind?
+    @Option(help: "Noise seed (default: 0).") var seed: UInt64?
+    @Option(help: "Seconds of video (default: the audio's, else the pose clip's length; needed for text alone).") var duration: Double?
+    @Option(help: "WIDTHxHEIGHT in pixels, multiples of 8 (default: the model's first size, 64x64 for omni-mini).") var size: String?
+    @Option(help: "Frames per second, 1…120 (default: the model's, 25).") var fps: Int?
+    @Option(help: "crop or letterbox the reference to the size (default: crop).") var fit: FitMode?
     @Option(help: "The run folder to write (must not exist).") var out: String?
     @Flag(help: "On cancellation keep finished segments as video.partial.mp4.") var keepPartial = false
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "One JSON event per line on stdout (for scripts).") var jsonEvents = false
 
     func run() throws {
+        // Nothing to go on: say what is needed rather than the first missing setting.
+        if recipe == nil && ref == nil && audio == nil && pose == nil && text == nil && duration == nil {
+            throw MissingInputs(text: """
+                nothing to generate from: give a reference photo (--ref) and at least one driver — --audio FILE, \
+                --pose FILE, or --text "…" with --duration SECONDS — or start from --recipe FILE.
+                e.g. omnistudio generate --ref photo.png --audio voice.wav   (omnistudio generate --help for all options)
+                """)
+        }
         var request = try recipe.map { try GenerationRequest(recipeAt: $0) } ?? GenerationRequest()
         if let model { request.model = model }
         if let ref { request.reference = .init(enabled: true, path: ref) }
@@ -101,6 +118,13 @@ struct Generate: ParsableCommand {
             throw ExitCode(128 + (sig == 0 ? SIGINT : sig))
         }
     }
+}
+
+/// What `generate` says when given nothing to work from (an error of its own: ArgumentParser follows a
+/// `ValidationError` with the top-level usage line, which points away from the help that would help).
+struct MissingInputs: Error, CustomStringConvertible {
+    let text: String
+    var description: String { text }
 }
 
 extension AnnealingCurve: ExpressibleByArgument {}
