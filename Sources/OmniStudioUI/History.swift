@@ -10,6 +10,12 @@ public struct HistoryEntry: Sendable, Equatable {
     public var seconds: Double?
     public var error: String?
 
+    /// The run's video: `video.mp4`, or `video.partial.mp4` of a run cancelled with --keep-partial.
+    public static func video(in folder: URL) -> URL? {
+        ["video.mp4", "video.partial.mp4"].map { folder.appendingPathComponent($0) }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
     /// "s42 20st a2.5 ref+aud 3.0s" — the key settings in a few characters.
     public var summary: String {
         guard let r = request else { return error ?? "unreadable" }
@@ -46,8 +52,7 @@ public struct HistoryState: Sendable, Equatable, ScrollableList {
             guard fm.fileExists(atPath: recipe) else { return nil }
             var e = HistoryEntry(id: name, folder: folder)
             do throws(ModelError) { e.request = try GenerationRequest(recipeAt: recipe) } catch { e.error = error.description }
-            let video = folder.appendingPathComponent("video.mp4").path
-            if fm.fileExists(atPath: video), let reader = try? VideoReader(path: video) { e.seconds = reader.duration }
+            if let video = HistoryEntry.video(in: folder), let reader = try? VideoReader(path: video.path) { e.seconds = reader.duration }
             return e
         }
         selected = previous.flatMap { id in entries.firstIndex { $0.id == id } } ?? min(selected, max(0, entries.count - 1))

@@ -101,6 +101,9 @@ public final class StudioController {
         probeInputLengths()
     }
 
+    /// The History run whose video the preview shows (nil when History does not have the focus).
+    private var shownHistoryRun: String?
+
     /// Paths already probed for their length (a file that cannot be read is not tried again at every key).
     private var probed: Set<String> = []
 
@@ -174,6 +177,16 @@ public final class StudioController {
             state.say("done: \(url.appendingPathComponent("video.mp4").path)")
             changed = true
         }
+        // History's selected run plays in the preview while History has the focus.
+        if !snap.running, state.focus == .history, let entry = state.history.current, entry.id != shownHistoryRun {
+            shownHistoryRun = entry.id
+            if let video = HistoryEntry.video(in: entry.folder) {
+                loadPlayer(entry.folder, video: video)
+                state.say("\(entry.id): \(video.path)")
+            }
+            changed = true
+        }
+        if state.focus != .history { shownHistoryRun = nil }
         // The picker's highlighted image, when nothing runs or plays.
         if !snap.running && !state.preview.playing {
             let path = state.focus == .picker ? state.picker.highlightedImage : (state.picker.highlightedImage ?? (state.request.reference.enabled ? state.request.reference.path : nil))
@@ -201,8 +214,8 @@ public final class StudioController {
         return changed
     }
 
-    func loadPlayer(_ folder: URL) {
-        let path = folder.appendingPathComponent("video.mp4").path
+    func loadPlayer(_ folder: URL, video: URL? = nil) {
+        let path = (video ?? folder.appendingPathComponent("video.mp4")).path
         do {
             let reader = try VideoReader(path: path)
             let frames = try reader.readAllFrames()

@@ -103,7 +103,10 @@ public struct StudioState: Sendable {
             say("theme: \(theme)")
             return [.themeChanged(theme)]
         case .char("o"):
-            if let out = run.lastOutput { say("output: \(out.appendingPathComponent("video.mp4").path)") } else { say("no finished run yet") }
+            // The run in view: History's selection when History has the focus, else this session's last output,
+            // else (after a restart) the newest run on disk.
+            let folder = focus == .history ? history.current?.folder : (run.lastOutput ?? history.current?.folder)
+            if let folder { say("output: \(HistoryEntry.video(in: folder)?.path ?? folder.path)") } else { say("no finished run yet") }
             return []
         default: break
         }
@@ -213,10 +216,12 @@ public struct StudioState: Sendable {
 
     mutating func previewKey(_ key: Key) -> [Effect] {
         switch key {
-        case .char(" "): preview.paused.toggle(); say(preview.paused ? "paused" : "playing")
+        case .char(" "), .enter:
+            // Enter plays and pauses like Space (it used to start a run, which surprised people watching a video).
+            guard preview.frames.count > 1 else { say("no video in the preview — g generates one, History plays past runs"); break }
+            preview.paused.toggle(); say(preview.paused ? "paused" : "playing")
         case .left: stepFrame(-1)
         case .right: stepFrame(1)
-        case .enter: return startRun()
         default: break
         }
         return []
@@ -338,10 +343,11 @@ public struct StudioState: Sendable {
         case .switchboard: return [("↑/↓", "choose a setting"), ("Space", "toggle a condition"), ("←/→ +/-", "nudge (clamped)"),
                                    ("Enter =", "type a value or path"), ("n", "new random seed"), ("d", "diff against the selected run")]
         case .prompt: return [("Enter i", "edit inline (Enter/Esc done)"), ("e", "edit in $EDITOR")]
-        case .preview: return [("Space", "pause/play the clip"), ("←/→", "step frames"), ("o", "show the output path"),
+        case .preview: return [("Space Enter", "pause/play the clip"), ("←/→", "step frames"), ("o", "show the output path"),
                                ("", "audio is not played in the terminal")]
         case .progress: return [("Enter", "generate"), ("x", "cancel")]
-        case .history: return [("↑/↓", "choose a run"), ("Enter", "load its recipe into the switchboard"), ("d", "diff against the switchboard"),
+        case .history: return [("↑/↓", "choose a run (its video plays in the preview)"), ("Enter", "load its recipe into the switchboard"),
+                               ("d", "diff against the switchboard"), ("o", "show its video's path"),
                                ("r", "re-run with the current settings")]
         }
     }

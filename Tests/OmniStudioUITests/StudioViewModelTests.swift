@@ -381,4 +381,39 @@ final class StudioViewModelTests: XCTestCase {
         XCTAssertTrue(c.state.request.audio.enabled)
         XCTAssertEqual(Switchboard.value(.duration, c.state.request, lengths: c.state.inputSeconds), "auto 3.5 s, audio")
     }
+
+    /// Past runs can be watched: choosing a run in History plays its video in the Preview, Enter in the Preview
+    /// plays and pauses (it used to start a generation), and after a restart `o` finds the run on disk.
+    func testHistoryRunsPlayInThePreview() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        for (id, frames) in [("20261204-100000-s1", 6), ("20261204-110000-s2", 4)] {
+            let folder = root.appendingPathComponent(id)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var r = GenerationRequest(model: "random:tiny", seed: 1, duration: 1)
+            r.text = .init(enabled: true, prompt: "waves")
+            try r.tomlDocument().text().write(to: folder.appendingPathComponent("recipe.toml"), atomically: true, encoding: .utf8)
+            let writer = try VideoWriter(path: folder.appendingPathComponent("video.mp4").path, width: 16, height: 16, fps: 25)
+            for t in 0..<frames { try writer.append(RGBImage(width: 16, height: 16, fill: RGB(UInt8(40 * t), 80, 120))) }
+            try writer.finish()
+        }
+        var o = StudioOptions(); o.model = "random:tiny"; o.outputRoot = root.path
+        let c = StudioController(options: o, width: 120, height: 40, cwd: root, environment: [:])
+        _ = c.handle(.char("o"))
+        XCTAssertTrue(c.state.status.hasSuffix("20261204-110000-s2/video.mp4"), "after a restart o finds the newest run: \(c.state.status)")
+        c.state.focus = .history
+        c.tick(now: 1)
+        XCTAssertEqual(c.state.preview.frames.count, 4, "the newest run plays")
+        XCTAssertTrue(c.state.preview.label.contains("20261204-110000-s2"), c.state.preview.label)
+        _ = c.handle(.down)
+        c.tick(now: 2)
+        XCTAssertEqual(c.state.preview.frames.count, 6, "the selection's video replaces it")
+        _ = c.handle(.char("o"))
+        XCTAssertTrue(c.state.status.hasSuffix("20261204-100000-s1/video.mp4"), c.state.status)
+        c.state.focus = .preview
+        XCTAssertFalse(c.state.preview.paused)
+        XCTAssertEqual(c.handle(.enter), [], "Enter in the Preview starts nothing")
+        XCTAssertTrue(c.state.preview.paused)
+        XCTAssertFalse(c.state.run.running)
+    }
 }

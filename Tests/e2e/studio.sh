@@ -82,6 +82,7 @@ wait_for "playing frame [0-9]+/[0-9]+"
 # History: load the run, change the seed, re-run.
 keys 6
 wait_for "6 History \(1\)"
+wait_for "player · [0-9]{8}-"
 keys Enter
 wait_for "loaded .* into the switchboard"
 keys 2 Down Down Down
