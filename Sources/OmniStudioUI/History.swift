@@ -16,7 +16,8 @@ public struct HistoryEntry: Sendable, Equatable {
             .first { FileManager.default.fileExists(atPath: $0.path) }
     }
 
-    /// "s42 20st a2.5 ref+aud 3.0s" — the key settings in a few characters.
+    /// "ref+aud 3.0s 20st a2.5 s42" — the key settings in a few characters, what tells runs apart first (the
+    /// conditions and the length), so a narrow History column cuts the least useful end.
     public var summary: String {
         guard let r = request else { return error ?? "unreadable" }
         var conds: [String] = []
@@ -24,12 +25,22 @@ public struct HistoryEntry: Sendable, Equatable {
         if r.audio.enabled { conds.append("aud") }
         if r.pose.enabled { conds.append("pose") }
         if r.text.enabled { conds.append("txt") }
-        var s = "s\(r.seed) \(r.steps.map(String.init) ?? "?")st"
+        var s = conds.isEmpty ? "none" : conds.joined(separator: "+")
+        if let d = seconds ?? r.duration { s += " " + String(format: "%.1fs", d) }
+        s += " \(r.steps.map(String.init) ?? "?")st"
         if r.audio.enabled, let g = r.audio.guidance { s += " a" + Fmt.num(g) }
         if r.text.enabled, let g = r.text.guidance { s += " t" + Fmt.num(g) }
-        s += " " + (conds.isEmpty ? "none" : conds.joined(separator: "+"))
-        if let d = seconds ?? r.duration { s += " " + String(format: "%.1fs", d) }
-        return s
+        return s + " s\(r.seed)"
+    }
+
+    /// The run's time of day from its id (`YYYYMMDD-HHMMSS-s<seed>` → "HH:MM:SS", with a "-2" … suffix kept),
+    /// or the id itself when it is not a run id.
+    public var time: String {
+        let parts = id.split(separator: "-")
+        guard parts.count >= 3, parts[1].count == 6, parts[1].allSatisfy(\.isNumber) else { return id }
+        let t = Array(parts[1])
+        let clock = "\(t[0])\(t[1]):\(t[2])\(t[3]):\(t[4])\(t[5])"
+        return parts.count > 3 ? clock + "-" + parts[3...].joined(separator: "-") : clock
     }
 }
 

@@ -244,8 +244,7 @@ public enum StudioRenderer {
             let idx = h.scroll + i
             guard idx < h.entries.count else { break }
             let e = h.entries[idx]
-            let id = e.id.count > 15 ? String(e.id.dropFirst(9)) : e.id   // drop the date, keep time and seed
-            let text = pad(id, 12) + " " + e.summary
+            let text = e.time + " " + e.summary
             let focused = s.focus == .history
             row(&g, text, r, i, role: idx == h.selected ? (focused ? .selection : .accent) : (e.error != nil ? .error : .text), ascii: s.ascii)
         }

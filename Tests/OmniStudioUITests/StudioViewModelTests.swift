@@ -242,7 +242,8 @@ final class StudioViewModelTests: XCTestCase {
         XCTAssertEqual(s.overlay, .diff)
         XCTAssertEqual(s.diffLines, [.init(key: "seed", old: "42", new: "9"), .init(key: "audio.guidance", old: "2.5", new: "3.0")])
         XCTAssertTrue(StudioRenderer.render(s).plainText.contains("seed              42 → 9"))
-        XCTAssertTrue(s.history.entries[0].summary.hasPrefix("s7 8st a2.5 t4.0 aud+txt"))
+        XCTAssertTrue(s.history.entries[0].summary.hasPrefix("aud+txt"), s.history.entries[0].summary)
+        XCTAssertTrue(s.history.entries[0].summary.hasSuffix("8st a2.5 t4.0 s7"), s.history.entries[0].summary)
     }
 
     func testPresets() throws {
@@ -392,6 +393,7 @@ final class StudioViewModelTests: XCTestCase {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var r = GenerationRequest(model: "random:tiny", seed: 1, duration: 1)
             r.text = .init(enabled: true, prompt: "waves")
+            r = r.resolved(for: .tiny)
             try r.tomlDocument().text().write(to: folder.appendingPathComponent("recipe.toml"), atomically: true, encoding: .utf8)
             let writer = try VideoWriter(path: folder.appendingPathComponent("video.mp4").path, width: 16, height: 16, fps: 25)
             for t in 0..<frames { try writer.append(RGBImage(width: 16, height: 16, fill: RGB(UInt8(40 * t), 80, 120))) }
@@ -410,6 +412,9 @@ final class StudioViewModelTests: XCTestCase {
         XCTAssertEqual(c.state.preview.frames.count, 6, "the selection's video replaces it")
         _ = c.handle(.char("o"))
         XCTAssertTrue(c.state.status.hasSuffix("20261204-100000-s1/video.mp4"), c.state.status)
+        // Rows show the time, the conditions and the length first: all visible in the 120-column layout.
+        XCTAssertEqual(c.state.history.entries.first?.time, "11:00:00")
+        XCTAssertTrue(StudioRenderer.render(c.state).plainText.contains("11:00:00 txt 0.2s 4st t3.0 s1"), StudioRenderer.render(c.state).plainText)
         c.state.focus = .preview
         XCTAssertFalse(c.state.preview.paused)
         XCTAssertEqual(c.handle(.enter), [], "Enter in the Preview starts nothing")
