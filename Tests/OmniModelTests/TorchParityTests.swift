@@ -1,12 +1,14 @@
 import Foundation
 import XCTest
+import OmniMedia
 @testable import OmniModel
 @testable import OmniTensor
 
 /// The Swift VAE, MMDiT and pose guider against the PyTorch reference (`python/omnitorch`): fixtures written by
 /// `python -m omnitorch.fixtures` hold seeded weights, inputs and the reference's outputs (computed in float64) —
 /// for the VAE an input video, its posterior and decode; for the DiT one guided forward of the tiny shape. Swift
-/// must reproduce them from the same checkpoint keys and layouts.
+/// must reproduce them from the same checkpoint keys and layouts. The pose condition maps (`PoseRendering.maps`)
+/// are checked against `omnitorch.pose_maps` the same way, since the PyTorch trainer draws them itself.
 final class TorchParityTests: XCTestCase {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
@@ -126,5 +128,44 @@ final class TorchParityTests: XCTestCase {
         let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, cache: cache)
         let error = relativeL2(velocity, try f.tensor("fixture.velocity"))
         XCTAssertLessThan(error, 1e-6)
+    }
+
+    // MARK: - Pose condition maps
+
+    struct PoseMapCase: Decodable {
+        let canvas: [Int]
+        let size: [Int]
+        let jointSigma: Float?
+        let limbSigma: Float?
+    }
+
+    /// `PoseRendering.maps` against `omnitorch.pose_maps` (which the PyTorch DiT trainer draws its pose
+    /// conditions with): seeded poses with missing joints, a zero-length limb and joints off the canvas, canvases
+    /// other than the output, non-square outputs, default and explicit σ. Both compute in float64 and round to
+    /// float32, so they agree to float32 rounding.
+    func testPoseMapsMatchTheTorchReference() throws {
+        let file = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("pose_maps.safetensors").path)
+        let json = try XCTUnwrap(file.metadata["cases"]).data(using: .utf8)!
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let cases = try decoder.decode([PoseMapCase].self, from: json)
+        XCTAssertEqual(cases.count, 2)
+        var worst: Float = 0
+        for (i, c) in cases.enumerated() {
+            let keypoints = try file.readFloats("case\(i).keypoints"), expected = try file.readFloats("case\(i).maps")
+            let poses = try file.info("case\(i).keypoints").shape[0], (w, h) = (c.size[0], c.size[1])
+            let perPose = h * w * PoseMaps.channelCount
+            XCTAssertEqual(expected.count, poses * perPose)
+            for n in 0..<poses {
+                let frame = PoseFrame(keypoints: (0..<18).map { j in
+                    let k = (n * 18 + j) * 3
+                    return PoseKeypoint(x: keypoints[k], y: keypoints[k + 1], confidence: keypoints[k + 2])
+                })
+                let maps = PoseRendering.maps(frame, canvasWidth: c.canvas[0], canvasHeight: c.canvas[1], width: w, height: h,
+                                              jointSigma: c.jointSigma, limbSigma: c.limbSigma)
+                for (a, b) in zip(maps.values, expected[(n * perPose)..<((n + 1) * perPose)]) { worst = max(worst, abs(a - b)) }
+            }
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-5, "max abs difference \(worst)")
     }
 }

@@ -12,7 +12,9 @@ One attention call per block holds the sequence [V | R | X | A] as keys; V rows 
 (when the pass has text on) and the audio tokens of f's video frames widened by `audio_band` (when audio is on);
 R rows read only R. R runs through every block with σ = 0 modulation and RoPE time 0, so its keys and values do
 not depend on V or σ and can be cached (`condition_kv`, the inference path); `forward` is the uncached training
-path with R as a query group. Both give the same velocity.
+path with R as a query group. Both give the same velocity. `forward` also takes per-sample conditions
+(`reference_on`, `text_lengths`): a batch whose samples drop different groups, or hold captions of different lengths
+padded to one, gives each sample the velocity of its own sequence without those tokens (`attention_mask`).
 
 `swift_state()` / `load_swift_state()` convert to and from the Swift checkpoint (keys `dit.…`, `poseGuider.…`):
 linear weights `[out, in]` as in PyTorch, causal-convolution kernels `[kT, kH, kW, Cin, Cout]`, 2-D kernels
@@ -94,7 +96,7 @@ class DiTConfig:
 
 
 class RMSNorm(nn.Module):
-    """RMS norm over the last dimension: x / √(mean(x²) + ε) · γ, ε = 1e-6 (in the input's dtype)."""
+    """RMS norm over the last dimension: x / √(mean(x²) + ε) · γ, ε = 1e-6 (float32 or float64, as the input)."""
 
     def __init__(self, channels: int, eps: float = 1e-6):
         super().__init__()
@@ -102,6 +104,8 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # Under bf16 autocast (training) the statistic is taken in float32; float32 and float64 inputs are unchanged.
+        x = x if x.dtype in (torch.float32, torch.float64) else x.float()
         return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + self.eps) * self.weight
 
 
@@ -153,34 +157,55 @@ def apply_rope(x: torch.Tensor, table) -> torch.Tensor:
 
 def attention_mask(latent_frames: int, grid_tokens: int, reference_tokens: int, reference_is_query: bool,
                    text_tokens: int, audio_tokens: int, audio_band: int, temporal_factor: int,
-                   passes: list[tuple[bool, bool]]) -> torch.Tensor:
+                   passes: list[tuple[bool, bool]], reference_on=None, text_lengths=None, device=None) -> torch.Tensor:
     """`[B, Lq, Lk]` booleans (True: may attend), one `(text_on, audio_on)` pass per batch element (Swift's
     `TokenLayout`). Keys are [V | R | X | A]; queries V, then R when `reference_is_query`. Latent frame 0 covers
-    video frame 0, latent frame f ≥ 1 video frames 1 + (f−1)·tf … f·tf."""
+    video frame 0, latent frame f ≥ 1 video frames 1 + (f−1)·tf … f·tf.
+
+    Per-sample conditions of a batched training step (the Swift trainer runs each sample alone, its absent groups
+    simply not in the sequence): `reference_on` `[B]` bools (None: all on) takes R away from that sample's V rows;
+    `text_lengths` `[B]` token counts (None: all `text_tokens`) lets V rows read only a caption's own tokens, never
+    the zero padding up to the batch's longest. A masked key gets softmax weight exactly 0, so each sample's V rows
+    see what its Swift per-sample sequence gives. R rows always read R (their states never reach V rows that
+    cannot read them), so no query row is ever left without a key."""
+    b = len(passes)
     lv = latent_frames * grid_tokens
     r0, x0 = lv, lv + reference_tokens
     a0 = x0 + text_tokens
     lk = a0 + audio_tokens
-    lq = lv + (reference_tokens if reference_is_query else 0)
-    mask = torch.zeros(len(passes), lq, lk, dtype=torch.bool)
-    for b, (text_on, audio_on) in enumerate(passes):
-        for f in range(latent_frames):
-            rows = slice(f * grid_tokens, (f + 1) * grid_tokens)
-            mask[b, rows, :x0] = True
-            if text_on:
-                mask[b, rows, x0:a0] = True
-            if audio_on and audio_tokens > 0:
-                first, end = (0, 1) if f == 0 else (1 + (f - 1) * temporal_factor, 1 + f * temporal_factor)
-                lo, hi = max(0, first - audio_band), min(audio_tokens, end + audio_band)
-                if lo < hi:
-                    mask[b, rows, a0 + lo:a0 + hi] = True
-        if reference_is_query:
-            mask[b, lv:, r0:x0] = True
-    return mask
+    flags = torch.tensor([[bool(t), bool(a)] for t, a in passes], dtype=torch.bool).reshape(b, 2).to(device)
+    text_on, audio_on = flags[:, 0, None, None], flags[:, 1, None, None]
+    ref_on = (torch.ones(b, dtype=torch.bool, device=device) if reference_on is None
+              else torch.as_tensor(reference_on, dtype=torch.bool).to(device))[:, None, None]
+    lengths = (torch.full((b,), text_tokens, device=device) if text_lengths is None
+               else torch.as_tensor(text_lengths).to(device))[:, None, None]
+    k = torch.arange(lk, device=device)[None, None, :]
+    # The latent frame of each V row and the band of audio tokens (video frames) it reads.
+    f = torch.arange(latent_frames, device=device).repeat_interleave(grid_tokens)
+    first = torch.where(f == 0, 0, 1 + (f - 1) * temporal_factor)
+    end = torch.where(f == 0, 1, 1 + f * temporal_factor)
+    lo = (first - audio_band).clamp(min=0)[None, :, None]
+    hi = (end + audio_band).clamp(max=audio_tokens)[None, :, None]
+    is_r = (k >= r0) & (k < x0)
+    is_x = (k >= x0) & (k < a0)
+    is_a = k >= a0
+    video_rows = ((k < lv) | (is_r & ref_on) | (is_x & text_on & (k - x0 < lengths))
+                  | (is_a & audio_on & (k - a0 >= lo) & (k - a0 < hi))).expand(b, lv, lk)
+    if not reference_is_query or reference_tokens == 0:
+        return video_rows.contiguous()
+    return torch.cat([video_rows, is_r.expand(b, reference_tokens, lk)], dim=1)
 
 
-def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """softmax(Q·Kᵀ/√D + mask)·V for `[B, L, H, D]` tensors; a row with no allowed key gives 0."""
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None,
+              fused: bool = False) -> torch.Tensor:
+    """softmax(Q·Kᵀ/√D + mask)·V for `[B, L, H, D]` tensors; a row with no allowed key gives 0.
+
+    `fused`: PyTorch's `scaled_dot_product_attention` (the trainer's path: no `[B, H, Lq, Lk]` probabilities kept
+    for the backward). It gives NaN for a row without an allowed key, which the DiT's masks never have."""
+    if fused:
+        m = None if mask is None else mask[:, None]
+        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=m)
+        return out.transpose(1, 2)
     logits = torch.einsum("bqhd,bkhd->bhqk", q, k) / math.sqrt(q.shape[-1])
     if mask is None:
         return torch.einsum("bhqk,bkhd->bqhd", logits.softmax(dim=-1), v)
@@ -236,7 +261,7 @@ class TimestepEmbedding(nn.Module):
 
     def forward(self, sigmas: torch.Tensor) -> torch.Tensor:
         half = self.frequencies // 2
-        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64) / half)
+        freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float64, device=sigmas.device) / half)
         angles = sigmas.to(torch.float64)[:, None] * 1000 * freqs[None]
         features = torch.cat([angles.cos(), angles.sin()], dim=1).to(self.fc1.weight.dtype)
         return self.fc2(F.silu(self.fc1(features)))
@@ -262,6 +287,8 @@ class DiTBlock(nn.Module):
         self.audioKV = nn.Linear(d, 2 * d)
         self.audioNormK = RMSNorm(d)
         self.width, self.heads = d, heads
+        # The trainer sets this (PyTorch's fused attention); the float64 parity fixtures use the explicit softmax.
+        self.fused_attention = False
 
     def text_kv(self, states: torch.Tensor):
         """Key (RMS-normed over the width, no RoPE) and value `[B, L, d]` of embedded text `[B, L, d]`."""
@@ -292,7 +319,7 @@ class DiTBlock(nn.Module):
         values = torch.cat([own_v] + [expand_batch(v, b) for _, v in externals], dim=1)
         query = torch.cat(qs, dim=1)
         heads = lambda t: t.reshape(b, t.shape[1], nh, d // nh)
-        attended = self.out(attention(query, heads(keys), heads(values), mask).reshape(b, -1, d))
+        attended = self.out(attention(query, heads(keys), heads(values), mask, self.fused_attention).reshape(b, -1, d))
         results, start = [], 0
         for (x, _, _), m in zip(groups, mods):
             a = attended[:, start:start + x.shape[1]]
@@ -344,9 +371,21 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         return self.audioEmbeddingOut(F.silu(self.audioEmbedding(features)))
 
     def rope(self, frames: int, grid_h: int, grid_w: int, frame_offset: int):
-        """RoPE table for a frames × grid_h × grid_w token grid (token units), time from `frame_offset`."""
-        return rope_table(grid_positions(frames, grid_h, grid_w, frame_offset), self.cfg.head_dim, self.cfg.rope_base,
-                          self.head.weight.dtype)
+        """RoPE table for a frames × grid_h × grid_w token grid (token units), time from `frame_offset`, in the
+        weights' dtype and on their device (remembered per shape: a training run asks for the same few every step)."""
+        w = self.head.weight
+        key = (frames, grid_h, grid_w, frame_offset, w.dtype, w.device)
+        cache = self.__dict__.setdefault("_rope_cache", {})
+        if key not in cache:
+            cos, sin = rope_table(grid_positions(frames, grid_h, grid_w, frame_offset), self.cfg.head_dim,
+                                  self.cfg.rope_base, w.dtype)
+            cache[key] = (cos.to(w.device), sin.to(w.device))
+        return cache[key]
+
+    def use_fused_attention(self, on: bool = True):
+        """Every block's attention through `F.scaled_dot_product_attention` (training) or the explicit softmax."""
+        for block in self.blocks:
+            block.fused_attention = on
 
     @staticmethod
     def patchify(x: torch.Tensor, p: int) -> torch.Tensor:
@@ -383,7 +422,7 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         if reference_latent is not None:
             _, _, h, w, _ = reference_latent.shape
             r = self.embed_reference(reference_latent)
-            _, proj = self.time_conditioning(torch.zeros(r.shape[0], dtype=torch.float64))
+            _, proj = self.time_conditioning(torch.zeros(r.shape[0], dtype=torch.float64, device=r.device))
             rope = self.rope(1, h // cfg.patch_size, w // cfg.patch_size, 0)
             for i, block in enumerate(self.blocks):
                 (r,), kv = block([(r, proj, rope)], [], None, return_kv=True)
@@ -409,7 +448,8 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         externals, (lr, lx, la) = conditions
         x = self.embed_video(inputs)
         e, proj = self.time_conditioning(sigmas)
-        mask = attention_mask(t, (h // p) * (w // p), lr, False, lx, la, cfg.audio_band, cfg.temporal_factor, passes)
+        mask = attention_mask(t, (h // p) * (w // p), lr, False, lx, la, cfg.audio_band, cfg.temporal_factor, passes,
+                              device=inputs.device)
         rope = self.rope(t, h // p, w // p, 1)
         for i, block in enumerate(self.blocks):
             (x,), _ = block([(x, proj, rope)], externals[i], mask)
@@ -417,19 +457,26 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     # -- uncached (training) path ------------------------------------------------------------------------------
 
-    def forward(self, inputs, sigmas, passes, reference_latent=None, text_states=None, audio_features=None):
-        """Returns (velocity `[B, T, h, w, z]`, R's final token states `[B, Lr, d]` or None)."""
+    def forward(self, inputs, sigmas, passes, reference_latent=None, text_states=None, audio_features=None,
+                reference_on=None, text_lengths=None):
+        """Returns (velocity `[B, T, h, w, z]`, R's final token states `[B, Lr, d]` or None).
+
+        `reference_on` `[B]` bools and `text_lengths` `[B]` token counts (see `attention_mask`) give each sample
+        of a batch its own conditions: a sample without the reference, or with a caption shorter than
+        `text_states`' padded length, gets the velocity of a sequence that lacks those tokens."""
         cfg, p = self.cfg, self.cfg.patch_size
         b, t, h, w, _ = inputs.shape
         x = self.embed_video(inputs)
         r = expand_batch(self.embed_reference(reference_latent), b) if reference_latent is not None else None
         e, proj = self.time_conditioning(sigmas)
-        _, zero_proj = self.time_conditioning(torch.zeros(b, dtype=torch.float64))
+        _, zero_proj = self.time_conditioning(torch.zeros(b, dtype=torch.float64, device=inputs.device))
         text = self.embed_text(text_states) if text_states is not None else None
         audio = self.embed_audio(audio_features) if audio_features is not None else None
         mask = attention_mask(t, (h // p) * (w // p), 0 if r is None else r.shape[1], True,
                               0 if text is None else text.shape[1], 0 if audio is None else audio.shape[1],
-                              cfg.audio_band, cfg.temporal_factor, passes)
+                              cfg.audio_band, cfg.temporal_factor, passes,
+                              reference_on if r is not None else None, text_lengths if text is not None else None,
+                              device=inputs.device)
         video_rope = self.rope(t, h // p, w // p, 1)
         reference_rope = self.rope(1, h // p, w // p, 0)
         for block in self.blocks:

@@ -11,6 +11,9 @@ fixture is the exact function, not PyTorch's float32 rounding.
 `dit_tiny.safetensors` holds the MMDiT (`dit.…`) and pose guider (`poseGuider.…`) of the `random:tiny` shape
 (audio features narrowed to keep the file small) with seeded weights, the whole model config as JSON in the
 metadata key `model_config`, and one guided forward (`build_dit` documents the `fixture.…` tensors).
+
+`pose_maps.safetensors` holds pose condition maps (`omnitorch.pose_maps`, Swift's `PoseRendering.maps`) of a few
+seeded poses with missing joints, on canvases other than the output size (`build_pose_maps` documents it).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ import torch
 from safetensors.torch import save_file
 
 from .dit import MMDiT, DiTConfig, PoseGuider
+from .pose_maps import pose_maps
 from .vae import CausalVAE, VAEConfig
 
 SHAPES = {
@@ -139,6 +143,40 @@ def build_dit(model: dict, seed: int = 11):
     return tensors, {"model_config": json.dumps(model), "generator": "python -m omnitorch.fixtures"}
 
 
+def build_pose_maps(seed: int = 5):
+    """Cases (listed as JSON in the metadata key `cases`: `canvas` [w, h], `size` [w, h] of the output, `joint_sigma`
+    and `limb_sigma`, null for the defaults), each with `caseN.keypoints` `[N, 18, 3]` (x, y on the canvas,
+    confidence) and the maps `caseN.maps` `[N, h, w, 35]`:
+    - case 0: a 40×30 canvas onto 32×24 output (non-square, not the canvas), default σ (0.75 and 0.5 px); three
+      poses: joints missing at random, one with a zero-length limb (an eye on the nose) and joints off the canvas,
+      one with no joint at all;
+    - case 1: a 64×64 canvas onto 20×24 output (a portrait grid), σ 1.7 and 0.9 px; two poses.
+    Keypoints are float32 (what Swift reads); the maps are the float64 computation rounded to float32."""
+    g = torch.Generator().manual_seed(seed)
+    cases, tensors = [], {}
+
+    def poses(n, cw, ch):
+        xy = torch.rand(n, 18, 2, generator=g, dtype=torch.float64) * torch.tensor([cw * 1.2, ch * 1.2]) - torch.tensor([cw * 0.1, ch * 0.1])
+        conf = 0.2 + 0.8 * torch.rand(n, 18, 1, generator=g, dtype=torch.float64)
+        kp = torch.cat([xy, conf], dim=-1).float()
+        kp[torch.rand(n, 18, generator=g) < 0.2] = 0     # missing joints are (0, 0, 0), as in a pack
+        return kp
+
+    for cw, ch, w, h, sj, sl, n in [(40, 30, 32, 24, None, None, 3), (64, 64, 20, 24, 1.7, 0.9, 2)]:
+        kp = poses(n, cw, ch)
+        if len(cases) == 0:
+            kp[0, 15] = kp[0, 0]                            # left eye on the nose: limb 15 has length 0
+            kp[0, 0, 2] = kp[0, 15, 2] = 0.9
+            kp[1, 4] = torch.tensor([-7.5, 12.25, 0.5])     # a wrist left of the canvas
+            kp[1, 3] = torch.tensor([3.0, 11.0, 0.7])
+            kp[2] = 0                                      # nobody
+        i = len(cases)
+        tensors[f"case{i}.keypoints"] = kp.contiguous()
+        tensors[f"case{i}.maps"] = pose_maps(kp, cw, ch, w, h, sj, sl).contiguous()
+        cases.append({"canvas": [cw, ch], "size": [w, h], "joint_sigma": sj, "limb_sigma": sl})
+    return tensors, {"cases": json.dumps(cases), "generator": "python -m omnitorch.fixtures"}
+
+
 def write(path: str, tensors, meta):
     save_file(tensors, path + ".partial", metadata=meta)
     os.replace(path + ".partial", path)
@@ -148,11 +186,17 @@ def write(path: str, tensors, meta):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="Tests/OmniModelTests/Fixtures")
+    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, dit_tiny, pose_maps); default all")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    for name, cfg in SHAPES.items():
-        write(os.path.join(args.out, f"vae_{name}.safetensors"), *build(name, cfg))
-    write(os.path.join(args.out, "dit_tiny.safetensors"), *build_dit(TINY_MODEL))
+    builders = {f"vae_{name}": (lambda name=name, cfg=cfg: build(name, cfg)) for name, cfg in SHAPES.items()}
+    builders["dit_tiny"] = lambda: build_dit(TINY_MODEL)
+    builders["pose_maps"] = build_pose_maps
+    chosen = args.only.split(",") if args.only else list(builders)
+    for name in chosen:
+        if name not in builders:
+            raise SystemExit(f"--only: unknown fixture {name!r} (known: {', '.join(builders)})")
+        write(os.path.join(args.out, f"{name}.safetensors"), *builders[name]())
 
 
 if __name__ == "__main__":
