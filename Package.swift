@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "OmniFuzzTests", dependencies: ["OmniFuzz", "OmniModel", "OmniMedia", "OmniTensor"], exclude: ["Corpus"]),
         .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia", "CFFmpeg"]),
-        .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia"], exclude: ["Fixtures"]),
+        .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia", "OmniFuzz"], exclude: ["Fixtures"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),
         .testTarget(name: "OmniStudioUITests", dependencies: ["OmniStudioUI", "OmniModel", "OmniMedia", "OmniTerminal"]),
         .testTarget(name: "OmniWorldTests", dependencies: ["OmniWorld", "OmniTensor", "OmniMedia", "OmniModel"]),
