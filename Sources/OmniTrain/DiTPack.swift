@@ -52,16 +52,7 @@ public enum DiTPack {
                              realSpeech: Bool = false, text: (String) throws -> Tensor,
                              progress: (Int) -> Void = { _ in }) throws -> Manifest {
         precondition(clips >= 1 && seed >= 1 && seed < (1 << 31) && seconds > 0)
-        if realSpeech && !EspeakSpeech.isAvailable {
-            throw TrainingError.unreadable(path: EspeakSpeech.programPath, reason: "real speech needs espeak-ng (make bootstrap installs it)")
-        }
-        let manifestPath = (folder as NSString).appendingPathComponent(manifestName)
-        if FileManager.default.fileExists(atPath: manifestPath) {
-            throw TrainingError.runMismatch(path: folder, reason: "already holds a pack; choose a new folder")
-        }
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw TrainingError.unreadable(path: folder, reason: "cannot create the folder (\(error.localizedDescription))")
-        }
+        try TrainingDataFolder.create(folder, manifestName: manifestName, holds: "a pack", realSpeech: realSpeech)
         let fps = config.video.fps, sizes = config.video.sizes
         let frameWidth = config.audio.frameWidth
         struct Rows { var video: [UInt8] = [], reference: [UInt8] = [], pose: [Float] = [], audio: [Float] = [], caption: [Int64] = [], seeds: [UInt64] = [] }
@@ -131,14 +122,7 @@ public enum DiTPack {
 
         let manifest = Manifest(format: format, modelConfig: config, fps: fps, seconds: seconds, seed: seed, realSpeech: realSpeech,
                                 audioEncoder: config.audio.encoder, audioFrameWidth: frameWidth, captions: captions, buckets: buckets)
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try PendingFile.write(try encoder.encode(manifest), to: manifestPath)
-        } catch {
-            throw TrainingError.unreadable(path: manifestPath, reason: "cannot write (\(error))")
-        }
+        try TrainingDataFolder.writeManifest(manifest, folder: folder, manifestName: manifestName)
         return manifest
     }
 

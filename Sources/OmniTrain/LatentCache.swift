@@ -137,16 +137,7 @@ public final class LatentCache {
     public static func build(vae: CausalVAE, config: ModelConfig, seed: UInt64, windows: Int, folder: String,
                              realSpeech: Bool = false, progress: (Int) -> Void = { _ in }) throws -> Manifest {
         precondition(windows >= 1 && seed >= 1 && seed < (1 << 31))
-        if realSpeech && !EspeakSpeech.isAvailable {
-            throw TrainingError.unreadable(path: EspeakSpeech.programPath, reason: "real speech needs espeak-ng (make bootstrap installs it)")
-        }
-        let manifestPath = (folder as NSString).appendingPathComponent(manifestName)
-        if FileManager.default.fileExists(atPath: manifestPath) {
-            throw TrainingError.runMismatch(path: folder, reason: "already holds a latent cache; choose a new folder")
-        }
-        do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-            throw TrainingError.unreadable(path: folder, reason: "cannot create the folder (\(error.localizedDescription))")
-        }
+        try TrainingDataFolder.create(folder, manifestName: manifestName, holds: "a latent cache", realSpeech: realSpeech)
         let frames = config.video.segmentFrames, fps = config.video.fps
         var targets = [[Float]](repeating: [], count: config.video.sizes.count)
         var references = targets, audios = targets
@@ -197,15 +188,7 @@ public final class LatentCache {
         let manifest = Manifest(format: format, vaeFingerprint: fingerprint(vae), segmentFrames: frames, fps: fps, seed: seed,
                                 audioEncoder: storesAudio ? config.audio.encoder : nil, realSpeech: realSpeech ? true : nil,
                                 buckets: buckets)
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        do {
-            try encoder.encode(manifest).write(to: URL(fileURLWithPath: manifestPath + ".partial"))
-            guard rename(manifestPath + ".partial", manifestPath) == 0 else { throw CocoaError(.fileWriteUnknown) }
-        } catch {
-            throw TrainingError.unreadable(path: manifestPath, reason: "cannot write (\(error.localizedDescription))")
-        }
+        try TrainingDataFolder.writeManifest(manifest, folder: folder, manifestName: manifestName)
         return manifest
     }
 

@@ -199,6 +199,25 @@ struct TrainDiT: ParsableCommand {
 }
 
 
+/// The progress line of a build of training data (`train cache`, `train pack`) on stderr: "label: done/total unit,
+/// rate unit/s", every 10 items and at the last.
+struct BuildProgress {
+    let label: String, unit: String, total: Int, quiet: Bool, start: Date
+
+    func report(_ done: Int) {
+        guard !quiet, done % 10 == 0 || done == total else { return }
+        let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
+        FileHandle.standardError.write(Data(String(format: "\r%@: %d/%d %@, %.1f %@/s", label, done, total, unit, rate, unit).utf8))
+    }
+
+    /// Bytes of `files` in `folder` (0 for one that cannot be read).
+    static func bytes(of files: [String], in folder: String) -> Int {
+        files.reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: (folder as NSString).appendingPathComponent(file))[.size] as? Int) ?? 0)
+        }
+    }
+}
+
 /// `omnistudio train cache`: encode DiT training windows once with a model's frozen VAE (`LatentCache`).
 struct TrainCache: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -222,16 +241,11 @@ struct TrainCache: ParsableCommand {
         let model = try LoadedModel.load(model)
         let start = Date()
         let manifest = try LatentCache.build(vae: model.vae, config: model.config, seed: seed, windows: windows, folder: out,
-                                             realSpeech: realSpeech) { done in
-            guard !quiet, done % 10 == 0 || done == windows else { return }
-            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-            FileHandle.standardError.write(Data(String(format: "\rcache: %d/%d windows, %.1f windows/s", done, windows, rate).utf8))
-        }
+                                             realSpeech: realSpeech,
+                                             progress: BuildProgress(label: "cache", unit: "windows", total: windows, quiet: quiet, start: start).report)
         if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = Date().timeIntervalSince(start)
-        let bytes = manifest.buckets.reduce(0) { total, bucket in
-            total + ((try? FileManager.default.attributesOfItem(atPath: (out as NSString).appendingPathComponent(bucket.file))[.size] as? Int) ?? 0)
-        }
+        let bytes = BuildProgress.bytes(of: manifest.buckets.map(\.file), in: out)
         print(String(format: "wrote %@: %d windows in %d buckets, %.1f MB (%.1f MB per 10 000 windows), %.0f s (%.2f windows/s)",
                      out, manifest.windowCount, manifest.buckets.count, Double(bytes) / 1e6, Double(bytes) / 1e6 * 10_000 / Double(manifest.windowCount),
                      seconds, Double(manifest.windowCount) / seconds))
@@ -271,16 +285,10 @@ struct TrainPack: ParsableCommand {
         let encoder = try TextEncoder.load()
         let start = Date()
         let manifest = try DiTPack.build(config: config, seed: seed, clips: clips, seconds: seconds, folder: out, realSpeech: realSpeech,
-                                         text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) }) { done in
-            guard !quiet, done % 10 == 0 || done == clips else { return }
-            let rate = Double(done) / max(Date().timeIntervalSince(start), 1e-9)
-            FileHandle.standardError.write(Data(String(format: "\rpack: %d/%d clips, %.1f clips/s", done, clips, rate).utf8))
-        }
+                                         text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) },
+                                         progress: BuildProgress(label: "pack", unit: "clips", total: clips, quiet: quiet, start: start).report)
         if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
-        let files = manifest.buckets.map(\.file) + ["captions.safetensors"]
-        let bytes = files.reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: (out as NSString).appendingPathComponent(file))[.size] as? Int) ?? 0)
-        }
+        let bytes = BuildProgress.bytes(of: manifest.buckets.map(\.file) + ["captions.safetensors"], in: out)
         let seconds = Date().timeIntervalSince(start)
         print(String(format: "wrote %@: %d clips in %d buckets, %d captions, %.1f MB, %.0f s (%.2f clips/s)", out, clips,
                      manifest.buckets.count, manifest.captions.count, Double(bytes) / 1e6, seconds, Double(clips) / seconds))
