@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .vae import CausalConv3d, Downsample, from_swift_layout, to_swift_layout
+from .vae import CausalConv3d, Downsample, from_swift_layout, spatial_factor, temporal_factor, to_swift_layout
 
 WHISPER_ENCODER = "whisper-tiny.en"
 
@@ -67,11 +67,11 @@ class DiTConfig:
 
     @property
     def spatial_factor(self) -> int:
-        return 1 << len(self.temporal_downsample)
+        return spatial_factor(self.temporal_downsample)
 
     @property
     def temporal_factor(self) -> int:
-        return 1 << sum(1 for t in self.temporal_downsample if t)
+        return temporal_factor(self.temporal_downsample)
 
     @property
     def input_channels(self) -> int:

@@ -14,6 +14,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
+def spatial_factor(temporal_downsample: list[bool]) -> int:
+    """Pixels per latent cell along each side: every down-sampling stage halves space."""
+    return 1 << len(temporal_downsample)
+
+
+def temporal_factor(temporal_downsample: list[bool]) -> int:
+    """Video frames per latent frame (after the first): the stages flagged also halve time."""
+    return 1 << sum(1 for t in temporal_downsample if t)
+
+
 @dataclass
 class VAEConfig:
     """The `vae` section of a model folder's config.json (snake_case keys)."""
@@ -28,11 +38,11 @@ class VAEConfig:
 
     @property
     def spatial_factor(self) -> int:
-        return 1 << len(self.temporal_downsample)
+        return spatial_factor(self.temporal_downsample)
 
     @property
     def temporal_factor(self) -> int:
-        return 1 << sum(1 for t in self.temporal_downsample if t)
+        return temporal_factor(self.temporal_downsample)
 
     @staticmethod
     def from_json(d: dict) -> "VAEConfig":
