@@ -64,13 +64,18 @@ final class HostileMediaTests: XCTestCase {
     /// A path is a file, never a protocol: a file named like an FFmpeg pseudo-protocol is read as that file, and a
     /// container that points elsewhere (an HLS playlist naming a network address) is refused without opening it.
     func testPathsAndContainersCannotReachProtocolsOtherThanFiles() throws {
+        // Relative paths, as a user types them: FFmpeg reads a leading "name:" as a protocol (an absolute path
+        // starts with "/" and never does).
         let tone = MediaFixtures.tone(seconds: 0.5)
-        let odd = dir.appendingPathComponent("concat:a.wav|b.wav").path
-        try tone.writeWAV(to: odd)
-        XCTAssertEqual(try AudioFile.decode(odd).samples.count, tone.samples.count)
-        let subfile = dir.appendingPathComponent("subfile,,start,0,end,10,,:x.wav").path
-        try tone.writeWAV(to: subfile)
-        XCTAssertEqual(try AudioFile.decode(subfile).samples.count, tone.samples.count)
+        let cwd = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir.path)
+        defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
+        for name in ["concat:a.wav|b.wav", "subfile,,start,0,end,10,,:x.wav"] {
+            try tone.writeWAV(to: dir.appendingPathComponent(name).path)
+            XCTAssertEqual(try AudioFile.decode(name).samples.count, tone.samples.count, name)
+        }
+        // FFmpeg's own default already keeps a file-opened playlist to local files; the whitelist makes that
+        // explicit for every container, and this checks the outcome.
 
         // A listening socket on this machine stands for the network: the playlist names it, and nothing may connect.
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
