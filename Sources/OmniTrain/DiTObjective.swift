@@ -75,11 +75,14 @@ public final class DiTObjective: TrainingObjective {
     }
 
     /// The example of sample `index` of `step`; the frozen VAE's time goes to `.encoding`, the rest (with the
-    /// latent cache's reads) to `.data`.
+    /// latent cache's reads) to `.data`. Conditions the stage never switches on (audio before stage 2, pose before
+    /// stage 3) are zeros, not computed: with a latent cache, a stage-1 example then needs only the clip's plan
+    /// for its caption, not the rendered clip.
     func example(step: Int, index: Int, profile: inout TrainingProfile) throws -> Example {
         let frames = config.video.segmentFrames
+        let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
-        let clip: Clip, start: Int, target: Tensor, reference: Tensor
+        let spec: ClipSpec, clip: Clip?, start: Int, target: Tensor, reference: Tensor
         var cachedAudio: Tensor?
         if let latents, !latentsChecked {
             guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(weights.vae) else {
@@ -95,34 +98,45 @@ public final class DiTObjective: TrainingObjective {
                     ?? Int(fallback.nextUInt64() % UInt64(latents.manifest.buckets.count))
                 let count = latents.manifest.buckets[b].windows.count
                 let cached = profile.measure(.data) { latents.window(bucket: b, index: Int(rng.nextUInt64() % UInt64(count))) }
-                clip = profile.measure(.data) {
-                    PuppetSamples.render(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
-                                         realSpeech: latents.manifest.realSpeech ?? false)
-                }
+                if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
+                spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
+                                          realSpeech: latents.manifest.realSpeech ?? false)
+                clip = needsPose || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
                                        cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
-                if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
             } else {
-                clip = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
-                start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
+                let rendered = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
+                (spec, clip) = (rendered.spec, rendered)
+                start = Int(rng.nextUInt64() % UInt64(rendered.frames.count - frames + 1))
                 let vae = weights.vae
                 (target, reference) = try profile.measure(.encoding) { () throws -> (Tensor, Tensor) in
-                    let video = FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))
-                    return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean))
+                    let video = FrameTensor.tensor(Array(rendered.frames[start..<(start + frames)]))
+                    return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([rendered.reference])).mean))
                 }
             }
         } catch let error as ModelError {
             throw TrainingError.model(error.description)
         }
-        let w = clip.spec.size.width, h = clip.spec.size.height
+        let w = spec.size.width, h = spec.size.height
         do {
             let dataStart = DispatchTime.now().uptimeNanoseconds
             defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - dataStart) / 1e9) }
-            let audio = try cachedAudio
-                ?? AudioConditioning.features(of: clip.audio, fps: Double(clip.spec.fps), config: config.audio).windowRows(start: start, count: frames)
-            let maps = PoseGuider.input((0..<frames).map { clip.pose.maps(frame: start + $0, width: w, height: h) })
-            let states = try text(clip.caption)
+            let audio: Tensor
+            if let cachedAudio {
+                audio = cachedAudio
+            } else if needsAudio, let clip {
+                audio = try AudioConditioning.features(of: clip.audio, fps: Double(spec.fps), config: config.audio).windowRows(start: start, count: frames)
+            } else {
+                audio = Tensor(zeros: [1, frames, config.audio.featureWidth])
+            }
+            let maps: Tensor
+            if needsPose, let clip {
+                maps = PoseGuider.input((0..<frames).map { clip.pose.maps(frame: start + $0, width: w, height: h) })
+            } else {
+                maps = Tensor(zeros: [frames, h, w, PoseMaps.channelCount])
+            }
+            let states = try text(spec.caption)
             return Example(target: target.reshaped([1] + target.shape), reference: reference.reshaped([1] + reference.shape),
                            textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps)
         } catch let error as ModelError {

@@ -42,7 +42,12 @@ public struct PuppetSamples: Sendable {
     /// The random puppet clip of `seed` (every style, framing, motion and audio kind), `seconds` long. With
     /// `realSpeech`, half the talking clips speak through espeak-ng (which must be installed: `make bootstrap`).
     public static func render(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false) -> Clip {
-        Clip.render(.random(seed: seed, size: size, duration: seconds, fps: fps, realSpeech: realSpeech))
+        Clip.render(spec(seed: seed, size: size, fps: fps, seconds: seconds, realSpeech: realSpeech))
+    }
+
+    /// The plan of `render`'s clip (caption included) without drawing a frame or synthesising a sample.
+    public static func spec(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false) -> ClipSpec {
+        .random(seed: seed, size: size, duration: seconds, fps: fps, realSpeech: realSpeech)
     }
 
     // MARK: - VAE batches

@@ -28,4 +28,16 @@ public enum TrainingInitialization {
         weights.dit.head.bias?.fill(0)
         weights.poseGuider.zeroInitializeOutput()
     }
+
+    /// The start of a first DiT stage under `config`, which may differ from `source`'s config in the audio
+    /// features only (`audio.encoder`: the DiT's audio projection is re-initialised anyway): the source's VAE
+    /// values, then `dit(_:seed:)`.
+    public static func ditStage(config: ModelConfig, vaeFrom source: OmniModelWeights, seed: UInt64) -> OmniModelWeights {
+        let weights = OmniModelWeights(config: config)
+        let mine = weights.vae.namedTensors(), theirs = source.vae.namedTensors()
+        precondition(mine.map(\.key) == theirs.map(\.key), "the VAE shapes differ")
+        for (to, from) in zip(mine, theirs) { to.tensor.copyValues(from: from.tensor) }
+        dit(weights, seed: seed)
+        return weights
+    }
 }

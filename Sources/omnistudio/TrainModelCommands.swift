@@ -152,9 +152,13 @@ struct TrainDiT: ParsableCommand {
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache) instead of encoding them every step.",
                                valueName: "dir"))
     var latents: String?
+    @OptionGroup var audio: AudioEncoderOption
 
     func validate() throws {
         guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
+        if audio.audioEncoder != nil && stage != 1 {
+            throw ValidationError("--audio-encoder starts a DiT from scratch: stage 1 only (later stages keep the previous stage's)")
+        }
         for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio)]
         where !(0...1).contains(r) { throw ValidationError("--\(name)-ratio must be within 0…1") }
     }
@@ -171,11 +175,15 @@ struct TrainDiT: ParsableCommand {
                 throw ValidationError("--from MODEL_FOLDER is needed to start a stage (the VAE run's model/ for stage 1, the previous stage's model/ after)")
             }
             let source = try LoadedModel.load(from)
-            weights = source.weights
-            if stage == 1 { TrainingInitialization.dit(weights, seed: options.seed) }
+            let config = audio.applied(to: source.config)
+            if stage == 1 {
+                weights = TrainingInitialization.ditStage(config: config, vaeFrom: source.weights, seed: options.seed)
+            } else {
+                weights = source.weights
+            }
             state = TrainingState(kind: "dit", stage: stage, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),
-                                  from: from, config: source.config)
+                                  from: from, config: config)
             state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio)
             state.latents = latents
         }
@@ -228,6 +236,7 @@ struct TrainCache: ParsableCommand {
     @Option(help: "Output folder (must not hold a cache yet).") var out: String
     @Option(help: "Number of windows (each from its own 2 s clip).") var windows = 1000
     @Option(help: "Clip seed, 1…2³¹−1 (clip seeds (seed << 32) | i; keep it apart from the DiT run's --seed).") var seed: UInt64 = 101
+    @OptionGroup var audio: AudioEncoderOption
     @Flag(help: "Half the talking clips speak through espeak-ng (real speech; needs espeak-ng, which make bootstrap installs).")
     var realSpeech = false
     @Flag(help: "No progress line.") var quiet = false
@@ -240,7 +249,7 @@ struct TrainCache: ParsableCommand {
     func run() throws {
         let model = try LoadedModel.load(model)
         let start = Date()
-        let manifest = try LatentCache.build(vae: model.vae, config: model.config, seed: seed, windows: windows, folder: out,
+        let manifest = try LatentCache.build(vae: model.vae, config: audio.applied(to: model.config), seed: seed, windows: windows, folder: out,
                                              realSpeech: realSpeech,
                                              progress: BuildProgress(label: "cache", unit: "windows", total: windows, quiet: quiet, start: start).report)
         if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
@@ -249,6 +258,26 @@ struct TrainCache: ParsableCommand {
         print(String(format: "wrote %@: %d windows in %d buckets, %.1f MB (%.1f MB per 10 000 windows), %.0f s (%.2f windows/s)",
                      out, manifest.windowCount, manifest.buckets.count, Double(bytes) / 1e6, Double(bytes) / 1e6 * 10_000 / Double(manifest.windowCount),
                      seconds, Double(manifest.windowCount) / seconds))
+    }
+}
+
+/// `--audio-encoder`, for the commands that start a DiT's training data or weights from a model folder whose VAE is
+/// kept but whose DiT is trained from scratch (so its audio features may change).
+struct AudioEncoderOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Audio features for a DiT trained from scratch on this model's VAE: logmel or whisper-tiny.en (default: the model's own).",
+                               valueName: "encoder"))
+    var audioEncoder: String?
+
+    func validate() throws {
+        if let audioEncoder, ![AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audioEncoder) {
+            throw ValidationError("--audio-encoder must be \(AudioConditionConfig.logMelEncoder) or \(AudioConditionConfig.whisperEncoder)")
+        }
+    }
+
+    func applied(to config: ModelConfig) -> ModelConfig {
+        var config = config
+        if let audioEncoder { config.audio.encoder = audioEncoder }
+        return config
     }
 }
 
@@ -263,9 +292,7 @@ struct TrainPack: ParsableCommand {
     @Option(help: "Number of clips.") var clips = 200
     @Option(help: "Seconds per clip.") var seconds = 2.0
     @Option(help: "Clip seed, 1…2³¹−1 (clip seeds (seed << 32) | i; keep packs of one run apart).") var seed: UInt64 = 201
-    @Option(help: ArgumentHelp("Audio features for a DiT trained from scratch on this model's VAE: logmel or whisper-tiny.en (default: the model's own).",
-                               valueName: "encoder"))
-    var audioEncoder: String?
+    @OptionGroup var audio: AudioEncoderOption
     @Flag(help: "Half the talking clips speak through espeak-ng (needs espeak-ng, which make bootstrap installs).")
     var realSpeech = false
     @Flag(help: "No progress line.") var quiet = false
@@ -273,15 +300,11 @@ struct TrainPack: ParsableCommand {
     func validate() throws {
         guard clips >= 1 else { throw ValidationError("--clips must be positive") }
         guard seconds >= 1, seconds <= 30 else { throw ValidationError("--seconds must be in 1…30") }
-        if let audioEncoder, ![AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audioEncoder) {
-            throw ValidationError("--audio-encoder must be \(AudioConditionConfig.logMelEncoder) or \(AudioConditionConfig.whisperEncoder)")
-        }
         guard seed >= 1, seed < (1 << 31) else { throw ValidationError("--seed must be in 1…2147483647") }
     }
 
     func run() throws {
-        var config = try LoadedModel.load(model).config
-        if let audioEncoder { config.audio.encoder = audioEncoder }
+        let config = audio.applied(to: try LoadedModel.load(model).config)
         let encoder = try TextEncoder.load()
         let start = Date()
         let manifest = try DiTPack.build(config: config, seed: seed, clips: clips, seconds: seconds, folder: out, realSpeech: realSpeech,

@@ -79,6 +79,38 @@ final class LatentCacheTests: XCTestCase {
         XCTAssertTrue(loss.isFinite)
     }
 
+    /// A stage never switches audio on before stage 2 nor pose before stage 3: those inputs are zeros, not
+    /// computed (a stage-1 example from the cache needs only its clip's caption), and the loss cannot read them.
+    func testStageOneExamplesCarryOnlyTheConditionsItTrains() throws {
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 3, folder: folder)
+        let cache = try LatentCache(folder: folder)
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        let stage1 = try DiTObjective(weights: weights, config: config, samples: samples, stage: 1, ratios: ConditionRatios(),
+                                      batch: 1, latents: cache, text: TrainerTests.text)
+        let stage3 = try DiTObjective(weights: weights, config: config, samples: samples, stage: 3, ratios: ConditionRatios(),
+                                      batch: 1, latents: cache, text: TrainerTests.text)
+        for index in 0..<3 {
+            let lean = try stage1.example(step: 2, index: index), full = try stage3.example(step: 2, index: index)
+            XCTAssertEqual(lean.target.values, full.target.values, "the same cached window")
+            XCTAssertEqual(lean.reference.values, full.reference.values)
+            XCTAssertEqual(lean.textStates.values, full.textStates.values, "the caption comes from the clip's plan")
+            XCTAssertTrue(lean.audio.values.allSatisfy { $0 == 0 } && lean.poseMaps.values.allSatisfy { $0 == 0 })
+            XCTAssertEqual(lean.audio.shape, full.audio.shape)
+            XCTAssertEqual(lean.poseMaps.shape, full.poseMaps.shape)
+            XCTAssertTrue(full.poseMaps.values.contains { $0 != 0 }, "stage 3 computes the pose maps")
+            // With audio and pose off (always, in stage 1) the loss is the same whichever inputs it is given.
+            for sigma: Float in [0.2, 0.8] {
+                let a = stage1.loss(lean, sigma: sigma, noise: RandomStream(seed: 9), referenceOn: true, textOn: true,
+                                    audioOn: false, poseOn: false, motionOn: index == 1).item
+                let b = stage1.loss(full, sigma: sigma, noise: RandomStream(seed: 9), referenceOn: true, textOn: true,
+                                    audioOn: false, poseOn: false, motionOn: index == 1).item
+                XCTAssertEqual(a, b)
+            }
+        }
+    }
+
     /// With Whisper features (a 30 s encoder window per clip) the cache also holds each window's feature rows, and
     /// the trainer reads them instead of running the encoder.
     func testWhisperFeaturesAreCachedAndUsed() throws {

@@ -41,6 +41,26 @@ final class TrainerTests: XCTestCase {
         return (losses[0], losses.last!)
     }
 
+    /// A first DiT stage may change the audio features (`train dit --stage 1 --audio-encoder`): the VAE is the
+    /// source's, value for value; the DiT follows the new config and starts as `TrainingInitialization.dit` makes it.
+    func testAFirstStageKeepsTheVAEAndTakesTheNewAudioFeatures() throws {
+        let source = TrainingInitialization.fresh(config: .tiny, seed: 4)
+        let whisper = try XCTUnwrap(ModelConfig.preset("tiny-whisper"))
+        XCTAssertNotEqual(whisper.audio.featureWidth, ModelConfig.tiny.audio.featureWidth)
+        let start = TrainingInitialization.ditStage(config: whisper, vaeFrom: source, seed: 7)
+        let vae = start.vae.namedTensors(), sourceVAE = source.vae.namedTensors()
+        XCTAssertEqual(vae.map(\.key), sourceVAE.map(\.key))
+        for (a, b) in zip(vae, sourceVAE) { XCTAssertEqual(a.tensor.values, b.tensor.values, a.key) }
+        let expected = OmniModelWeights(config: whisper)
+        TrainingInitialization.dit(expected, seed: 7)
+        let dit = start.dit.namedTensors(), expectedDiT = expected.dit.namedTensors()
+        XCTAssertEqual(dit.map(\.key), expectedDiT.map(\.key))
+        for (a, b) in zip(dit, expectedDiT) {
+            XCTAssertEqual(a.tensor.shape, b.tensor.shape, a.key)
+            XCTAssertEqual(a.tensor.values, b.tensor.values, a.key)
+        }
+    }
+
     func testVAELossFallsOnAFixedBatch() throws {
         let weights = TrainingInitialization.fresh(config: .tiny, seed: 1)
         let objective = VAEObjective(weights: weights, samples: Self.samples, batch: 2, frames: 5, crop: 16)
