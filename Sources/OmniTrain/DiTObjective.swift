@@ -177,8 +177,7 @@ public final class DiTObjective: TrainingObjective {
         let (t, h, w, z) = (x0.shape[1], x0.shape[2], x0.shape[3], x0.shape[4])
         let noise = Tensor(uninitialized: x0.shape)
         stream.fillNormal(noise.buffer)
-        let noisy = Tensor(uninitialized: x0.shape)
-        for j in 0..<x0.count { noisy.data[j] = (1 - sigma) * x0.data[j] + sigma * noise.data[j] }
+        let noisy = FlowMatchSampler.noised(x0, noise: noise, sigma: sigma)
         let motionLatentFrames = 1 + (config.video.motionFrames - 1) / config.vae.temporalFactor
         let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
         if motionOn {
@@ -191,8 +190,7 @@ public final class DiTObjective: TrainingObjective {
         let v = weights.dit.velocityUncached(inputs: inputs, sigmas: [sigma], passes: [(textOn, audioOn)],
                                              referenceLatent: referenceOn ? ex.reference : nil,
                                              textStates: textOn ? ex.textStates : nil, audioFeatures: audioOn ? ex.audio : nil)
-        let target = Tensor(uninitialized: x0.shape)
-        for j in 0..<x0.count { target.data[j] = noise.data[j] - x0.data[j] }
+        let target = FlowMatchSampler.velocityTarget(clean: x0, noise: noise)
         let first = motionOn ? motionLatentFrames : 0
         return v.slice(axis: 1, first..<t).mseLoss(target.slice(axis: 1, first..<t))
     }

@@ -232,38 +232,27 @@ public final class Generation: @unchecked Sendable {
             return out
         }
 
-        var x = noise.detached()
-        for k in 0..<steps {
+        let sampler = FlowMatchSampler(schedule: schedule, kind: inputs.request.sampler)
+        let frameSize = h * w * z, last = (latentFrames - 1) * frameSize
+        let x = try sampler.run(from: noise, velocity: { (x, sigma, k) throws(ModelError) in
             try checkCancelled()
-            let sigma = Float(schedule.sigmas[k]), next = Float(schedule.sigmas[k + 1])
-            var v = try velocity(x, sigma: sigma, step: k)
-            if inputs.request.sampler == .heun && next > 0 {
-                let predicted = Tensor(uninitialized: shape)
-                for j in 0..<x.count { predicted.data[j] = x.data[j] + (next - sigma) * v.data[j] }
-                let v2 = try velocity(predicted, sigma: next, step: k)
-                for j in 0..<v.count { v.data[j] = 0.5 * (v.data[j] + v2.data[j]) }
-            }
+            return try velocity(x, sigma: sigma, step: k)
+        }, afterStep: { (k, x, v) throws(ModelError) in
             // Preview: the predicted clean latent x₀ = x − σ·v of the segment's last latent frame.
-            let frameSize = h * w * z
+            let next = Float(schedule.sigmas[k + 1])
             let clean = Tensor(uninitialized: [h, w, z])
-            let last = (latentFrames - 1) * frameSize
-            for j in 0..<frameSize { clean.data[j] = x.data[last + j] - sigma * v.data[last + j] }
+            for j in 0..<frameSize { clean.data[j] = x.data[last + j] - next * v.data[last + j] }
             let preview = vae.preview.image(latentFrame: clean)
-
-            let stepped = Tensor(uninitialized: shape)
-            for j in 0..<x.count { stepped.data[j] = x.data[j] + (next - sigma) * v.data[j] }
             // Motion frames are known: keep them on the flow path x_σ = (1 − σ)·m + σ·ε.
-            for j in 0..<motionCount { stepped.data[j] = (1 - next) * motionLatents.data[j] + next * noise.data[j] }
-            x = stepped
+            for j in 0..<motionCount { x.data[j] = (1 - next) * motionLatents.data[j] + next * noise.data[j] }
             emit(.step(k + 1, of: steps, segment: segment.index + 1, segments: plan.segments.count, preview: preview))
-        }
+        })
 
         // Streamed decode, one latent frame at a time, continuing the video's stream (a continuation's motion
         // latent frames were decoded as the end of the previous segment).
         let raw = vae.denormalize(x.reshaped(Array(shape.dropFirst())))
         var frames: [RGBImage] = []
         var decoded: [Tensor] = []
-        let frameSize = h * w * z
         for f in (segment.hasMotion ? motionLatentFrames : 0)..<latentFrames {
             try checkCancelled()
             let one = Tensor(uninitialized: [h, w, z])

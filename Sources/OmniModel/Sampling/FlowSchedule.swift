@@ -17,16 +17,15 @@ public struct FlowSchedule: Sendable, Equatable {
             return shift * s / (1 + (shift - 1) * s)
         }
     }
-
-    /// x₀ implied by x at σ and the velocity v: x₀ = x − σ·v.
-    public static func predictedClean(x: Float, sigma: Float, velocity: Float) -> Float { x - sigma * velocity }
 }
 
-/// Which ODE integrator walks the schedule: Euler (one model evaluation per step) or Heun (two, except on the
-/// last step, which is Euler because σ = 0 there).
+/// Which ODE solver `FlowMatchSampler` walks the schedule with: Euler (one model evaluation per step, first
+/// order), Heun (two, except on the last step, which is Euler because σ = 0 there; second order) or multistep
+/// (Adams–Bashforth 2: one evaluation per step, second order).
 public enum SamplerKind: String, Codable, Sendable, CaseIterable {
     case euler
     case heun
+    case multistep
 }
 
 /// How the audio guidance scale moves over the steps, from `start` at the first step to `end` at the last:
