@@ -200,14 +200,20 @@ public struct DiTConfig: Codable, Sendable, Equatable {
     /// (1 frame deep). 2 with the ÷4 VAE keeps 64 tokens per latent frame at 64×64. Absent in older model folders,
     /// which mean 1.
     public var patchSize: Int
+    /// A guidance-distilled student (`omnistudio train distill`): the DiT takes the audio and text guidance scales
+    /// as inputs (`GuidanceEmbedding`) and gives the guided velocity in one pass. Absent in older model folders,
+    /// which mean false.
+    public var guidanceEmbedding: Bool
     public var headDimension: Int { width / heads }
 
-    public init(width: Int, depth: Int, heads: Int, mlpRatio: Int, ropeBase: Double, timeEmbeddingWidth: Int, patchSize: Int = 1) {
+    public init(width: Int, depth: Int, heads: Int, mlpRatio: Int, ropeBase: Double, timeEmbeddingWidth: Int, patchSize: Int = 1,
+                guidanceEmbedding: Bool = false) {
         self.width = width; self.depth = depth; self.heads = heads; self.mlpRatio = mlpRatio
         self.ropeBase = ropeBase; self.timeEmbeddingWidth = timeEmbeddingWidth; self.patchSize = patchSize
+        self.guidanceEmbedding = guidanceEmbedding
     }
 
-    enum CodingKeys: String, CodingKey { case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize }
+    enum CodingKeys: String, CodingKey { case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize, guidanceEmbedding }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -215,7 +221,17 @@ public struct DiTConfig: Codable, Sendable, Equatable {
                   heads: try c.decode(Int.self, forKey: .heads), mlpRatio: try c.decode(Int.self, forKey: .mlpRatio),
                   ropeBase: try c.decode(Double.self, forKey: .ropeBase),
                   timeEmbeddingWidth: try c.decode(Int.self, forKey: .timeEmbeddingWidth),
-                  patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 1)
+                  patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 1,
+                  guidanceEmbedding: try c.decodeIfPresent(Bool.self, forKey: .guidanceEmbedding) ?? false)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(width, forKey: .width); try c.encode(depth, forKey: .depth); try c.encode(heads, forKey: .heads)
+        try c.encode(mlpRatio, forKey: .mlpRatio); try c.encode(ropeBase, forKey: .ropeBase)
+        try c.encode(timeEmbeddingWidth, forKey: .timeEmbeddingWidth); try c.encode(patchSize, forKey: .patchSize)
+        // Written only when set, so the teachers' config.json stays as it was.
+        if guidanceEmbedding { try c.encode(true, forKey: .guidanceEmbedding) }
     }
 }
 

@@ -63,6 +63,7 @@ public struct ModelMemory: Sendable, Equatable {
         dit += audioWidth * hidden + hidden + hidden * d + d
         let block = (3 + 1 + 2 * mlp + 2 + 2) * d * d + (3 + 2 + 1 + mlp + 1 + 6 + 2 + 1 + 2 + 1) * d
         dit += Double(c.dit.depth) * block + 2 * d + d * p2 * z + p2 * z
+        if c.dit.guidanceEmbedding { dit += 2 * (Double(c.dit.timeEmbeddingWidth) * d + d + d * d + d) }
         parameters = vae + pose + dit
 
         // One segment at the largest bucket.

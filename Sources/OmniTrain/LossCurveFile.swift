@@ -7,7 +7,11 @@ enum LossCurveFile {
 
     static func write(run: TrainingRun) throws {
         let entries = run.log.entries()
-        let title = run.state.kind == "vae" ? "VAE (stage 0) loss" : "DiT stage \(run.state.stage) loss"
+        let title = switch run.state.kind {
+        case "vae": "VAE (stage 0) loss"
+        case "distill": "guidance distillation loss"
+        default: "DiT stage \(run.state.stage) loss"
+        }
         try LossCurve.write(title: title, series: [
             .init(name: "loss", points: entries.map { ($0.step, $0.loss) }, colour: RGB(150, 190, 230)),
             .init(name: "moving average", points: entries.map { ($0.step, $0.lossAverage) }, colour: RGB(20, 60, 160)),

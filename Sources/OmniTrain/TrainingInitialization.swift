@@ -40,4 +40,22 @@ public enum TrainingInitialization {
         dit(weights, seed: seed)
         return weights
     }
+
+    /// A guidance-distillation student of `teacher` (config `config`): the teacher's config with
+    /// `dit.guidance_embedding`, every teacher tensor copied, the guidance embedding random with zero output layers
+    /// — so the student starts as the teacher with every guided condition on.
+    public static func student(of teacher: OmniModelWeights, config: ModelConfig, seed: UInt64) -> (config: ModelConfig, weights: OmniModelWeights) {
+        var studentConfig = config
+        studentConfig.dit.guidanceEmbedding = true
+        let student = OmniModelWeights(config: studentConfig)
+        let source = Dictionary(uniqueKeysWithValues: teacher.namedTensors().map { ($0.key, $0.tensor) })
+        for (key, tensor) in student.namedTensors() {
+            if let from = source[key] { tensor.copyValues(from: from) }
+        }
+        if let embedding = student.dit.guidanceEmbedding {
+            RandomWeights.fill(embedding, seed: seed &+ 3)
+            embedding.zeroInitializeOutput()
+        }
+        return (studentConfig, student)
+    }
 }

@@ -5,7 +5,7 @@ import OmniModel
 /// `step` counts finished optimiser steps; the per-step randomness is a function of (seed, step), so no random
 /// generator position needs saving.
 public struct TrainingState: Codable, Sendable, Equatable {
-    /// `vae` (stage 0) or `dit` (stages 1–3).
+    /// `vae` (stage 0), `dit` (stages 1–3) or `distill` (stage 1: guidance distillation).
     public var kind: String
     public var stage: Int
     public var step: Int
@@ -27,6 +27,10 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var ratios: ConditionRatios?
     /// DiT runs: the latent cache the targets come from (nil: encoded at every step).
     public var latents: String?
+    /// Distillation runs: the teacher's model folder (read again on resume) and the scale ranges drawn from.
+    public var teacher: String?
+    public var audioScales: [Float]?
+    public var textScales: [Float]?
 
     public init(kind: String, stage: Int, totalSteps: Int, seed: UInt64, hyperparameters: TrainingHyperparameters,
                 from: String?, config: ModelConfig) {

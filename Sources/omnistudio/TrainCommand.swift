@@ -4,5 +4,5 @@ import ArgumentParser
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the model (vae, then dit --stage 1, 2, 3) and helper models on the procedural puppet world.",
-        subcommands: [TrainVAE.self, TrainCache.self, TrainPack.self, TrainDiT.self, TrainExport.self, TrainDetector.self])
+        subcommands: [TrainVAE.self, TrainCache.self, TrainPack.self, TrainDiT.self, TrainDistill.self, TrainExport.self, TrainDetector.self])
 }

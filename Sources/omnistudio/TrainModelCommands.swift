@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OmniMedia
 import OmniModel
 import OmniTensor
 import OmniTrain
@@ -206,6 +207,72 @@ struct TrainDiT: ParsableCommand {
     }
 }
 
+
+/// `omnistudio train distill`: guidance distillation of a trained model into a one-pass student.
+struct TrainDistill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "distill",
+        abstract: "Guidance distillation: a student that takes the audio and text guidance scales as inputs and gives the teacher's guided velocity in one pass (3× fewer DiT passes per step).")
+
+    @OptionGroup var options: TrainingOptions
+    @Option(help: "The teacher: a trained model folder (stage 3's model/ or Models/omni-mini).") var teacher: String?
+    @Option(help: ArgumentHelp("Audio guidance scales drawn from, lo,hi.", valueName: "lo,hi")) var audioScales = "1,4"
+    @Option(help: ArgumentHelp("Text guidance scales drawn from, lo,hi.", valueName: "lo,hi")) var textScales = "1,6"
+    @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache of the teacher).", valueName: "dir"))
+    var latents: String?
+
+    static func range(_ text: String, name: String) throws -> ClosedRange<Float> {
+        let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let lo = parts[0], let hi = parts[1], lo >= 1, lo <= hi, hi <= 20 else {
+            throw ValidationError("--\(name) must be lo,hi with 1 ≤ lo ≤ hi ≤ 20, not '\(Clipped(text))'")
+        }
+        return lo...hi
+    }
+
+    func validate() throws {
+        _ = try Self.range(audioScales, name: "audio-scales")
+        _ = try Self.range(textScales, name: "text-scales")
+    }
+
+    func run() throws {
+        var state: TrainingState
+        let student: OmniModelWeights, teacherModel: LoadedModel
+        if let saved = try TrainingState.saved(in: options.run) {
+            state = saved
+            state.totalSteps = options.steps
+            guard let path = saved.teacher else { throw ValidationError("\(options.run) is not a distillation run (no teacher recorded)") }
+            teacherModel = try LoadedModel.load(path)
+            student = OmniModelWeights(config: state.config)   // filled from the checkpoint
+        } else {
+            guard let teacher else { throw ValidationError("--teacher MODEL_FOLDER is needed to start a distillation run") }
+            teacherModel = try LoadedModel.load(teacher)
+            guard !teacherModel.config.dit.guidanceEmbedding else {
+                throw ValidationError("\(teacher) is already a distilled student; distil from its teacher")
+            }
+            let start = TrainingInitialization.student(of: teacherModel.weights, config: teacherModel.config, seed: options.seed)
+            student = start.weights
+            state = TrainingState(kind: "distill", stage: 1, totalSteps: options.steps, seed: options.seed,
+                                  hyperparameters: options.hyperparameters(batch: 4, learningRate: 1e-4, warmup: 50),
+                                  from: teacher, config: start.config)
+            state.ratios = ConditionRatios()
+            state.latents = latents
+            state.teacher = teacher
+            let a = try Self.range(audioScales, name: "audio-scales"), x = try Self.range(textScales, name: "text-scales")
+            (state.audioScales, state.textScales) = ([a.lowerBound, a.upperBound], [x.lowerBound, x.upperBound])
+        }
+        let config = state.config
+        let encoder = try TextEncoder.load()
+        let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
+        let cache = try state.latents.map { try LatentCache(folder: $0) }
+        let a = state.audioScales ?? [1, 4], x = state.textScales ?? [1, 6]
+        let objective = try GuidanceDistillationObjective(
+            student: student, teacher: teacherModel.weights, config: config, samples: samples, ratios: state.ratios ?? ConditionRatios(),
+            batch: state.hyperparameters.batch, audioScales: a[0]...a[1], textScales: x[0]...x[1], latents: cache,
+            text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) })
+        let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
+        try options.drive(run, label: "distill")
+    }
+}
 
 /// The progress line of a build of training data (`train cache`, `train pack`) on stderr: "label: done/total unit,
 /// rate unit/s", every 10 items and at the last.

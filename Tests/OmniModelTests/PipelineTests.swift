@@ -129,6 +129,33 @@ final class PipelineTests: XCTestCase {
         }
     }
 
+    /// A guidance-distilled student (`dit.guidance_embedding`) makes one DiT pass per step whatever the switchboard,
+    /// and the scales reach it: another audio scale gives other frames.
+    func testADistilledStudentMakesOnePassPerStepAndReadsTheScales() throws {
+        var config = ModelConfig.tiny
+        config.dit.guidanceEmbedding = true
+        try config.encoded().write(to: dir.appendingPathComponent("config.json"))
+        let student = try LoadedModel.load("random:" + dir.appendingPathComponent("config.json").path)
+        XCTAssertNotNil(student.dit.guidanceEmbedding)
+        XCTAssertTrue(try ModelConfig.load(folder: dir.path).dit.guidanceEmbedding, "written and read back")
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("guidance_embedding"),
+                       "a teacher's config.json does not gain the field")
+        var frames: [[RGBImage]] = []
+        for scale in [2.5, 1.5] {
+            var r = try request(seconds: 0.3, steps: 3)
+            r.duration = 0.3
+            r.audio.guidance = scale; r.audio.guidanceEnd = scale
+            var calls: [Int] = []
+            let result = PipelineFixtures.run(r, model: student, out: dir.appendingPathComponent("s\(scale)")) { g in
+                g.observePasses = { calls.append($0.count) }
+            }
+            XCTAssertNotNil(result.folder)
+            XCTAssertEqual(calls, [1, 1, 1], "one pass per step")
+            frames.append(result.frames)
+        }
+        XCTAssertFalse(frames[0] == frames[1], "the audio scale changed nothing")
+    }
+
     static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
 
     func testCancellationLeavesNothingOrAPartialVideo() throws {

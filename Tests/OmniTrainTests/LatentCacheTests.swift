@@ -102,10 +102,11 @@ final class LatentCacheTests: XCTestCase {
             XCTAssertTrue(full.poseMaps.values.contains { $0 != 0 }, "stage 3 computes the pose maps")
             // With audio and pose off (always, in stage 1) the loss is the same whichever inputs it is given.
             for sigma: Float in [0.2, 0.8] {
-                let a = stage1.loss(lean, sigma: sigma, noise: RandomStream(seed: 9), referenceOn: true, textOn: true,
-                                    audioOn: false, poseOn: false, motionOn: index == 1).item
-                let b = stage1.loss(full, sigma: sigma, noise: RandomStream(seed: 9), referenceOn: true, textOn: true,
-                                    audioOn: false, poseOn: false, motionOn: index == 1).item
+                func draws() -> DiTExamples.Draws {
+                    .init(referenceOn: true, textOn: true, audioOn: false, poseOn: false, motionOn: index == 1, sigma: sigma,
+                          noise: RandomStream(seed: 9))
+                }
+                let a = stage1.loss(lean, draws()).item, b = stage1.loss(full, draws()).item
                 XCTAssertEqual(a, b)
             }
         }

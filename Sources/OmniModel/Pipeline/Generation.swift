@@ -209,27 +209,23 @@ public final class Generation: @unchecked Sendable {
         let schedule = FlowSchedule(steps: steps, shift: inputs.request.shift!)
         let guidance = GuidancePlan(hasText: cache.textTokens > 0, hasAudio: cache.audioTokens > 0,
                                     textScale: inputs.request.text.guidance!, audioStart: inputs.request.audio.guidance!,
-                                    audioEnd: inputs.request.audio.guidanceEnd!, annealing: inputs.request.audio.annealing)
+                                    audioEnd: inputs.request.audio.guidanceEnd!, annealing: inputs.request.audio.annealing,
+                                    distilled: dit.guidanceEmbedding != nil)
         let motionCount = segment.hasMotion ? motionLatentFrames * h * w * z : 0
 
         /// The guided velocity at `x` and σ.
         func velocity(_ x: Tensor, sigma: Float, step k: Int) throws(ModelError) -> Tensor {
             let passes = guidance.passes(step: k, of: steps)
             observePasses?(passes)
-            let single = Tensor.concat([x, motionLatents, mask, pose], axis: -1)
-            let batch = passes.count == 1 ? single : Tensor.concat(Array(repeating: single, count: passes.count), axis: 0)
+            let batch = GuidancePlan.stacked(Tensor.concat([x, motionLatents, mask, pose], axis: -1), passes: passes)
             let v = try timings.measure(.dit) { () throws(ModelError) in
                 try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
-                                 passes: passes.map { ($0.textOn, $0.audioOn) }, cache: cache)
+                                 passes: passes.map { ($0.textOn, $0.audioOn) },
+                                 guidance: guidance.distilled ? [guidance.scales(step: k, of: steps)] : nil, cache: cache)
             }
             timings.ditCalls += 1
             timings.ditPasses += passes.count
-            let out = Tensor(zeros: shape)
-            for (i, p) in passes.enumerated() {
-                let weight = Float(p.weight), src = v.data + i * out.count
-                for j in 0..<out.count { out.data[j] += weight * src[j] }
-            }
-            return out
+            return GuidancePlan.combined(v, passes: passes)
         }
 
         let sampler = FlowMatchSampler(schedule: schedule, kind: inputs.request.sampler)

@@ -6,7 +6,8 @@
 /// as a linear combination Σ cᵢ·v(passᵢ). A scale of exactly 1 skips its unconditional pass: with s_x = 1 the
 /// formula reduces to v(∅a,x) + s_a·(v(a,x) − v(∅a,x)); with s_a = 1 audio simply stays on in every pass,
 /// v = v(a,∅x) + s_x·(v(a,x) − v(a,∅x)). A condition that is switched off (no audio file, no prompt) is off in
-/// every pass and its scale is ignored. Pure value type: no tensors.
+/// every pass and its scale is ignored. A guidance-distilled student (`distilled`) makes one pass with every present
+/// condition on and reads the scales as inputs (`scales(step:of:)`). Pure value type: no tensors.
 public struct GuidancePlan: Sendable, Equatable {
     /// One forward pass: which of the guided conditions it reads, and its weight in the combination.
     public struct Pass: Sendable, Equatable {
@@ -21,10 +22,13 @@ public struct GuidancePlan: Sendable, Equatable {
     public var audioStart: Double
     public var audioEnd: Double
     public var annealing: AnnealingCurve
+    /// One pass per step, the scales as the model's inputs (a model with `dit.guidance_embedding`).
+    public var distilled: Bool
 
-    public init(hasText: Bool, hasAudio: Bool, textScale: Double, audioStart: Double, audioEnd: Double, annealing: AnnealingCurve) {
+    public init(hasText: Bool, hasAudio: Bool, textScale: Double, audioStart: Double, audioEnd: Double, annealing: AnnealingCurve,
+                distilled: Bool = false) {
         self.hasText = hasText; self.hasAudio = hasAudio; self.textScale = textScale
-        self.audioStart = audioStart; self.audioEnd = audioEnd; self.annealing = annealing
+        self.audioStart = audioStart; self.audioEnd = audioEnd; self.annealing = annealing; self.distilled = distilled
     }
 
     public func audioScale(step k: Int, of steps: Int) -> Double {
@@ -34,6 +38,7 @@ public struct GuidancePlan: Sendable, Equatable {
     /// The passes of step `k` of `steps`, in a fixed order (the fully conditioned pass first), with weights
     /// summing to 1. Passes of weight 0 are dropped.
     public func passes(step k: Int, of steps: Int) -> [Pass] {
+        if distilled { return [Pass(textOn: hasText, audioOn: hasAudio, weight: 1)] }
         let sx = hasText ? textScale : 1
         let sa = hasAudio ? audioScale(step: k, of: steps) : 1
         let a = hasAudio, x = hasText
@@ -51,5 +56,10 @@ public struct GuidancePlan: Sendable, Equatable {
                    Pass(textOn: false, audioOn: false, weight: 1 - sx)]
         }
         return out.filter { $0.weight != 0 }
+    }
+
+    /// The scales of step `k` as a distilled student reads them: 1 for a condition that is off.
+    public func scales(step k: Int, of steps: Int) -> GuidanceScales {
+        GuidanceScales(audio: Float(hasAudio ? audioScale(step: k, of: steps) : 1), text: Float(hasText ? textScale : 1))
     }
 }

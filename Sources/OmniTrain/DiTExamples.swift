@@ -1,0 +1,159 @@
+import Foundation
+import OmniMedia
+import OmniModel
+import OmniTensor
+import OmniWorld
+
+/// The DiT trainers' data (the curriculum's `DiTObjective` and `GuidanceDistillationObjective` alike): sample `i`
+/// of step `n` is a window of `segmentFrames` frames of a 2 s puppet clip — its target latents (the frozen VAE's
+/// normalised posterior mean, read from a `LatentCache` or encoded now), the reference picture's latent, the
+/// caption's MiniLM states, the window's audio rows and pose maps — and its draws: which conditions are on (by
+/// `ratios`), σ (logit-normal) and the noise. Everything is a function of (seed, step, index).
+public final class DiTExamples {
+    /// One example's tensors (no gradients): everything the DiT and the pose guider read.
+    struct Example {
+        var target: Tensor          // [1, T', h, w, z] normalised latents
+        var reference: Tensor       // [1, 1, h, w, z]
+        var textStates: Tensor      // [1, L, 384]
+        var audio: Tensor           // [1, segmentFrames, featureWidth]
+        var poseMaps: Tensor        // [segmentFrames, H, W, 35]
+    }
+
+    /// The switchboard, σ and noise of one sample.
+    struct Draws {
+        var referenceOn: Bool, textOn: Bool, audioOn: Bool, poseOn: Bool, motionOn: Bool
+        var sigma: Float
+        var noise: RandomStream
+    }
+
+    let vae: CausalVAE
+    let config: ModelConfig
+    let samples: PuppetSamples
+    /// The ratios with the stage's masks applied (`ConditionRatios.forStage`).
+    let ratios: ConditionRatios
+    let text: (String) throws -> Tensor
+    let latents: LatentCache?
+    /// Whether the cache's VAE was checked against this model's. Checked at the first example, not at init: a
+    /// resumed run's weights arrive from its checkpoint after the objective is made.
+    private var latentsChecked = false
+
+    init(vae: CausalVAE, config: ModelConfig, samples: PuppetSamples, ratios: ConditionRatios, latents: LatentCache?,
+         text: @escaping (String) throws -> Tensor) throws {
+        if let latents {
+            if latents.manifest.realSpeech == true && !EspeakSpeech.isAvailable {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache's clips speak through espeak-ng, which is not installed (make bootstrap)")
+            }
+            guard latents.manifest.segmentFrames == config.video.segmentFrames, latents.manifest.fps == config.video.fps else {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache holds \(latents.manifest.segmentFrames)-frame windows at \(latents.manifest.fps) fps; the model uses \(config.video.segmentFrames) at \(config.video.fps)")
+            }
+        }
+        self.vae = vae; self.config = config; self.samples = samples; self.ratios = ratios; self.latents = latents; self.text = text
+    }
+
+    var motionLatentFrames: Int { 1 + (config.video.motionFrames - 1) / config.vae.temporalFactor }
+
+    /// The example of sample `index` of `step`; the frozen VAE's time goes to `.encoding`, the rest (with the
+    /// latent cache's reads) to `.data`. Conditions the stage never switches on (audio before stage 2, pose before
+    /// stage 3) are zeros, not computed: with a latent cache, a stage-1 example then needs only the clip's plan
+    /// for its caption, not the rendered clip.
+    func example(step: Int, index: Int, perStep batch: Int, profile: inout TrainingProfile) throws -> Example {
+        let frames = config.video.segmentFrames
+        let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0
+        var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
+        let spec: ClipSpec, clip: Clip?, start: Int, target: Tensor, reference: Tensor
+        var cachedAudio: Tensor?
+        if let latents, !latentsChecked {
+            guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(vae) else {
+                throw TrainingError.runMismatch(path: latents.folder, reason: "the cache was encoded with another VAE than this model's (rebuild it with omnistudio train cache --model of this model)")
+            }
+            latentsChecked = true
+        }
+        do {
+            if let latents {
+                // The step's bucket when the cache has it, else one of the cache's (still one bucket per step).
+                var fallback = samples.stream(step: step).split(PuppetSamples.Purpose.bucket.rawValue).split(1)
+                let b = latents.bucketIndex(samples.bucket(step: step))
+                    ?? Int(fallback.nextUInt64() % UInt64(latents.manifest.buckets.count))
+                let count = latents.manifest.buckets[b].windows.count
+                let cached = profile.measure(.data) { latents.window(bucket: b, index: Int(rng.nextUInt64() % UInt64(count))) }
+                if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
+                spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
+                                          realSpeech: latents.manifest.realSpeech ?? false)
+                clip = needsPose || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
+                start = cached.window.start
+                (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
+                                       cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
+            } else {
+                let rendered = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
+                (spec, clip) = (rendered.spec, rendered)
+                start = Int(rng.nextUInt64() % UInt64(rendered.frames.count - frames + 1))
+                let vae = self.vae
+                (target, reference) = try profile.measure(.encoding) { () throws -> (Tensor, Tensor) in
+                    let video = FrameTensor.tensor(Array(rendered.frames[start..<(start + frames)]))
+                    return (vae.normalize(try vae.encode(video).mean), vae.normalize(try vae.encode(FrameTensor.tensor([rendered.reference])).mean))
+                }
+            }
+        } catch let error as ModelError {
+            throw TrainingError.model(error.description)
+        }
+        let w = spec.size.width, h = spec.size.height
+        do {
+            let dataStart = DispatchTime.now().uptimeNanoseconds
+            defer { profile.add(.data, Double(DispatchTime.now().uptimeNanoseconds - dataStart) / 1e9) }
+            let audio: Tensor
+            if let cachedAudio {
+                audio = cachedAudio
+            } else if needsAudio, let clip {
+                audio = try AudioConditioning.features(of: clip.audio, fps: Double(spec.fps), config: config.audio).windowRows(start: start, count: frames)
+            } else {
+                audio = Tensor(zeros: [1, frames, config.audio.featureWidth])
+            }
+            let maps: Tensor
+            if needsPose, let clip {
+                maps = PoseGuider.input((0..<frames).map { clip.pose.maps(frame: start + $0, width: w, height: h) })
+            } else {
+                maps = Tensor(zeros: [frames, h, w, PoseMaps.channelCount])
+            }
+            let states = try text(spec.caption)
+            return Example(target: target.reshaped([1] + target.shape), reference: reference.reshaped([1] + reference.shape),
+                           textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps)
+        } catch let error as ModelError {
+            throw TrainingError.model(error.description)
+        }
+    }
+
+    /// Sample `index` of `step`'s switchboard (by `ratios`), σ = sigmoid(n), n ~ N(0, 1), and noise stream.
+    func draws(step: Int, index: Int) -> Draws {
+        let stepStream = samples.stream(step: step)
+        var draw = stepStream.split(PuppetSamples.Purpose.ditDropout.rawValue).split(UInt64(index))
+        let referenceOn = Double(draw.uniform()) < ratios.reference
+        let textOn = Double(draw.uniform()) < ratios.text
+        let audioOn = Double(draw.uniform()) < ratios.audio
+        let poseOn = Double(draw.uniform()) < ratios.pose
+        let motionOn = Double(draw.uniform()) < ratios.motion
+        var sigmaStream = stepStream.split(PuppetSamples.Purpose.ditSigma.rawValue).split(UInt64(index))
+        let sigma = 1 / (1 + exp(-sigmaStream.normal()))
+        return Draws(referenceOn: referenceOn, textOn: textOn, audioOn: audioOn, poseOn: poseOn, motionOn: motionOn, sigma: sigma,
+                     noise: stepStream.split(PuppetSamples.Purpose.ditNoise.rawValue).split(UInt64(index)))
+    }
+
+    /// The DiT's channel-concatenated input `[1, T', h, w, inputChannels]` for `ex` noised to `d.sigma` with
+    /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn`), pose
+    /// features through `poseGuider` (zeros with pose off). Also returns the noise and the first latent frame the
+    /// loss counts (motion frames are given, not predicted).
+    func inputs(_ ex: Example, _ d: Draws, poseGuider: PoseGuider) -> (inputs: Tensor, noise: Tensor, lossFrom: Int) {
+        let x0 = ex.target
+        let (t, h, w, z) = (x0.shape[1], x0.shape[2], x0.shape[3], x0.shape[4])
+        let noise = Tensor(uninitialized: x0.shape)
+        d.noise.fillNormal(noise.buffer)
+        let noisy = FlowMatchSampler.noised(x0, noise: noise, sigma: d.sigma)
+        let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
+        if d.motionOn {
+            motion.data.update(from: x0.data, count: motionLatentFrames * h * w * z)
+            mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
+        }
+        let pose = d.poseOn ? poseGuider(ex.poseMaps).reshaped([1, t, h, w, config.pose.featureChannels])
+                            : Tensor(zeros: [1, t, h, w, config.pose.featureChannels])
+        return (Tensor.concat([noisy, motion, mask, pose], axis: -1), noise, d.motionOn ? motionLatentFrames : 0)
+    }
+}
