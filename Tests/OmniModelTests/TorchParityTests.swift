@@ -69,6 +69,14 @@ final class TorchParityTests: XCTestCase {
             return Tensor(try file.readFloats(name), shape: info.shape)
         }
         var sigmas: [Float] { get throws { try file.readFloats("fixture.sigmas") } }
+        /// A distilled student's per-pass (audio, text) scales (nil for a teacher).
+        var guidance: [GuidanceScales]? {
+            get throws {
+                guard config.dit.guidanceEmbedding else { return nil }
+                let values = try file.readFloats("fixture.guidance")
+                return stride(from: 0, to: values.count, by: 2).map { GuidanceScales(audio: values[$0], text: values[$0 + 1]) }
+            }
+        }
         var passes: [(textOn: Bool, audioOn: Bool)] {
             get throws {
                 let flags = try file.readFloats("fixture.passes")
@@ -86,8 +94,8 @@ final class TorchParityTests: XCTestCase {
     }
 
     /// The tiny DiT and pose guider, loaded strictly (every key present, none under the prefix left over).
-    func loadDiT() throws -> DiTFixture {
-        let file = try SafetensorsFile(path: Self.fixtures.appendingPathComponent("dit_tiny.safetensors").path)
+    func loadDiT(_ name: String = "dit_tiny") throws -> DiTFixture {
+        let file = try SafetensorsFile(path: Self.fixtures.appendingPathComponent(name + ".safetensors").path)
         let json = try XCTUnwrap(file.metadata["model_config"]).data(using: .utf8)!
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
@@ -105,29 +113,47 @@ final class TorchParityTests: XCTestCase {
     }
 
     /// The training path: R as a query group, text and audio projected in every block.
-    func testUncachedMMDiTMatchesTheTorchReference() throws {
-        let f = try loadDiT()
+    func checkUncached(_ name: String) throws {
+        let f = try loadDiT(name)
         let inputs = try f.inputs()
         XCTAssertLessThan(relativeL2(inputs, try f.tensor("fixture.inputs")), 1e-6)
-        let out = f.dit.uncachedStreams(inputs: inputs, sigmas: try f.sigmas, passes: try f.passes,
+        let out = f.dit.uncachedStreams(inputs: inputs, sigmas: try f.sigmas, passes: try f.passes, guidance: try f.guidance,
                                         referenceLatent: try f.tensor("fixture.reference"), textStates: try f.tensor("fixture.text"),
                                         audioFeatures: try f.tensor("fixture.audio"))
         let velocity = relativeL2(out.velocity, try f.tensor("fixture.velocity"))
         let reference = relativeL2(try XCTUnwrap(out.reference), try f.tensor("fixture.reference_states"))
-        XCTAssertLessThan(velocity, 1e-6)
-        XCTAssertLessThan(reference, 1e-6)
+        XCTAssertLessThan(velocity, 1e-6, name)
+        XCTAssertLessThan(reference, 1e-6, name)
     }
 
     /// The inference path: R, X, A keys and values computed once into a `ConditionCache`, then read by the step.
-    func testCachedMMDiTMatchesTheTorchReference() throws {
-        let f = try loadDiT()
+    func checkCached(_ name: String) throws {
+        let f = try loadDiT(name)
         let cache = ConditionCache()
         cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
         cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
         cache.setAudio(f.dit.audioKeysValues(features: try f.tensor("fixture.audio")))
-        let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, cache: cache)
+        let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, guidance: try f.guidance,
+                                          cache: cache)
         let error = relativeL2(velocity, try f.tensor("fixture.velocity"))
-        XCTAssertLessThan(error, 1e-6)
+        XCTAssertLessThan(error, 1e-6, name)
+    }
+
+    func testUncachedMMDiTMatchesTheTorchReference() throws { try checkUncached("dit_tiny") }
+    func testCachedMMDiTMatchesTheTorchReference() throws { try checkCached("dit_tiny") }
+
+    /// A guidance-distilled student (`dit.guidance_embedding`): per-pass scales through its guidance embedding.
+    func testDistilledStudentMatchesTheTorchReference() throws {
+        let f = try loadDiT("dit_tiny_guided")
+        XCTAssertNotNil(f.dit.guidanceEmbedding)
+        XCTAssertEqual(try f.guidance?.count, 4)
+        try checkUncached("dit_tiny_guided")
+        try checkCached("dit_tiny_guided")
+        // The scales matter at this tolerance: without them the velocity is far off.
+        let unguided = f.dit.velocityUncached(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes,
+                                              referenceLatent: try f.tensor("fixture.reference"), textStates: try f.tensor("fixture.text"),
+                                              audioFeatures: try f.tensor("fixture.audio"))
+        XCTAssertGreaterThan(relativeL2(unguided, try f.tensor("fixture.velocity")), 1e-3)
     }
 
     // MARK: - Pose condition maps

@@ -60,6 +60,8 @@ class DiTConfig:
     audio_feature_width: int
     audio_hidden: int
     audio_band: int
+    # a guidance-distilled student: the audio and text guidance scales are inputs (`GuidanceEmbedding`)
+    guidance_embedding: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -80,14 +82,15 @@ class DiTConfig:
 
     @staticmethod
     def from_json(model: dict) -> "DiTConfig":
-        """From a whole config.json object (absent `patch_size` means 1, absent `audio.encoder` log-mel, as in Swift)."""
+        """From a whole config.json object (absent `patch_size` means 1, absent `audio.encoder` log-mel, absent
+        `guidance_embedding` false, as in Swift)."""
         d, p, v, a = model["dit"], model["pose"], model["vae"], model["audio"]
         frame = 384 if a.get("encoder", "logmel") == WHISPER_ENCODER else a["mel_frames_per_video_frame"] * a["mel_bins"]
         return DiTConfig(d["width"], d["depth"], d["heads"], d["mlp_ratio"], float(d["rope_base"]),
                          d["time_embedding_width"], d.get("patch_size", 1), v["z_channels"],
                          list(v["temporal_downsample"]), p["map_channels"], list(p["guider_channels"]),
                          p["feature_channels"], model["text"]["encoder_width"], (2 * a["neighbours"] + 1) * frame,
-                         a["hidden"], a["band"])
+                         a["hidden"], a["band"], bool(d.get("guidance_embedding", False)))
 
     @staticmethod
     def from_folder(folder: str) -> "DiTConfig":
@@ -267,6 +270,20 @@ class TimestepEmbedding(nn.Module):
         return self.fc2(F.silu(self.fc1(features)))
 
 
+class GuidanceEmbedding(nn.Module):
+    """A distilled student's guidance scales `[B, 2]` (audio, text) → `[B, width]`: each scale through its own
+    `TimestepEmbedding` of scale / 10, summed (Swift's `GuidanceEmbedding`)."""
+
+    def __init__(self, frequency_width: int, width: int):
+        super().__init__()
+        self.audio = TimestepEmbedding(frequency_width, width)
+        self.text = TimestepEmbedding(frequency_width, width)
+
+    def forward(self, scales: torch.Tensor) -> torch.Tensor:
+        scales = scales.to(torch.float32)   # Swift divides in Float
+        return self.audio(scales[:, 0] / 10) + self.text(scales[:, 1] / 10)
+
+
 class DiTBlock(nn.Module):
     """adaLN-single modulated attention over the block's own token groups plus external key/value groups, then a
     modulated tanh-GELU MLP, both with gated residuals. The six modulation rows (shift, scale, gate of attention;
@@ -343,6 +360,7 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         self.patchEmbedding = nn.Linear(p2 * cfg.input_channels, d)
         self.timeEmbedding = TimestepEmbedding(cfg.time_embedding_width, d)
         self.timeProjection = nn.Linear(d, 6 * d)
+        self.guidanceEmbedding = GuidanceEmbedding(cfg.time_embedding_width, d) if cfg.guidance_embedding else None
         self.textEmbedding = nn.Linear(cfg.text_width, d)
         self.textEmbeddingOut = nn.Linear(d, d)
         self.audioEmbedding = nn.Linear(cfg.audio_feature_width, cfg.audio_hidden)
@@ -359,9 +377,14 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     # -- pieces ------------------------------------------------------------------------------------------------
 
-    def time_conditioning(self, sigmas: torch.Tensor):
-        """σ `[B]` → (embedding `[B, d]`, shared block projection `[B, 6d]`)."""
+    def time_conditioning(self, sigmas: torch.Tensor, guidance: torch.Tensor | None = None):
+        """σ `[B]` → (embedding `[B, d]`, shared block projection `[B, 6d]`); a student adds the embedding of its
+        guidance scales `[B, 2]` (None: 1 and 1, no guidance)."""
         e = self.timeEmbedding(sigmas)
+        if self.guidanceEmbedding is not None:
+            if guidance is None:
+                guidance = torch.ones(sigmas.shape[0], 2, dtype=torch.float32, device=sigmas.device)
+            e = e + self.guidanceEmbedding(guidance).to(e.dtype)
         return e, self.timeProjection(F.silu(e))
 
     def embed_text(self, states: torch.Tensor) -> torch.Tensor:
@@ -441,13 +464,13 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         joined = [[(torch.cat([k for k, _ in g], dim=1), torch.cat([v for _, v in g], dim=1))] if g else [] for g in per_block]
         return joined, tuple(counts)
 
-    def velocity(self, inputs, sigmas, passes, conditions) -> torch.Tensor:
-        """The cached path: `conditions` from `condition_kv`."""
+    def velocity(self, inputs, sigmas, passes, conditions, guidance=None) -> torch.Tensor:
+        """The cached path: `conditions` from `condition_kv`; `guidance` `[B, 2]` a student's scales."""
         cfg, p = self.cfg, self.cfg.patch_size
         b, t, h, w, _ = inputs.shape
         externals, (lr, lx, la) = conditions
         x = self.embed_video(inputs)
-        e, proj = self.time_conditioning(sigmas)
+        e, proj = self.time_conditioning(sigmas, guidance)
         mask = attention_mask(t, (h // p) * (w // p), lr, False, lx, la, cfg.audio_band, cfg.temporal_factor, passes,
                               device=inputs.device)
         rope = self.rope(t, h // p, w // p, 1)
@@ -458,17 +481,18 @@ class MMDiT(nn.Module, SwiftCheckpoint):
     # -- uncached (training) path ------------------------------------------------------------------------------
 
     def forward(self, inputs, sigmas, passes, reference_latent=None, text_states=None, audio_features=None,
-                reference_on=None, text_lengths=None):
+                reference_on=None, text_lengths=None, guidance=None):
         """Returns (velocity `[B, T, h, w, z]`, R's final token states `[B, Lr, d]` or None).
 
         `reference_on` `[B]` bools and `text_lengths` `[B]` token counts (see `attention_mask`) give each sample
         of a batch its own conditions: a sample without the reference, or with a caption shorter than
-        `text_states`' padded length, gets the velocity of a sequence that lacks those tokens."""
+        `text_states`' padded length, gets the velocity of a sequence that lacks those tokens. `guidance` `[B, 2]`:
+        a distilled student's (audio, text) scales."""
         cfg, p = self.cfg, self.cfg.patch_size
         b, t, h, w, _ = inputs.shape
         x = self.embed_video(inputs)
         r = expand_batch(self.embed_reference(reference_latent), b) if reference_latent is not None else None
-        e, proj = self.time_conditioning(sigmas)
+        e, proj = self.time_conditioning(sigmas, guidance)
         _, zero_proj = self.time_conditioning(torch.zeros(b, dtype=torch.float64, device=inputs.device))
         text = self.embed_text(text_states) if text_states is not None else None
         audio = self.embed_audio(audio_features) if audio_features is not None else None
