@@ -75,6 +75,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard dit.timeEmbeddingWidth % 2 == 0 else { throw fail("dit.time_embedding_width = \(dit.timeEmbeddingWidth) must be even (cosines and sines)") }
         try finite("dit.rope_base", dit.ropeBase, 1...1e9, open: true)
         try within("dit.patch_size", dit.patchSize, 1...8)
+        if dit.stepEmbedding && !dit.guidanceEmbedding {
+            throw fail("dit.step_embedding needs dit.guidance_embedding (a shortcut student is distilled from a one-pass student)")
+        }
 
         // Conditions.
         guard [AudioConditionConfig.logMelEncoder, AudioConditionConfig.whisperEncoder].contains(audio.encoder) else {
@@ -201,19 +204,23 @@ public struct DiTConfig: Codable, Sendable, Equatable {
     /// which mean 1.
     public var patchSize: Int
     /// A guidance-distilled student (`omnistudio train distill`): the DiT takes the audio and text guidance scales
-    /// as inputs (`GuidanceEmbedding`) and gives the guided velocity in one pass. Absent in older model folders,
+    /// as inputs (`SamplingEmbedding`) and gives the guided velocity in one pass. Absent in older model folders,
     /// which mean false.
     public var guidanceEmbedding: Bool
+    /// A step-distilled (shortcut) student (`train distill --method shortcut`; needs `guidanceEmbedding`): the DiT
+    /// also takes the size of the sampler's step as an input, so one model samples well with 1–32 steps. Absent:
+    /// false.
+    public var stepEmbedding: Bool
     public var headDimension: Int { width / heads }
 
     public init(width: Int, depth: Int, heads: Int, mlpRatio: Int, ropeBase: Double, timeEmbeddingWidth: Int, patchSize: Int = 1,
-                guidanceEmbedding: Bool = false) {
+                guidanceEmbedding: Bool = false, stepEmbedding: Bool = false) {
         self.width = width; self.depth = depth; self.heads = heads; self.mlpRatio = mlpRatio
         self.ropeBase = ropeBase; self.timeEmbeddingWidth = timeEmbeddingWidth; self.patchSize = patchSize
-        self.guidanceEmbedding = guidanceEmbedding
+        self.guidanceEmbedding = guidanceEmbedding; self.stepEmbedding = stepEmbedding
     }
 
-    enum CodingKeys: String, CodingKey { case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize, guidanceEmbedding }
+    enum CodingKeys: String, CodingKey { case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize, guidanceEmbedding, stepEmbedding }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -222,7 +229,8 @@ public struct DiTConfig: Codable, Sendable, Equatable {
                   ropeBase: try c.decode(Double.self, forKey: .ropeBase),
                   timeEmbeddingWidth: try c.decode(Int.self, forKey: .timeEmbeddingWidth),
                   patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 1,
-                  guidanceEmbedding: try c.decodeIfPresent(Bool.self, forKey: .guidanceEmbedding) ?? false)
+                  guidanceEmbedding: try c.decodeIfPresent(Bool.self, forKey: .guidanceEmbedding) ?? false,
+                  stepEmbedding: try c.decodeIfPresent(Bool.self, forKey: .stepEmbedding) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -232,6 +240,7 @@ public struct DiTConfig: Codable, Sendable, Equatable {
         try c.encode(timeEmbeddingWidth, forKey: .timeEmbeddingWidth); try c.encode(patchSize, forKey: .patchSize)
         // Written only when set, so the teachers' config.json stays as it was.
         if guidanceEmbedding { try c.encode(true, forKey: .guidanceEmbedding) }
+        if stepEmbedding { try c.encode(true, forKey: .stepEmbedding) }
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import OmniModel
 import OmniTensor
 
-/// Guidance distillation (docs/ARCHITECTURE.md §7.5): a student DiT with a `GuidanceEmbedding` learns to give, in
+/// Guidance distillation (docs/ARCHITECTURE.md §7.5): a student DiT with a `SamplingEmbedding` learns to give, in
 /// one pass, the velocity its frozen teacher gives with classifier-free guidance (`GuidancePlan`: up to three
 /// passes), for audio and text scales drawn uniformly from `audioScales` and `textScales`, on the curriculum's
 /// examples with every condition in play (stage-3 ratios). Loss: mean (v_student(x_σ; s_a, s_x) − Σᵢ wᵢ·v_teacher(x_σ;
@@ -37,11 +37,11 @@ public final class GuidanceDistillationObjective: TrainingObjective {
     }
 
     /// The scales of sample `index` of `step` (1 for a condition that is off).
-    func scales(step: Int, index: Int, draws d: DiTExamples.Draws) -> GuidanceScales {
+    func scales(step: Int, index: Int, draws d: DiTExamples.Draws) -> SamplingControls {
         var rng = examples.samples.stream(step: step).split(PuppetSamples.Purpose.guidanceScales.rawValue).split(UInt64(index))
         let a = audioScales.lowerBound + rng.uniform() * (audioScales.upperBound - audioScales.lowerBound)
         let x = textScales.lowerBound + rng.uniform() * (textScales.upperBound - textScales.lowerBound)
-        return GuidanceScales(audio: d.audioOn ? a : 1, text: d.textOn ? x : 1)
+        return SamplingControls(audio: d.audioOn ? a : 1, text: d.textOn ? x : 1)
     }
 
     public func accumulateGradients(step: Int, profile: inout TrainingProfile) throws -> [String: Double] {
@@ -62,7 +62,7 @@ public final class GuidanceDistillationObjective: TrainingObjective {
     }
 
     /// The teacher's guided velocity `[1, T', h, w, z]`: its passes stacked along B, summed with their weights.
-    func guidedVelocity(_ model: OmniModelWeights, _ ex: DiTExamples.Example, _ d: DiTExamples.Draws, _ s: GuidanceScales,
+    func guidedVelocity(_ model: OmniModelWeights, _ ex: DiTExamples.Example, _ d: DiTExamples.Draws, _ s: SamplingControls,
                         inputs: Tensor) -> Tensor {
         let plan = GuidancePlan(hasText: d.textOn, hasAudio: d.audioOn, textScale: Double(s.text), audioStart: Double(s.audio),
                                 audioEnd: Double(s.audio), annealing: .constant)
@@ -75,8 +75,8 @@ public final class GuidanceDistillationObjective: TrainingObjective {
     }
 
     /// The student's one-pass velocity against the teacher's guided one.
-    func loss(_ ex: DiTExamples.Example, _ d: DiTExamples.Draws, _ s: GuidanceScales, inputs: Tensor, target: Tensor, from first: Int) -> Tensor {
-        let v = weights.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(d.textOn, d.audioOn)], guidance: [s],
+    func loss(_ ex: DiTExamples.Example, _ d: DiTExamples.Draws, _ s: SamplingControls, inputs: Tensor, target: Tensor, from first: Int) -> Tensor {
+        let v = weights.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(d.textOn, d.audioOn)], controls: [s],
                                              referenceLatent: d.referenceOn ? ex.reference : nil,
                                              textStates: d.textOn ? ex.textStates : nil, audioFeatures: d.audioOn ? ex.audio : nil)
         let t = ex.target.shape[1]

@@ -41,20 +41,25 @@ public enum TrainingInitialization {
         return weights
     }
 
-    /// A guidance-distillation student of `teacher` (config `config`): the teacher's config with
-    /// `dit.guidance_embedding`, every teacher tensor copied, the guidance embedding random with zero output layers
-    /// — so the student starts as the teacher with every guided condition on.
-    public static func student(of teacher: OmniModelWeights, config: ModelConfig, seed: UInt64) -> (config: ModelConfig, weights: OmniModelWeights) {
+    /// A distillation student of `teacher` (whose config is `config`): the teacher's config with
+    /// `dit.guidance_embedding` (and `dit.step_embedding` with `steps`), every teacher tensor copied, and the parts of
+    /// the `SamplingEmbedding` the teacher lacks random with zero output layers — so the student starts as exactly
+    /// the teacher (with every guided condition on, for a teacher without the embedding).
+    public static func student(of teacher: OmniModelWeights, config: ModelConfig, steps: Bool = false, seed: UInt64) -> (config: ModelConfig, weights: OmniModelWeights) {
         var studentConfig = config
         studentConfig.dit.guidanceEmbedding = true
+        studentConfig.dit.stepEmbedding = studentConfig.dit.stepEmbedding || steps
         let student = OmniModelWeights(config: studentConfig)
         let source = Dictionary(uniqueKeysWithValues: teacher.namedTensors().map { ($0.key, $0.tensor) })
         for (key, tensor) in student.namedTensors() {
             if let from = source[key] { tensor.copyValues(from: from) }
         }
-        if let embedding = student.dit.guidanceEmbedding {
-            RandomWeights.fill(embedding, seed: seed &+ 3)
-            embedding.zeroInitializeOutput()
+        if let embedding = student.dit.samplingEmbedding {
+            let parts = [("audio", embedding.audio), ("text", embedding.text)] + (embedding.step.map { [("step", $0)] } ?? [])
+            for (i, (name, part)) in parts.enumerated() where source["dit.samplingEmbedding.\(name).fc2.weight"] == nil {
+                RandomWeights.fill(part, seed: seed &+ 3 &+ UInt64(i))
+                SamplingEmbedding.zeroOutput([part])
+            }
         }
         return (studentConfig, student)
     }

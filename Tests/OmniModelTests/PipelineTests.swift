@@ -136,7 +136,7 @@ final class PipelineTests: XCTestCase {
         config.dit.guidanceEmbedding = true
         try config.encoded().write(to: dir.appendingPathComponent("config.json"))
         let student = try LoadedModel.load("random:" + dir.appendingPathComponent("config.json").path)
-        XCTAssertNotNil(student.dit.guidanceEmbedding)
+        XCTAssertNotNil(student.dit.samplingEmbedding)
         XCTAssertTrue(try ModelConfig.load(folder: dir.path).dit.guidanceEmbedding, "written and read back")
         XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("guidance_embedding"),
                        "a teacher's config.json does not gain the field")

@@ -69,12 +69,13 @@ final class TorchParityTests: XCTestCase {
             return Tensor(try file.readFloats(name), shape: info.shape)
         }
         var sigmas: [Float] { get throws { try file.readFloats("fixture.sigmas") } }
-        /// A distilled student's per-pass (audio, text) scales (nil for a teacher).
-        var guidance: [GuidanceScales]? {
+        /// A distilled student's per-pass controls: (audio, text) scales, and a shortcut student's step size (nil for
+        /// a teacher).
+        var controls: [SamplingControls]? {
             get throws {
                 guard config.dit.guidanceEmbedding else { return nil }
-                let values = try file.readFloats("fixture.guidance")
-                return stride(from: 0, to: values.count, by: 2).map { GuidanceScales(audio: values[$0], text: values[$0 + 1]) }
+                let values = try file.readFloats("fixture.controls")
+                return stride(from: 0, to: values.count, by: 3).map { SamplingControls(audio: values[$0], text: values[$0 + 1], stepSize: values[$0 + 2]) }
             }
         }
         var passes: [(textOn: Bool, audioOn: Bool)] {
@@ -117,7 +118,7 @@ final class TorchParityTests: XCTestCase {
         let f = try loadDiT(name)
         let inputs = try f.inputs()
         XCTAssertLessThan(relativeL2(inputs, try f.tensor("fixture.inputs")), 1e-6)
-        let out = f.dit.uncachedStreams(inputs: inputs, sigmas: try f.sigmas, passes: try f.passes, guidance: try f.guidance,
+        let out = f.dit.uncachedStreams(inputs: inputs, sigmas: try f.sigmas, passes: try f.passes, controls: try f.controls,
                                         referenceLatent: try f.tensor("fixture.reference"), textStates: try f.tensor("fixture.text"),
                                         audioFeatures: try f.tensor("fixture.audio"))
         let velocity = relativeL2(out.velocity, try f.tensor("fixture.velocity"))
@@ -133,7 +134,7 @@ final class TorchParityTests: XCTestCase {
         cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
         cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
         cache.setAudio(f.dit.audioKeysValues(features: try f.tensor("fixture.audio")))
-        let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, guidance: try f.guidance,
+        let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, controls: try f.controls,
                                           cache: cache)
         let error = relativeL2(velocity, try f.tensor("fixture.velocity"))
         XCTAssertLessThan(error, 1e-6, name)
@@ -144,11 +145,11 @@ final class TorchParityTests: XCTestCase {
 
     /// A guidance-distilled student (`dit.guidance_embedding`): per-pass scales through its guidance embedding.
     func testDistilledStudentMatchesTheTorchReference() throws {
-        let f = try loadDiT("dit_tiny_guided")
-        XCTAssertNotNil(f.dit.guidanceEmbedding)
-        XCTAssertEqual(try f.guidance?.count, 4)
-        try checkUncached("dit_tiny_guided")
-        try checkCached("dit_tiny_guided")
+        let f = try loadDiT("dit_tiny_student")
+        XCTAssertNotNil(f.dit.samplingEmbedding)
+        XCTAssertEqual(try f.controls?.count, 4)
+        try checkUncached("dit_tiny_student")
+        try checkCached("dit_tiny_student")
         // The scales matter at this tolerance: without them the velocity is far off.
         let unguided = f.dit.velocityUncached(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes,
                                               referenceLatent: try f.tensor("fixture.reference"), textStates: try f.tensor("fixture.text"),

@@ -25,7 +25,7 @@ final class GuidanceDistillationTests: TrainingTestCase {
         let teacher = teacher()
         let (config, student) = TrainingInitialization.student(of: teacher, config: .tiny, seed: 5)
         XCTAssertTrue(config.dit.guidanceEmbedding)
-        XCTAssertNotNil(student.dit.guidanceEmbedding)
+        XCTAssertNotNil(student.dit.samplingEmbedding)
         let objective = try objective(student: student, teacher: teacher, config: config,
                                       ratios: .init(reference: 1, text: 1, audio: 1, pose: 1, motion: 0))
         var profile = TrainingProfile()
@@ -34,25 +34,25 @@ final class GuidanceDistillationTests: TrainingTestCase {
         let (inputs, _, _) = objective.examples.inputs(ex, d, poseGuider: teacher.poseGuider)
         let conditional = teacher.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(true, true)],
                                                        referenceLatent: ex.reference, textStates: ex.textStates, audioFeatures: ex.audio)
-        for scales in [GuidanceScales(audio: 3, text: 5), .none] {
-            let v = student.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(true, true)], guidance: [scales],
+        for scales in [SamplingControls(audio: 3, text: 5), .neutral] {
+            let v = student.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(true, true)], controls: [scales],
                                                  referenceLatent: ex.reference, textStates: ex.textStates, audioFeatures: ex.audio)
             XCTAssertEqual(v.values, conditional.values, "scales \(scales)")
         }
         // The distillation target differs from the conditional velocity (guidance does something), so the loss
         // starts above zero.
-        let s = GuidanceScales(audio: 3, text: 5)
+        let s = SamplingControls(audio: 3, text: 5)
         let guided = objective.guidedVelocity(teacher, ex, d, s, inputs: inputs)
         XCTAssertGreaterThan(zip(guided.values, conditional.values).map { abs($0 - $1) }.max()!, 1e-3)
     }
 
     func testTheStudentReadsTheScales() throws {
         let (config, student) = TrainingInitialization.student(of: teacher(), config: .tiny, seed: 5)
-        RandomWeights.fill(student.dit.guidanceEmbedding!, seed: 11)   // trained-like: non-zero output layers
+        RandomWeights.fill(student.dit.samplingEmbedding!, seed: 11)   // trained-like: non-zero output layers
         let inputs = Tensor(uninitialized: [1, 2, 8, 8, student.dit.inputChannels])
         RandomStream(seed: 2).fillNormal(inputs.buffer)
-        func v(_ s: GuidanceScales) -> [Float] {
-            student.dit.velocityUncached(inputs: inputs, sigmas: [0.5], passes: [(false, false)], guidance: [s],
+        func v(_ s: SamplingControls) -> [Float] {
+            student.dit.velocityUncached(inputs: inputs, sigmas: [0.5], passes: [(false, false)], controls: [s],
                                          referenceLatent: nil, textStates: nil, audioFeatures: nil).values
         }
         XCTAssertNotEqual(v(.init(audio: 1, text: 1)), v(.init(audio: 1, text: 4)))
@@ -72,16 +72,16 @@ final class GuidanceDistillationTests: TrainingTestCase {
     func testDistillationGradientMatchesFiniteDifferences() throws {
         let teacher = teacher()
         let (config, student) = TrainingInitialization.student(of: teacher, config: .tiny, seed: 5)
-        RandomWeights.fill(student.dit.guidanceEmbedding!, seed: 11)
+        RandomWeights.fill(student.dit.samplingEmbedding!, seed: 11)
         let objective = try objective(student: student, teacher: teacher, config: config, batch: 1,
                                       ratios: .init(reference: 1, text: 1, audio: 1, pose: 1, motion: 1))
         var profile = TrainingProfile()
         let ex = try objective.examples.example(step: 0, index: 0, perStep: 1, profile: &profile)
         let d = objective.examples.draws(step: 0, index: 0)
-        let s = GuidanceScales(audio: 2.5, text: 4)
+        let s = SamplingControls(audio: 2.5, text: 4)
         let (inputs, _, first) = objective.examples.inputs(ex, d, poseGuider: teacher.poseGuider)
         let target = objective.guidedVelocity(teacher, ex, d, s, inputs: inputs)
-        assertGradientsMatch(objective.parameters.filter { $0.key.hasPrefix("dit.guidanceEmbedding") || $0.key.hasPrefix("dit.head") }) {
+        assertGradientsMatch(objective.parameters.filter { $0.key.hasPrefix("dit.samplingEmbedding") || $0.key.hasPrefix("dit.head") }) {
             objective.loss(ex, d, s, inputs: inputs, target: target, from: first)
         }
     }

@@ -60,8 +60,10 @@ class DiTConfig:
     audio_feature_width: int
     audio_hidden: int
     audio_band: int
-    # a guidance-distilled student: the audio and text guidance scales are inputs (`GuidanceEmbedding`)
+    # a distilled student: the audio and text guidance scales are inputs (`SamplingEmbedding`), and with
+    # step_embedding the sampler's step size too
     guidance_embedding: bool = False
+    step_embedding: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -83,14 +85,15 @@ class DiTConfig:
     @staticmethod
     def from_json(model: dict) -> "DiTConfig":
         """From a whole config.json object (absent `patch_size` means 1, absent `audio.encoder` log-mel, absent
-        `guidance_embedding` false, as in Swift)."""
+        `guidance_embedding` / `step_embedding` false, as in Swift)."""
         d, p, v, a = model["dit"], model["pose"], model["vae"], model["audio"]
         frame = 384 if a.get("encoder", "logmel") == WHISPER_ENCODER else a["mel_frames_per_video_frame"] * a["mel_bins"]
         return DiTConfig(d["width"], d["depth"], d["heads"], d["mlp_ratio"], float(d["rope_base"]),
                          d["time_embedding_width"], d.get("patch_size", 1), v["z_channels"],
                          list(v["temporal_downsample"]), p["map_channels"], list(p["guider_channels"]),
                          p["feature_channels"], model["text"]["encoder_width"], (2 * a["neighbours"] + 1) * frame,
-                         a["hidden"], a["band"], bool(d.get("guidance_embedding", False)))
+                         a["hidden"], a["band"], bool(d.get("guidance_embedding", False)),
+                         bool(d.get("step_embedding", False)))
 
     @staticmethod
     def from_folder(folder: str) -> "DiTConfig":
@@ -270,18 +273,21 @@ class TimestepEmbedding(nn.Module):
         return self.fc2(F.silu(self.fc1(features)))
 
 
-class GuidanceEmbedding(nn.Module):
-    """A distilled student's guidance scales `[B, 2]` (audio, text) → `[B, width]`: each scale through its own
-    `TimestepEmbedding` of scale / 10, summed (Swift's `GuidanceEmbedding`)."""
+class SamplingEmbedding(nn.Module):
+    """A distilled student's sampling controls `[B, 3]` (audio scale, text scale, step size 1/M) → `[B, width]`: each
+    scale through its own `TimestepEmbedding` of scale / 10 and, with `steps`, the step size through a third, summed
+    (Swift's `SamplingEmbedding`)."""
 
-    def __init__(self, frequency_width: int, width: int):
+    def __init__(self, frequency_width: int, width: int, steps: bool):
         super().__init__()
         self.audio = TimestepEmbedding(frequency_width, width)
         self.text = TimestepEmbedding(frequency_width, width)
+        self.step = TimestepEmbedding(frequency_width, width) if steps else None
 
-    def forward(self, scales: torch.Tensor) -> torch.Tensor:
-        scales = scales.to(torch.float32)   # Swift divides in Float
-        return self.audio(scales[:, 0] / 10) + self.text(scales[:, 1] / 10)
+    def forward(self, controls: torch.Tensor) -> torch.Tensor:
+        controls = controls.to(torch.float32)   # Swift divides in Float
+        e = self.audio(controls[:, 0] / 10) + self.text(controls[:, 1] / 10)
+        return e + self.step(controls[:, 2]) if self.step is not None else e
 
 
 class DiTBlock(nn.Module):
@@ -360,7 +366,8 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         self.patchEmbedding = nn.Linear(p2 * cfg.input_channels, d)
         self.timeEmbedding = TimestepEmbedding(cfg.time_embedding_width, d)
         self.timeProjection = nn.Linear(d, 6 * d)
-        self.guidanceEmbedding = GuidanceEmbedding(cfg.time_embedding_width, d) if cfg.guidance_embedding else None
+        self.samplingEmbedding = (SamplingEmbedding(cfg.time_embedding_width, d, cfg.step_embedding)
+                                  if cfg.guidance_embedding else None)
         self.textEmbedding = nn.Linear(cfg.text_width, d)
         self.textEmbeddingOut = nn.Linear(d, d)
         self.audioEmbedding = nn.Linear(cfg.audio_feature_width, cfg.audio_hidden)
@@ -377,14 +384,14 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     # -- pieces ------------------------------------------------------------------------------------------------
 
-    def time_conditioning(self, sigmas: torch.Tensor, guidance: torch.Tensor | None = None):
+    def time_conditioning(self, sigmas: torch.Tensor, controls: torch.Tensor | None = None):
         """σ `[B]` → (embedding `[B, d]`, shared block projection `[B, 6d]`); a student adds the embedding of its
-        guidance scales `[B, 2]` (None: 1 and 1, no guidance)."""
+        sampling controls `[B, 3]` (None: scales 1 and 1, step size 0)."""
         e = self.timeEmbedding(sigmas)
-        if self.guidanceEmbedding is not None:
-            if guidance is None:
-                guidance = torch.ones(sigmas.shape[0], 2, dtype=torch.float32, device=sigmas.device)
-            e = e + self.guidanceEmbedding(guidance).to(e.dtype)
+        if self.samplingEmbedding is not None:
+            if controls is None:
+                controls = torch.tensor([[1.0, 1.0, 0.0]], device=sigmas.device).expand(sigmas.shape[0], 3)
+            e = e + self.samplingEmbedding(controls).to(e.dtype)
         return e, self.timeProjection(F.silu(e))
 
     def embed_text(self, states: torch.Tensor) -> torch.Tensor:
@@ -464,13 +471,13 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         joined = [[(torch.cat([k for k, _ in g], dim=1), torch.cat([v for _, v in g], dim=1))] if g else [] for g in per_block]
         return joined, tuple(counts)
 
-    def velocity(self, inputs, sigmas, passes, conditions, guidance=None) -> torch.Tensor:
-        """The cached path: `conditions` from `condition_kv`; `guidance` `[B, 2]` a student's scales."""
+    def velocity(self, inputs, sigmas, passes, conditions, controls=None) -> torch.Tensor:
+        """The cached path: `conditions` from `condition_kv`; `controls` `[B, 3]` a student's sampling controls."""
         cfg, p = self.cfg, self.cfg.patch_size
         b, t, h, w, _ = inputs.shape
         externals, (lr, lx, la) = conditions
         x = self.embed_video(inputs)
-        e, proj = self.time_conditioning(sigmas, guidance)
+        e, proj = self.time_conditioning(sigmas, controls)
         mask = attention_mask(t, (h // p) * (w // p), lr, False, lx, la, cfg.audio_band, cfg.temporal_factor, passes,
                               device=inputs.device)
         rope = self.rope(t, h // p, w // p, 1)
@@ -481,18 +488,18 @@ class MMDiT(nn.Module, SwiftCheckpoint):
     # -- uncached (training) path ------------------------------------------------------------------------------
 
     def forward(self, inputs, sigmas, passes, reference_latent=None, text_states=None, audio_features=None,
-                reference_on=None, text_lengths=None, guidance=None):
+                reference_on=None, text_lengths=None, controls=None):
         """Returns (velocity `[B, T, h, w, z]`, R's final token states `[B, Lr, d]` or None).
 
         `reference_on` `[B]` bools and `text_lengths` `[B]` token counts (see `attention_mask`) give each sample
         of a batch its own conditions: a sample without the reference, or with a caption shorter than
-        `text_states`' padded length, gets the velocity of a sequence that lacks those tokens. `guidance` `[B, 2]`:
-        a distilled student's (audio, text) scales."""
+        `text_states`' padded length, gets the velocity of a sequence that lacks those tokens. `controls` `[B, 3]`:
+        a distilled student's (audio scale, text scale, step size)."""
         cfg, p = self.cfg, self.cfg.patch_size
         b, t, h, w, _ = inputs.shape
         x = self.embed_video(inputs)
         r = expand_batch(self.embed_reference(reference_latent), b) if reference_latent is not None else None
-        e, proj = self.time_conditioning(sigmas, guidance)
+        e, proj = self.time_conditioning(sigmas, controls)
         _, zero_proj = self.time_conditioning(torch.zeros(b, dtype=torch.float64, device=inputs.device))
         text = self.embed_text(text_states) if text_states is not None else None
         audio = self.embed_audio(audio_features) if audio_features is not None else None

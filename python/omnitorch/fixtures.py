@@ -91,8 +91,8 @@ def build_dit(model: dict, seed: int = 11):
     - `fixture.inputs` `[4, 3, 4, 6, 2z + 1 + feature_channels]`: noisy, motion, mask, pose features concatenated;
     - `fixture.reference` `[1, 1, 4, 6, z]`, `fixture.text` `[1, 5, 384]`, `fixture.audio` `[1, 9, 240]`;
     - `fixture.velocity` `[4, 3, 4, 6, z]` and the reference tokens' final states `fixture.reference_states` `[4, 6, d]`;
-    - for a guidance-distilled student (`dit.guidance_embedding`, fixture `dit_tiny_guided`), `fixture.guidance`
-      `[4, 2]`: each pass's (audio, text) scales, which the velocities above read.
+    - for a distilled student (`dit.guidance_embedding` and `dit.step_embedding`, fixture `dit_tiny_student`),
+      `fixture.controls` `[4, 3]`: each pass's audio scale, text scale and step size, which the velocities above read.
     Weights and inputs are rounded to float32 before the float64 computation, so the outputs are the exact
     function of what the file stores."""
     cfg = DiTConfig.from_json(model)
@@ -121,7 +121,11 @@ def build_dit(model: dict, seed: int = 11):
     mask[:, :motion_latent_frames] = 1
     sigmas = f32(torch.rand(4, generator=g, dtype=torch.float64))
     passes = [(True, True), (True, False), (False, True), (False, False)]
-    guidance = f32(1 + 5 * torch.rand(4, 2, generator=g, dtype=torch.float64)) if cfg.guidance_embedding else None
+    controls = None
+    if cfg.guidance_embedding:
+        scales = 1 + 5 * torch.rand(4, 2, generator=g, dtype=torch.float64)
+        steps = torch.tensor([[1 / 4], [1 / 8], [1], [0]], dtype=torch.float64)
+        controls = f32(torch.cat([scales, steps], dim=1))
     pose_maps = f32(torch.rand(1, frames, hh * s, ww * s, cfg.map_channels, generator=g, dtype=torch.float64))
     reference = f32(randn(1, 1, hh, ww, z))
     text = f32(randn(1, 5, cfg.text_width))
@@ -131,8 +135,8 @@ def build_dit(model: dict, seed: int = 11):
         pose = guider(pose_maps)
         inputs = torch.cat([noisy, motion.expand(4, -1, -1, -1, -1), mask.expand(4, -1, -1, -1, -1),
                             pose.expand(4, -1, -1, -1, -1)], dim=-1)
-        velocity, reference_states = dit(inputs, sigmas, passes, reference, text, audio, guidance=guidance)
-        cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio), guidance=guidance)
+        velocity, reference_states = dit(inputs, sigmas, passes, reference, text, audio, controls=controls)
+        cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio), controls=controls)
     # The two Python paths agree (to float64 rounding) before Swift is asked to match either.
     assert (cached - velocity).norm() / velocity.norm() < 1e-12
     tensors = {**dit.float().swift_state(), **guider.float().swift_state()}
@@ -143,8 +147,8 @@ def build_dit(model: dict, seed: int = 11):
         "fixture.pose_maps": c(pose_maps[0]), "fixture.pose_features": c(pose[0]), "fixture.inputs": c(inputs),
         "fixture.reference": c(reference), "fixture.text": c(text), "fixture.audio": c(audio),
         "fixture.velocity": c(velocity), "fixture.reference_states": c(reference_states)})
-    if guidance is not None:
-        tensors["fixture.guidance"] = c(guidance)
+    if controls is not None:
+        tensors["fixture.controls"] = c(controls)
     return tensors, {"model_config": json.dumps(model), "generator": "python -m omnitorch.fixtures"}
 
 
@@ -191,12 +195,13 @@ def write(path: str, tensors, meta):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="Tests/OmniModelTests/Fixtures")
-    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, dit_tiny, dit_tiny_guided, pose_maps); default all")
+    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, dit_tiny, dit_tiny_student, pose_maps); default all")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     builders = {f"vae_{name}": (lambda name=name, cfg=cfg: build(name, cfg)) for name, cfg in SHAPES.items()}
     builders["dit_tiny"] = lambda: build_dit(TINY_MODEL)
-    builders["dit_tiny_guided"] = lambda: build_dit({**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True}}, seed=12)
+    builders["dit_tiny_student"] = lambda: build_dit(
+        {**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True, "step_embedding": True}}, seed=12)
     builders["pose_maps"] = build_pose_maps
     chosen = args.only.split(",") if args.only else list(builders)
     for name in chosen:

@@ -18,8 +18,8 @@ public final class MMDiT: Module {
     public let patchEmbedding: Linear
     public let timeEmbedding: TimestepEmbedding
     public let timeProjection: Linear
-    /// Guidance-distilled students only (`dit.guidance_embedding`).
-    public let guidanceEmbedding: GuidanceEmbedding?
+    /// Distilled students only (`dit.guidance_embedding`, `dit.step_embedding`).
+    public let samplingEmbedding: SamplingEmbedding?
     public let textEmbedding: Linear
     public let textEmbeddingOut: Linear
     public let audioEmbedding: Linear
@@ -42,7 +42,8 @@ public final class MMDiT: Module {
         patchEmbedding = Linear(p2 * (2 * z + 1 + config.pose.featureChannels), d)
         timeEmbedding = TimestepEmbedding(frequencyWidth: config.dit.timeEmbeddingWidth, width: d)
         timeProjection = Linear(d, 6 * d)
-        guidanceEmbedding = config.dit.guidanceEmbedding ? GuidanceEmbedding(frequencyWidth: config.dit.timeEmbeddingWidth, width: d) : nil
+        samplingEmbedding = config.dit.guidanceEmbedding
+            ? SamplingEmbedding(frequencyWidth: config.dit.timeEmbeddingWidth, width: d, steps: config.dit.stepEmbedding) : nil
         textEmbedding = Linear(config.text.encoderWidth, d)
         textEmbeddingOut = Linear(d, d)
         audioEmbedding = Linear(config.audio.featureWidth, config.audio.hidden)
@@ -53,15 +54,15 @@ public final class MMDiT: Module {
         head = Linear(d, p2 * z)
     }
 
-    /// Per-sample time conditioning: the embedding `[B, d]` and the shared block projection `[B, 6d]`. A student
-    /// with a guidance embedding adds its scales' embedding (`guidance`, one per sample; nil: no guidance) — only for
-    /// the video tokens: the reference stream's cached keys and values stay free of the scales.
-    public func timeConditioning(_ sigmas: [Float], guidance: [GuidanceScales]? = nil) -> (embedding: Tensor, projection: Tensor) {
+    /// Per-sample time conditioning: the embedding `[B, d]` and the shared block projection `[B, 6d]`. A distilled
+    /// student adds its `SamplingEmbedding` of `controls` (one per sample; nil: `.neutral`) — only for the video
+    /// tokens: the reference stream's cached keys and values stay free of the controls.
+    public func timeConditioning(_ sigmas: [Float], controls: [SamplingControls]? = nil) -> (embedding: Tensor, projection: Tensor) {
         var e = timeEmbedding(sigmas)
-        if let guidanceEmbedding {
-            let scales = guidance ?? Array(repeating: .none, count: sigmas.count)
-            precondition(scales.count == sigmas.count, "one guidance pair per sigma")
-            e = e + guidanceEmbedding(scales)
+        if let samplingEmbedding {
+            let controls = controls ?? Array(repeating: .neutral, count: sigmas.count)
+            precondition(controls.count == sigmas.count, "one set of sampling controls per sigma")
+            e = e + samplingEmbedding(controls)
         }
         return (e, timeProjection(e.silu()))
     }
@@ -148,14 +149,14 @@ public final class MMDiT: Module {
 
     /// Velocity `[B, T, h, w, z]` of V inputs `[B, T, h, w, inputChannels]` at `sigmas` (one per batch
     /// element), reading the cached condition keys and values; `passes` says per batch element whether text and
-    /// audio are read; `guidance` gives a guidance-distilled student its scales. Throws `.cancelled` between blocks
+    /// audio are read; `controls` give a distilled student its guidance scales and step size. Throws `.cancelled` between blocks
     /// once the cache's cancellation flag is set.
     public func velocity(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)],
-                         guidance: [GuidanceScales]? = nil, cache: ConditionCache) throws(ModelError) -> Tensor {
+                         controls: [SamplingControls]? = nil, cache: ConditionCache) throws(ModelError) -> Tensor {
         let (b, t, h, w, p) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3], patchSize)
         precondition(sigmas.count == b && passes.count == b, "one sigma and one pass per batch element")
         var x = embedVideo(inputs)
-        let time = timeConditioning(sigmas, guidance: guidance)
+        let time = timeConditioning(sigmas, controls: controls)
         let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: cache.referenceTokens, referenceIsQuery: false,
                                  textTokens: cache.textTokens, audioTokens: cache.audioTokens,
                                  audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
@@ -173,20 +174,20 @@ public final class MMDiT: Module {
     /// modulation, attending only to R), text and audio keys are projected inside every block. This is the
     /// training path (tape on); `referenceLatent` `[B or 1, 1, h, w, z]`, `textStates` `[B or 1, Lx, 384]`
     /// and `audioFeatures` `[B or 1, La, featureWidth]` are optional.
-    public func velocityUncached(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)], guidance: [GuidanceScales]? = nil,
+    public func velocityUncached(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)], controls: [SamplingControls]? = nil,
                                  referenceLatent: Tensor?, textStates: Tensor?, audioFeatures: Tensor?) -> Tensor {
-        uncachedStreams(inputs: inputs, sigmas: sigmas, passes: passes, guidance: guidance, referenceLatent: referenceLatent,
+        uncachedStreams(inputs: inputs, sigmas: sigmas, passes: passes, controls: controls, referenceLatent: referenceLatent,
                         textStates: textStates, audioFeatures: audioFeatures).velocity
     }
 
     /// `velocityUncached` plus the R tokens' final states `[B, Lr, d]` (to test that they ignore V and σ).
-    func uncachedStreams(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)], guidance: [GuidanceScales]? = nil,
+    func uncachedStreams(inputs: Tensor, sigmas: [Float], passes: [(textOn: Bool, audioOn: Bool)], controls: [SamplingControls]? = nil,
                          referenceLatent: Tensor?, textStates: Tensor?, audioFeatures: Tensor?) -> (velocity: Tensor, reference: Tensor?) {
         let (b, t, h, w, p) = (inputs.shape[0], inputs.shape[1], inputs.shape[2], inputs.shape[3], patchSize)
         var x = embedVideo(inputs)
         var r = referenceLatent.map { embedReference($0).expandedBatch(b) }
-        let time = timeConditioning(sigmas, guidance: guidance)
-        let zeroTime = timeConditioning([Float](repeating: 0, count: b), guidance: [GuidanceScales](repeating: .none, count: b))
+        let time = timeConditioning(sigmas, controls: controls)
+        let zeroTime = timeConditioning([Float](repeating: 0, count: b), controls: [SamplingControls](repeating: .neutral, count: b))
         let text = textStates.map(embedText)
         let audio = audioFeatures.map(embedAudio)
         let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: r?.shape[1] ?? 0, referenceIsQuery: true,

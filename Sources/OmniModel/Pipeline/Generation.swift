@@ -210,8 +210,15 @@ public final class Generation: @unchecked Sendable {
         let guidance = GuidancePlan(hasText: cache.textTokens > 0, hasAudio: cache.audioTokens > 0,
                                     textScale: inputs.request.text.guidance!, audioStart: inputs.request.audio.guidance!,
                                     audioEnd: inputs.request.audio.guidanceEnd!, annealing: inputs.request.audio.annealing,
-                                    distilled: dit.guidanceEmbedding != nil)
+                                    distilled: dit.samplingEmbedding != nil)
         let motionCount = segment.hasMotion ? motionLatentFrames * h * w * z : 0
+
+        /// A distilled student's controls at step k: the plan's guidance scales, and a shortcut student's step size.
+        func controls(step k: Int) -> SamplingControls {
+            var c = guidance.controls(step: k, of: steps)
+            if config.dit.stepEmbedding { c.stepSize = 1 / Float(steps) }
+            return c
+        }
 
         /// The guided velocity at `x` and σ.
         func velocity(_ x: Tensor, sigma: Float, step k: Int) throws(ModelError) -> Tensor {
@@ -221,7 +228,7 @@ public final class Generation: @unchecked Sendable {
             let v = try timings.measure(.dit) { () throws(ModelError) in
                 try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
                                  passes: passes.map { ($0.textOn, $0.audioOn) },
-                                 guidance: guidance.distilled ? [guidance.scales(step: k, of: steps)] : nil, cache: cache)
+                                 controls: guidance.distilled ? [controls(step: k)] : nil, cache: cache)
             }
             timings.ditCalls += 1
             timings.ditPasses += passes.count

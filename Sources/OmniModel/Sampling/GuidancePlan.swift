@@ -58,8 +58,9 @@ public struct GuidancePlan: Sendable, Equatable {
         return out.filter { $0.weight != 0 }
     }
 
-    /// The scales of step `k` as a distilled student reads them: 1 for a condition that is off.
-    public func scales(step k: Int, of steps: Int) -> GuidanceScales {
-        GuidanceScales(audio: Float(hasAudio ? audioScale(step: k, of: steps) : 1), text: Float(hasText ? textScale : 1))
+    /// The guidance scales of step `k` as a distilled student reads them: 1 for a condition that is off (the step
+    /// size is the sampler's to set).
+    public func controls(step k: Int, of steps: Int) -> SamplingControls {
+        SamplingControls(audio: Float(hasAudio ? audioScale(step: k, of: steps) : 1), text: Float(hasText ? textScale : 1))
     }
 }
