@@ -9,7 +9,7 @@ enum LossCurveFile {
         let entries = run.log.entries()
         let title = switch run.state.kind {
         case "vae": "VAE (stage 0) loss"
-        case "distill": "guidance distillation loss"
+        case "distill": run.state.stage == 2 ? "shortcut distillation loss" : "guidance distillation loss"
         default: "DiT stage \(run.state.stage) loss"
         }
         try LossCurve.write(title: title, series: [

@@ -21,7 +21,7 @@ public struct PuppetSamples: Sendable {
     }
 
     /// Independent sub-streams of a step's stream, one per use.
-    public enum Purpose: UInt64 { case bucket = 1, vaeWindow, vaeNoise, ditWindow, ditDropout, ditSigma, ditNoise, guidanceScales }
+    public enum Purpose: UInt64 { case bucket = 1, vaeWindow, vaeNoise, ditWindow, ditDropout, ditSigma, ditNoise, guidanceScales, shortcut }
 
     /// The random stream of one step (σ, noise, dropout, crops); independent of every other step.
     public func stream(step: Int) -> RandomStream { RandomStream(seed: seed, stream: 0x7EA1).split(UInt64(step)) }

@@ -5,7 +5,7 @@ import OmniModel
 /// `step` counts finished optimiser steps; the per-step randomness is a function of (seed, step), so no random
 /// generator position needs saving.
 public struct TrainingState: Codable, Sendable, Equatable {
-    /// `vae` (stage 0), `dit` (stages 1–3) or `distill` (stage 1: guidance distillation).
+    /// `vae` (stage 0), `dit` (stages 1–3) or `distill` (stage 1: guidance, 2: shortcut distillation).
     public var kind: String
     public var stage: Int
     public var step: Int
@@ -31,6 +31,9 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var teacher: String?
     public var audioScales: [Float]?
     public var textScales: [Float]?
+    /// Shortcut distillation runs (stage 2): the finest grid and the fraction of shortcut samples.
+    public var maxSteps: Int?
+    public var bootstrap: Double?
 
     public init(kind: String, stage: Int, totalSteps: Int, seed: UInt64, hyperparameters: TrainingHyperparameters,
                 from: String?, config: ModelConfig) {

@@ -208,16 +208,21 @@ struct TrainDiT: ParsableCommand {
 }
 
 
-/// `omnistudio train distill`: guidance distillation of a trained model into a one-pass student.
+/// `omnistudio train distill`: a trained model distilled into a faster student.
 struct TrainDistill: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "distill",
-        abstract: "Guidance distillation: a student that takes the audio and text guidance scales as inputs and gives the teacher's guided velocity in one pass (3× fewer DiT passes per step).")
+        abstract: "Distil a trained model into a faster student: guidance (the guidance scales as inputs: one DiT pass per step instead of up to three) or shortcut (also the step size: one model for 1–32 steps).")
 
     @OptionGroup var options: TrainingOptions
-    @Option(help: "The teacher: a trained model folder (stage 3's model/ or Models/omni-mini).") var teacher: String?
+    @Option(help: "The teacher: a trained model folder (stage 3's model/, Models/omni-mini, or a guidance student for --method shortcut).")
+    var teacher: String?
+    @Option(help: "guidance or shortcut (shortcut also distils guidance when the teacher has not been).") var method = "guidance"
     @Option(help: ArgumentHelp("Audio guidance scales drawn from, lo,hi.", valueName: "lo,hi")) var audioScales = "1,4"
     @Option(help: ArgumentHelp("Text guidance scales drawn from, lo,hi.", valueName: "lo,hi")) var textScales = "1,6"
+    @Option(help: "shortcut: the finest grid's steps (a power of 2), where the teacher's velocity is the target.") var maxSteps = 32
+    @Option(help: "shortcut: the fraction of samples that learn a shortcut step (the rest learn the teacher's velocity).")
+    var bootstrap = 0.25
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache of the teacher).", valueName: "dir"))
     var latents: String?
 
@@ -232,11 +237,15 @@ struct TrainDistill: ParsableCommand {
     func validate() throws {
         _ = try Self.range(audioScales, name: "audio-scales")
         _ = try Self.range(textScales, name: "text-scales")
+        guard ["guidance", "shortcut"].contains(method) else { throw ValidationError("--method must be guidance or shortcut, not '\(Clipped(method))'") }
+        guard maxSteps >= 2, maxSteps <= 256, maxSteps & (maxSteps - 1) == 0 else { throw ValidationError("--max-steps must be a power of 2 in 2…256") }
+        guard (0...1).contains(bootstrap) else { throw ValidationError("--bootstrap must be within 0…1") }
     }
 
     func run() throws {
         var state: TrainingState
         let student: OmniModelWeights, teacherModel: LoadedModel
+        let stage = method == "shortcut" ? 2 : 1
         if let saved = try TrainingState.saved(in: options.run) {
             state = saved
             state.totalSteps = options.steps
@@ -246,12 +255,13 @@ struct TrainDistill: ParsableCommand {
         } else {
             guard let teacher else { throw ValidationError("--teacher MODEL_FOLDER is needed to start a distillation run") }
             teacherModel = try LoadedModel.load(teacher)
-            guard !teacherModel.config.dit.guidanceEmbedding else {
-                throw ValidationError("\(teacher) is already a distilled student; distil from its teacher")
+            let dit = teacherModel.config.dit
+            if stage == 1 && dit.guidanceEmbedding || dit.stepEmbedding {
+                throw ValidationError("\(teacher) is already a \(dit.stepEmbedding ? "shortcut" : "guidance") student; distil from its teacher")
             }
-            let start = TrainingInitialization.student(of: teacherModel.weights, config: teacherModel.config, seed: options.seed)
+            let start = TrainingInitialization.student(of: teacherModel.weights, config: teacherModel.config, steps: stage == 2, seed: options.seed)
             student = start.weights
-            state = TrainingState(kind: "distill", stage: 1, totalSteps: options.steps, seed: options.seed,
+            state = TrainingState(kind: "distill", stage: stage, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 1e-4, warmup: 50),
                                   from: teacher, config: start.config)
             state.ratios = ConditionRatios()
@@ -259,18 +269,21 @@ struct TrainDistill: ParsableCommand {
             state.teacher = teacher
             let a = try Self.range(audioScales, name: "audio-scales"), x = try Self.range(textScales, name: "text-scales")
             (state.audioScales, state.textScales) = ([a.lowerBound, a.upperBound], [x.lowerBound, x.upperBound])
+            if stage == 2 { (state.maxSteps, state.bootstrap) = (maxSteps, bootstrap) }
         }
         let config = state.config
         let encoder = try TextEncoder.load()
         let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
         let cache = try state.latents.map { try LatentCache(folder: $0) }
         let a = state.audioScales ?? [1, 4], x = state.textScales ?? [1, 6]
-        let objective = try GuidanceDistillationObjective(
+        let distillation: DistillationObjective.Method = state.stage == 2
+            ? .shortcut(maxSteps: state.maxSteps ?? 32, shift: config.sampling.shift, bootstrap: state.bootstrap ?? 0.25) : .guidance
+        let objective = try DistillationObjective(
             student: student, teacher: teacherModel.weights, config: config, samples: samples, ratios: state.ratios ?? ConditionRatios(),
-            batch: state.hyperparameters.batch, audioScales: a[0]...a[1], textScales: x[0]...x[1], latents: cache,
+            batch: state.hyperparameters.batch, method: distillation, audioScales: a[0]...a[1], textScales: x[0]...x[1], latents: cache,
             text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) })
         let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
-        try options.drive(run, label: "distill")
+        try options.drive(run, label: "distill \(state.stage == 2 ? "shortcut" : "guidance")")
     }
 }
 

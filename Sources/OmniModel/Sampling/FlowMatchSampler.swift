@@ -42,7 +42,7 @@ public struct FlowMatchSampler: Sendable {
     }
 
     /// a·`x` + b·`y`, element-wise.
-    static func combine(_ x: Tensor, _ a: Float, _ y: Tensor, _ b: Float) -> Tensor {
+    public static func combine(_ x: Tensor, _ a: Float, _ y: Tensor, _ b: Float) -> Tensor {
         precondition(x.shape == y.shape, "shapes \(x.shape) and \(y.shape)")
         let out = Tensor(uninitialized: x.shape)
         for j in 0..<x.count { out.data[j] = a * x.data[j] + b * y.data[j] }

@@ -14,6 +14,8 @@ public struct GuidancePlan: Sendable, Equatable {
         public var textOn: Bool
         public var audioOn: Bool
         public var weight: Double
+
+        public init(textOn: Bool, audioOn: Bool, weight: Double) { self.textOn = textOn; self.audioOn = audioOn; self.weight = weight }
     }
 
     public var hasText: Bool
