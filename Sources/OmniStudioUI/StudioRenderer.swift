@@ -65,10 +65,8 @@ public enum StudioRenderer {
         let hints: String
         if let e = s.editing {
             hints = e == .filter ? "type to filter · Enter keep · Esc clear" : "type · Enter done · Esc cancel"
-        } else if s.run.running {
-            hints = "x cancel · ? help · q quit"
         } else {
-            hints = "g run · Tab focus · ? help · p presets · q quit"
+            hints = KeyBindings.hints(running: s.run.running)
         }
         // An error takes the whole line (the hints come back with the next message): it must be readable.
         if s.statusIsError && !s.status.isEmpty {
@@ -255,7 +253,8 @@ public enum StudioRenderer {
         switch o {
         case .help:
             title = "Help — \(s.focus.title) first (Esc closes)"
-            for (k, d) in s.helpLines { lines.append((k.isEmpty && d.isEmpty ? "" : pad(k, 15) + d, k.isEmpty ? .dim : .text)) }
+            let help = s.helpLines, keyWidth = (help.map(\.0.count).max() ?? 0) + 2
+            for (k, d) in help { lines.append((k.isEmpty && d.isEmpty ? "" : pad(k, keyWidth) + d, k.isEmpty ? .dim : .text)) }
         case .confirmQuit:
             title = "Quit?"
             lines = [("A generation is running.", .warn), ("y  cancel it and quit", .text), ("n  keep going", .text)]

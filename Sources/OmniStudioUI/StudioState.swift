@@ -79,47 +79,9 @@ public struct StudioState: Sendable {
         if case .mouse(let x, let y, let kind) = key { return mouse(x, y, kind) }
         if let overlay { return handleOverlay(overlay, key) }
         if let editing { handleEditing(editing, key); return [] }
-        switch key {
-        case .tab: focus = Pane(rawValue: focus.rawValue % 6 + 1)!; return []
-        case .backTab: focus = Pane(rawValue: (focus.rawValue + 4) % 6 + 1)!; return []
-        case .char(let c) where ("1"..."6").contains(c): focus = Pane(rawValue: Int(String(c))!)!; return []
-        case .char("?"), .f1: overlay = .help; return []
-        case .char("q"):
-            if run.running { overlay = .confirmQuit; return [] }
-            return [.quit]
-        case .ctrl("c"):
-            if run.running { say("cancelling…"); return [.cancel] }
-            return [.quit]
-        case .char("x"):
-            if run.running { say("cancelling…"); return [.cancel] }
-            say("nothing is running"); return []
-        case .char("g"), .char("r"): return startRun()
-        case .char("e"): return [.editPromptExternally]
-        case .ctrl("l"): return [.redraw]
-        case .char("p"): overlay = .presets; return []
-        case .char("t"):
-            guard !themes.isEmpty else { return [] }
-            theme = Switchboard.cycle(themes, theme, 1)
-            say("theme: \(theme)")
-            return [.themeChanged(theme)]
-        case .char("o"):
-            // The run in view: History's selection when History has the focus, else this session's last output,
-            // else (after a restart) the newest run on disk.
-            let folder = focus == .history ? history.current?.folder : (run.lastOutput ?? history.current?.folder)
-            if let folder { say("output: \(HistoryEntry.video(in: folder)?.path ?? folder.path)") } else { say("no finished run yet") }
-            return []
-        default: break
-        }
-        switch focus {
-        case .picker: return pickerKey(key)
-        case .switchboard: return switchboardKey(key)
-        case .prompt:
-            if key == .enter || key == .char("i") { beginEditing(.prompt) }
-            return []
-        case .preview: return previewKey(key)
-        case .progress: return key == .enter ? startRun() : []
-        case .history: return historyKey(key)
-        }
+        // Every other key goes through the bindings (KeyBindings): the help and the README list the same ones.
+        guard let binding = KeyBindings.binding(for: key, in: focus) else { return [] }
+        return binding.action(&self, key)
     }
 
     mutating func beginEditing(_ e: Editing) {
@@ -156,75 +118,28 @@ public struct StudioState: Sendable {
         }
     }
 
-    mutating func pickerKey(_ key: Key) -> [Effect] {
-        switch key {
-        case .up, .char("k"): picker.move(-1)
-        case .down, .char("j"): picker.move(1)
-        case .pageUp: picker.move(-10)
-        case .pageDown: picker.move(10)
-        case .home: picker.move(-picker.entries.count)
-        case .end: picker.move(picker.entries.count)
-        case .char("/"): beginEditing(.filter)
-        case .char("."): picker.showHidden.toggle(); picker.reload(); say(picker.showHidden ? "showing hidden files" : "hiding hidden files")
-        case .char("~"): picker.open(URL(fileURLWithPath: NSHomeDirectory()))
-        case .backspace, .left, .char("h"): picker.open(picker.directory.deletingLastPathComponent())
-        case .enter, .right, .char("l"), .char(" "):
-            guard let e = picker.current else { break }
-            let path = picker.path(of: e)
-            switch e.kind {
-            case .parent, .directory: picker.open(URL(fileURLWithPath: path))
-            case .image: request.reference = .init(enabled: true, path: path); say("reference: \(path)")
-            case .audio: request.audio.path = path; request.audio.enabled = true; say("audio: \(path)")
-            case .pose: request.pose = .init(enabled: true, path: path); say("pose: \(path)")
-            case .recipe:
-                do throws(ModelError) {
-                    request = try GenerationRequest(recipeAt: path)
-                    say("recipe loaded: \(path)")
-                } catch { say(error.description, error: true) }
-            }
-        case .escape: picker.filter = ""; picker.reload()
-        default: break
+    /// Enter on the picker: opens a folder, or puts the highlighted file where it belongs.
+    mutating func useHighlightedFile() {
+        guard let e = picker.current else { return }
+        let path = picker.path(of: e)
+        switch e.kind {
+        case .parent, .directory: picker.open(URL(fileURLWithPath: path))
+        case .image: request.reference = .init(enabled: true, path: path); say("reference: \(path)")
+        case .audio: request.audio.path = path; request.audio.enabled = true; say("audio: \(path)")
+        case .pose: request.pose = .init(enabled: true, path: path); say("pose: \(path)")
+        case .recipe:
+            do throws(ModelError) {
+                request = try GenerationRequest(recipeAt: path)
+                say("recipe loaded: \(path)")
+            } catch { say(error.description, error: true) }
         }
-        return []
     }
 
     var currentRow: SwitchRow { SwitchRow(rawValue: switchRow) ?? .reference }
 
-    mutating func switchboardKey(_ key: Key) -> [Effect] {
-        let row = currentRow
-        switch key {
-        case .up, .char("k"): switchRow = max(0, switchRow - 1)
-        case .down, .char("j"): switchRow = min(SwitchRow.allCases.count - 1, switchRow + 1)
-        case .home: switchRow = 0
-        case .end: switchRow = SwitchRow.allCases.count - 1
-        case .char(" "):
-            if row.isToggle { Switchboard.toggle(row, &request) } else { Switchboard.nudge(row, 1, &request, config: config, models: models, lengths: inputSeconds) }
-        case .left, .char("-"), .char("h"):
-            if !row.isToggle { Switchboard.nudge(row, -1, &request, config: config, models: models, lengths: inputSeconds) }
-        case .right, .char("+"), .char("l"):
-            if !row.isToggle { Switchboard.nudge(row, 1, &request, config: config, models: models, lengths: inputSeconds) }
-        case .char("n"): request.seed = UInt64.random(in: 0...999_999); say("new seed \(request.seed)")
-        case .enter, .char("="):
-            if row == .text { beginEditing(.prompt) }
-            else if row.isTypable { beginEditing(.value(row)) }
-            else { Switchboard.nudge(row, 1, &request, config: config, models: models, lengths: inputSeconds) }
-        case .char("d"): overlay = .diff
-        default: break
-        }
-        return []
-    }
-
-    mutating func previewKey(_ key: Key) -> [Effect] {
-        switch key {
-        case .char(" "), .enter:
-            // Enter plays and pauses like Space (it used to start a run, which surprised people watching a video).
-            guard preview.frames.count > 1 else { say("no video in the preview — g generates one, History plays past runs"); break }
-            preview.paused.toggle(); say(preview.paused ? "paused" : "playing")
-        case .left: stepFrame(-1)
-        case .right: stepFrame(1)
-        default: break
-        }
-        return []
+    /// Moves the current switchboard row's value by `d` steps (clamped).
+    mutating func nudge(_ d: Int) {
+        Switchboard.nudge(currentRow, d, &request, config: config, models: models, lengths: inputSeconds)
     }
 
     mutating func stepFrame(_ d: Int) {
@@ -232,21 +147,6 @@ public struct StudioState: Sendable {
         preview.paused = true
         preview.index = (preview.index + d + preview.frames.count) % preview.frames.count
         preview.serial += 1
-    }
-
-    mutating func historyKey(_ key: Key) -> [Effect] {
-        switch key {
-        case .up, .char("k"): history.move(-1)
-        case .down, .char("j"): history.move(1)
-        case .pageUp: history.move(-10)
-        case .pageDown: history.move(10)
-        case .enter, .char("l"):
-            guard let e = history.current else { break }
-            if let r = e.request { request = r; say("loaded \(e.id) into the switchboard") } else { say(e.error ?? "unreadable recipe", error: true) }
-        case .char("d"): overlay = .diff
-        default: break
-        }
-        return []
     }
 
     mutating func handleOverlay(_ o: Overlay, _ key: Key) -> [Effect] {
@@ -329,31 +229,11 @@ public struct StudioState: Sendable {
 
     // MARK: help
 
-    public static let globalKeys: [(String, String)] = [
-        ("Tab/S-Tab 1-6", "move focus between panes"), ("g  r", "generate / re-run with the current settings"),
-        ("x  Ctrl-C", "cancel the running generation"), ("q", "quit (asks while running)"), ("?  F1", "this help"),
-        ("e", "edit the prompt in $EDITOR"), ("p", "presets"), ("t", "next theme"), ("o", "show the output path"),
-        ("Ctrl-L", "redraw"), ("mouse", "click focuses/toggles, wheel scrolls"),
-    ]
-
-    public static func paneKeys(_ pane: Pane) -> [(String, String)] {
-        switch pane {
-        case .picker: return [("↑/↓ j/k", "move"), ("Enter →", "open folder / use file (image→reference, audio, pose, recipe)"),
-                              ("← Bksp", "parent folder"), ("/", "filter (Esc clears)"), (".", "show hidden files"), ("~", "home folder")]
-        case .switchboard: return [("↑/↓", "choose a setting"), ("Space", "toggle a condition"), ("←/→ +/-", "nudge (clamped)"),
-                                   ("Enter =", "type a value or path"), ("n", "new random seed"), ("d", "diff against the selected run")]
-        case .prompt: return [("Enter i", "edit inline (Enter/Esc done)"), ("e", "edit in $EDITOR")]
-        case .preview: return [("Space Enter", "pause/play the clip"), ("←/→", "step frames"), ("o", "show the output path"),
-                               ("", "audio is not played in the terminal")]
-        case .progress: return [("Enter", "generate"), ("x", "cancel")]
-        case .history: return [("↑/↓", "choose a run (its video plays in the preview)"), ("Enter", "load its recipe into the switchboard"),
-                               ("d", "diff against the switchboard"), ("o", "show its video's path"),
-                               ("r", "re-run with the current settings")]
-        }
+    /// Help lines: the focused pane's keys first, then the global ones and the mouse (all from `KeyBindings`).
+    public var helpLines: [(String, String)] {
+        KeyBindings.pane(focus).map { ($0.label, $0.description) } + [("", "")]
+            + KeyBindings.global.map { ($0.label, $0.description) } + [KeyBindings.mouse]
     }
-
-    /// Help lines: the focused pane's keys first, then the global ones.
-    public var helpLines: [(String, String)] { StudioState.paneKeys(focus) + [("", "")] + StudioState.globalKeys }
 
     /// Diff between the selected history run and the switchboard.
     public var diffLines: [RecipeDiff.Line] {

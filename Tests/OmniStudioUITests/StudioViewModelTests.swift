@@ -9,7 +9,9 @@ final class StudioViewModelTests: XCTestCase {
     static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
 
     /// A fixed folder, so the picker's title is the same in every run.
-    func fixture() throws -> URL {
+    func fixture() throws -> URL { try Self.fixture() }
+
+    static func fixture() throws -> URL {
         let d = URL(fileURLWithPath: "/tmp/omnistudio-ui-fixture")
         try? FileManager.default.removeItem(at: d)
         try FileManager.default.createDirectory(at: d.appendingPathComponent("clips"), withIntermediateDirectories: true)
@@ -20,6 +22,11 @@ final class StudioViewModelTests: XCTestCase {
     }
 
     func state(width: Int = 120, height: Int = 40, outputs: URL? = nil) throws -> StudioState {
+        try Self.state(width: width, height: height, outputs: outputs)
+    }
+
+    /// The studio's state on the fixture folder, with the repository's presets.
+    static func state(width: Int = 120, height: Int = 40, outputs: URL? = nil) throws -> StudioState {
         let d = try fixture()
         var r = GenerationRequest(model: "random:tiny").resolved(for: .tiny)
         r.duration = 2
@@ -95,10 +102,11 @@ final class StudioViewModelTests: XCTestCase {
             XCTAssertEqual(s.overlay, .help)
             let text = StudioRenderer.render(s).plainText
             XCTAssertTrue(text.contains("Help — \(pane.title) first"))
-            let paneKeys = StudioState.paneKeys(pane)
+            let paneKeys = KeyBindings.pane(pane).map { ($0.label, $0.description) }
             XCTAssertEqual(s.helpLines.first?.0, paneKeys.first?.0)
-            for (k, d) in paneKeys + StudioState.globalKeys {
+            for (k, d) in paneKeys + KeyBindings.global.map({ ($0.label, $0.description) }) + [KeyBindings.mouse] {
                 XCTAssertTrue(text.contains(d.prefix(30)), "help for \(pane) lacks '\(k)': \(d)")
+                XCTAssertTrue(text.contains(k), "help for \(pane) lacks the keys '\(k)'")
             }
             _ = s.handle(.escape)
             XCTAssertNil(s.overlay)
