@@ -79,6 +79,7 @@ public enum KeyBindings {
             return [.quit]
         },
         KeyBinding([.char("e")], "edit the prompt in $EDITOR") { _, _ in [.editPromptExternally] },
+        KeyBinding([.char("u")], "undo the last preset, recipe or History load", done { s, _ in s.undoLoad() }),
         KeyBinding([.char("t")], "next theme (Themes/*.theme, ~/.config/omnistudio/themes)") { s, _ in
             guard !s.themes.isEmpty else { return [] }
             s.theme = Switchboard.cycle(s.themes, s.theme, 1)
@@ -144,7 +145,7 @@ public enum KeyBindings {
     ]
 
     static let prompt: [KeyBinding] = [
-        KeyBinding([.enter, .char("i")], "edit the prompt inline (Enter keeps, Esc cancels)", done { s, _ in s.beginEditing(.prompt) }),
+        KeyBinding([.enter, .char("i")], "edit the prompt inline (Enter or Esc keeps the text)", done { s, _ in s.beginEditing(.prompt) }),
     ]
 
     static let preview: [KeyBinding] = [
@@ -165,7 +166,7 @@ public enum KeyBindings {
         KeyBinding([.pageUp, .pageDown], "move a page", done { s, k in s.history.move(10 * k.direction) }),
         KeyBinding([.enter, .char("l")], "load its recipe into the switchboard", done { s, _ in
             guard let e = s.history.current else { return }
-            if let r = e.request { s.request = r; s.say("loaded \(e.id) into the switchboard") } else { s.say(e.error ?? "unreadable recipe", error: true) }
+            if let r = e.request { s.replaceRequest(with: r, saying: "loaded \(e.id) into the switchboard") } else { s.say(e.error ?? "unreadable recipe", error: true) }
         }),
         KeyBinding([.char("d")], "diff it against the switchboard", done { s, _ in s.overlay = .diff }),
     ]

@@ -3,20 +3,30 @@ import OmniModel
 
 /// A partial recipe in the `recipe.toml` schema: the keys it sets override the switchboard, the rest is kept.
 /// Parsed strictly (unknown keys and bad values are errors with the file and line), like recipes.
+/// Its description is the file's leading comment.
 public struct Preset: Sendable, Equatable {
     public var name: String
     public var path: String
+    public var description: String
     public var document: TOMLDocument
 
     public init(name: String, path: String, text: String) throws(ModelError) {
-        try self.init(name: name, path: path, document: TOMLDocument(parsing: text, path: path))
+        try self.init(name: name, path: path, document: TOMLDocument(parsing: text, path: path),
+                      description: TOMLDocument.leadingComment(of: text))
     }
 
-    public init(name: String, path: String, document: TOMLDocument) throws(ModelError) {
+    public init(name: String, path: String, document: TOMLDocument, description: String = "") throws(ModelError) {
         self.name = name
         self.path = path
+        self.description = description
         self.document = document
         _ = try GenerationRequest(recipe: document, path: path)   // the schema check
+    }
+
+    /// The prompt this preset sets, if it sets one.
+    public var prompt: String? {
+        if case .string(let p)? = document.entry("text", "prompt")?.value { return p }
+        return nil
     }
 
     /// `request` with this preset's keys applied.
@@ -46,7 +56,7 @@ public struct PresetCatalog: Sendable {
                 let name = String(f.dropLast(5))
                 do throws(ModelError) {
                     // The recipe reader's own checks (size, UTF-8) hold for presets too: they load at start-up.
-                    let p = try Preset(name: name, path: path, document: TOMLDocument(contentsOf: path))
+                    let p = try Preset(name: name, path: path, text: TOMLDocument.text(at: path))
                     if byName[name] == nil { order.append(name) }
                     byName[name] = p
                 } catch {

@@ -64,7 +64,11 @@ public enum StudioRenderer {
         g.fill(Rect(x: 0, y: y, width: s.width, height: 1), role: .status)
         let hints: String
         if let e = s.editing {
-            hints = e == .filter ? "type to filter · Enter keep · Esc clear" : "type · Enter done · Esc cancel"
+            switch e {
+            case .filter: hints = "type to filter · Enter keep · Esc clear"
+            case .prompt: hints = "type · Enter or Esc keeps the text"
+            case .value: hints = "type · Enter done · Esc cancel"
+            }
         } else {
             hints = KeyBindings.hints(running: s.run.running)
         }
@@ -268,10 +272,24 @@ public enum StudioRenderer {
                 title = "Diff"; lines.append(("no run selected in History", .dim))
             }
         case .presets:
-            title = "Presets (Enter applies, Esc closes)"
-            for (i, p) in s.presets.presets.enumerated() { lines.append((p.name, i == s.presetSelected ? .selection : .text)) }
-            if s.presets.presets.isEmpty { lines.append(("no presets found", .dim)) }
+            title = "Presets (Enter applies, Esc closes, u undoes after)"
+            let all = s.presets.presets, nameWidth = (all.map(\.name.count).max() ?? 0) + 2
+            for (i, p) in all.enumerated() { lines.append((pad(p.name, nameWidth) + p.description, i == s.presetSelected ? .selection : .text)) }
+            if all.isEmpty { lines.append(("no presets found", .dim)) }
             for e in s.presets.errors { lines.append((e, .error)) }
+            // What the highlighted preset would change, so nothing is lost by surprise.
+            if all.indices.contains(s.presetSelected), let next = try? all[s.presetSelected].applied(to: s.request) {
+                let changes = RecipeDiff.lines(from: s.request, to: next)
+                lines.append(("", .dim))
+                lines.append((changes.isEmpty ? "changes nothing in the switchboard" : "changes:", .dim))
+                for l in changes { lines.append(("  " + pad(l.key, 18) + l.old + " → " + l.new, .dim)) }
+            }
+        case .presetPrompt(let i):
+            title = "Replace your prompt?"
+            lines = [("The preset \(s.presets.presets[i].name) sets the prompt", .text),
+                     ("  \(s.presets.presets[i].prompt ?? "")", .accent),
+                     ("Yours:", .text), ("  \(s.request.text.prompt)", .accent), ("", .text),
+                     ("y  use the preset's prompt", .text), ("n  apply the preset, keep your prompt", .text), ("Esc  do not apply it", .text)]
         }
         let w = min(s.width - 4, max(title.count + 6, (lines.map { $0.0.count }.max() ?? 0) + 4))
         let h = min(s.height - 2, lines.count + 2)

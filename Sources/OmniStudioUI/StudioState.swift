@@ -9,7 +9,8 @@ public struct StudioState: Sendable {
         case value(SwitchRow)
         case filter
     }
-    public enum Overlay: Sendable, Equatable { case help, diff, confirmQuit, presets }
+    /// `presetPrompt(i)`: preset `i` would replace the prompt the user typed — asks first.
+    public enum Overlay: Sendable, Equatable { case help, diff, confirmQuit, presets, presetPrompt(Int) }
 
     /// What the engine is doing, as last polled.
     public struct RunView: Sendable {
@@ -51,6 +52,9 @@ public struct StudioState: Sendable {
     public var history: HistoryState
     public var presets: PresetCatalog
     public var presetSelected = 0
+    /// Switchboards before each preset, recipe or History load, newest last (`u` undoes one; at most `undoDepth`).
+    public var undoStack: [GenerationRequest] = []
+    public static let undoDepth = 20
     public var themes: [String]
     public var theme: String
     public var overlay: Overlay?
@@ -99,10 +103,11 @@ public struct StudioState: Sendable {
         case .backspace, .delete:
             if !editBuffer.isEmpty { editBuffer.removeLast() }
             if e == .filter { picker.filter = editBuffer; picker.reload() }
-        case .escape:
+        case .escape where e != .prompt:
+            // A typed value may be invalid, so Esc drops it; a typed prompt is never lost (Esc keeps it, below).
             if e == .filter { picker.filter = ""; picker.reload() }
             editing = nil
-        case .enter, .tab:
+        case .enter, .tab, .escape:
             editing = nil
             switch e {
             case .prompt:
@@ -129,8 +134,7 @@ public struct StudioState: Sendable {
         case .pose: request.pose = .init(enabled: true, path: path); say("pose: \(path)")
         case .recipe:
             do throws(ModelError) {
-                request = try GenerationRequest(recipeAt: path)
-                say("recipe loaded: \(path)")
+                replaceRequest(with: try GenerationRequest(recipeAt: path), saying: "recipe loaded: \(path)")
             } catch { say(error.description, error: true) }
         }
     }
@@ -160,12 +164,24 @@ public struct StudioState: Sendable {
             case .up, .char("k"): presetSelected = max(0, presetSelected - 1)
             case .down, .char("j"): presetSelected = min(max(0, presets.presets.count - 1), presetSelected + 1)
             case .enter:
-                if presets.presets.indices.contains(presetSelected) {
-                    let p = presets.presets[presetSelected]
-                    do throws(ModelError) { request = try p.applied(to: request); say("preset: \(p.name)") } catch { say(error.description, error: true) }
-                }
                 overlay = nil
+                guard presets.presets.indices.contains(presetSelected) else { break }
+                let p = presets.presets[presetSelected]
+                let mine = request.text.prompt
+                if let theirs = p.prompt, theirs != mine, !mine.trimmingCharacters(in: .whitespaces).isEmpty {
+                    overlay = .presetPrompt(presetSelected)   // never drop a typed prompt without asking
+                } else {
+                    applyPreset(p, keepingPrompt: false)
+                }
             case .escape, .char("q"), .char("p"): overlay = nil
+            default: break
+            }
+            return []
+        case .presetPrompt(let i):
+            switch key {
+            case .char("y"), .char("Y"): overlay = nil; applyPreset(presets.presets[i], keepingPrompt: false)
+            case .char("n"), .char("N"): overlay = nil; applyPreset(presets.presets[i], keepingPrompt: true)
+            case .escape, .char("q"): overlay = nil; say("preset not applied")
             default: break
             }
             return []
@@ -173,6 +189,30 @@ public struct StudioState: Sendable {
             if key == .escape || key == .char("q") || key == .char("?") || key == .f1 || key == .enter || key == .char("d") { overlay = nil }
             return []
         }
+    }
+
+    /// Applies a preset (keeping the switchboard's prompt when asked to); `u` undoes it.
+    mutating func applyPreset(_ preset: Preset, keepingPrompt: Bool) {
+        do throws(ModelError) {
+            var next = try preset.applied(to: request)
+            if keepingPrompt { next.text.prompt = request.text.prompt }
+            replaceRequest(with: next, saying: "preset: \(preset.name)" + (keepingPrompt ? ", your prompt kept" : ""))
+        } catch { say(error.description, error: true) }
+    }
+
+    /// Replaces the whole switchboard (a preset, recipe or History load), remembering the old one for `u`.
+    mutating func replaceRequest(with next: GenerationRequest, saying message: String) {
+        undoStack.append(request)
+        if undoStack.count > Self.undoDepth { undoStack.removeFirst() }
+        request = next
+        say(message + " — u undoes")
+    }
+
+    /// Brings back the switchboard from before the last load.
+    mutating func undoLoad() {
+        guard let previous = undoStack.popLast() else { say("nothing to undo"); return }
+        request = previous
+        say("undone: the switchboard is back as it was" + (undoStack.isEmpty ? "" : " (\(undoStack.count) more)"))
     }
 
     mutating func mouse(_ x: Int, _ y: Int, _ kind: Key.Mouse) -> [Effect] {

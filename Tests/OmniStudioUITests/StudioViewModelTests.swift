@@ -272,7 +272,13 @@ final class StudioViewModelTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "steps = 10\n[audio]\nenabled = true\nvolume = 3\n".write(to: dir.appendingPathComponent("bad.toml"), atomically: true, encoding: .utf8)
         try "steps = 12\n".write(to: dir.appendingPathComponent("1-talking-head.toml"), atomically: true, encoding: .utf8)
+        // A preset describes itself in its leading comment (blank lines before it are skipped, the comment ends at the
+        // first blank line or key; CRLF reads like LF).
+        try "\r\n# Slow and careful:\r\n##   more steps.\r\n\r\n# not this\r\nsteps = 40\r\n".write(to: dir.appendingPathComponent("slow.toml"), atomically: true, encoding: .utf8)
         let user = PresetCatalog(directories: [Self.repo.appendingPathComponent("Presets"), dir])
+        XCTAssertEqual(user.presets.first { $0.name == "slow" }?.description, "Slow and careful: more steps.")
+        XCTAssertEqual(user.presets.first { $0.name == "1-talking-head" }?.description, "", "no comment, no description")
+        XCTAssertEqual(catalog.presets[0].description, "Talking head: the reference speaks along with an audio track; audio guidance anneals from 2.5 to 1.5.")
         XCTAssertEqual(user.errors.count, 1)
         XCTAssertTrue(user.errors[0].hasPrefix(dir.appendingPathComponent("bad.toml").path + ":4: unknown key 'volume' in [audio]"), user.errors[0])
         XCTAssertEqual(user.presets.first { $0.name == "1-talking-head" }?.document.entries.count, 1, "the user preset wins")
@@ -284,6 +290,80 @@ final class StudioViewModelTests: XCTestCase {
         _ = s.handle(.enter)
         XCTAssertEqual(s.request.text.prompt, "a person waves and smiles")
         XCTAssertEqual(s.request.duration, 3)
+    }
+
+    func testPresetsShowWhatTheyDoAskBeforeReplacingATypedPromptAndUndo() throws {
+        var s = try state()
+        let before = s.request
+        // Esc in the prompt editor keeps what was typed (the help says so).
+        _ = s.handle(.char("3")); _ = s.handle(.enter)
+        for c in "a cat dances" { _ = s.handle(.char(c)) }
+        _ = s.handle(.escape)
+        XCTAssertNil(s.editing)
+        XCTAssertEqual(s.request.text.prompt, "a cat dances")
+        XCTAssertTrue(s.request.text.enabled)
+        XCTAssertTrue(KeyBindings.pane(.prompt)[0].description.contains("Esc keeps the text"))
+        let typed = s.request
+
+        // The overlay lists each preset with its file's description and what the highlighted one would change.
+        _ = s.handle(.char("p"))
+        for _ in 0..<4 { _ = s.handle(.down) }
+        var text = StudioRenderer.render(s).plainText
+        XCTAssertTrue(text.contains("5-text-only           Text only: the prompt alone drives the motion"))
+        XCTAssertTrue(text.contains("text.prompt"), text)
+        XCTAssertTrue(text.contains("a person waves and smiles"), text)
+
+        // Enter asks before replacing the typed prompt; n applies the rest and keeps the prompt.
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.overlay, .presetPrompt(4))
+        text = StudioRenderer.render(s).plainText
+        XCTAssertTrue(text.contains("Replace your prompt?") && text.contains("a cat dances"), text)
+        _ = s.handle(.char("n"))
+        XCTAssertNil(s.overlay)
+        XCTAssertEqual(s.request.text.prompt, "a cat dances")
+        XCTAssertEqual(s.request.duration, 3, "the preset's other keys are applied")
+        XCTAssertTrue(s.status.contains("your prompt kept") && s.status.contains("u undoes"), s.status)
+
+        // u brings the switchboard back; y takes the preset's prompt; Esc applies nothing.
+        _ = s.handle(.char("u"))
+        XCTAssertEqual(s.request, typed)
+        _ = s.handle(.char("p")); _ = s.handle(.enter); _ = s.handle(.char("y"))
+        XCTAssertEqual(s.request.text.prompt, "a person waves and smiles")
+        _ = s.handle(.char("u"))
+        XCTAssertEqual(s.request, typed)
+        _ = s.handle(.char("p")); _ = s.handle(.enter); _ = s.handle(.escape)
+        XCTAssertNil(s.overlay)
+        XCTAssertEqual(s.request, typed)
+        XCTAssertEqual(s.undoStack.count, 0)
+
+        // A preset without a prompt applies at once; an empty prompt is replaced without asking.
+        _ = s.handle(.char("p")); _ = s.handle(.up); _ = s.handle(.up); _ = s.handle(.up); _ = s.handle(.up)
+        _ = s.handle(.enter)
+        XCTAssertNil(s.overlay)
+        XCTAssertEqual(s.request.text.prompt, "a cat dances")
+        _ = s.handle(.char("u"))
+        s.request.text.prompt = ""
+        _ = s.handle(.char("p")); for _ in 0..<4 { _ = s.handle(.down) }; _ = s.handle(.enter)
+        XCTAssertNil(s.overlay)
+        XCTAssertEqual(s.request.text.prompt, "a person waves and smiles")
+
+        // Undo walks back over every load, then says there is nothing left.
+        _ = s.handle(.char("u"))
+        _ = s.handle(.char("u"))
+        XCTAssertEqual(s.status, "nothing to undo")
+        XCTAssertEqual(s.request.seed, before.seed)
+
+        // Esc while typing a value drops the value.
+        s = try state()
+        let fresh = s.request
+        _ = s.handle(.char("2"))
+        s.switchRow = SwitchRow.steps.rawValue
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.editing, .value(.steps))
+        for _ in 0..<3 { _ = s.handle(.backspace) }
+        for c in "13" { _ = s.handle(.char(c)) }
+        _ = s.handle(.escape)
+        XCTAssertEqual(s.request, fresh)
     }
 
     func testThemes() throws {

@@ -83,6 +83,11 @@ public struct TOMLDocument: Sendable, Equatable {
 
     /// Reads and parses the file at `path`.
     public init(contentsOf path: String) throws(ModelError) {
+        try self.init(parsing: Self.text(at: path), path: path)
+    }
+
+    /// The text of the recipe or preset at `path`, with the reader's checks (size, readable, UTF-8).
+    public static func text(at path: String) throws(ModelError) -> String {
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size <= Self.maxFileBytes else {
             throw .invalidRecipe(path: path, line: nil, reason: "\(size) bytes is too large for a recipe or preset (at most \(Self.maxFileBytes))")
@@ -91,7 +96,21 @@ public struct TOMLDocument: Sendable, Equatable {
             throw .invalidRecipe(path: path, line: nil, reason: FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")
         }
         guard let text = String(data: data, encoding: .utf8) else { throw .invalidRecipe(path: path, line: nil, reason: "not UTF-8 text") }
-        try self.init(parsing: text, path: path)
+        return text
+    }
+
+    /// The comment lines at the top of `text` (before the first key or table), without their `#`, joined by spaces:
+    /// how a preset describes itself.
+    public static func leadingComment(of text: String) -> String {
+        var words: [String] = []
+        for line in TextLines.split(text) {
+            let t = line.trimmingCharacters(in: .whitespaces)
+            if t.isEmpty { if words.isEmpty { continue } else { break } }
+            guard t.hasPrefix("#") else { break }
+            let body = t.drop(while: { $0 == "#" }).trimmingCharacters(in: .whitespaces)
+            if !body.isEmpty { words.append(body) }
+        }
+        return words.joined(separator: " ")
     }
 
     public func entry(_ table: String, _ key: String) -> Entry? { entries.first { $0.table == table && $0.key == key } }
