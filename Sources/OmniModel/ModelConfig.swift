@@ -27,6 +27,12 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         self.audio = audio; self.pose = pose; self.text = text; self.video = video; self.sampling = sampling
     }
 
+    /// Channels of one latent position of the DiT's V input: noisy latent (z), motion latent (z), motion mask (1),
+    /// pose features, and with `dit.reference_input` the reference latent (z) and its presence (1).
+    public var ditInputChannels: Int {
+        2 * vae.zChannels + 1 + pose.featureChannels + (dit.referenceInput ? vae.zChannels + 1 : 0)
+    }
+
     /// Checks every rule the code relies on, before anything is allocated; the reason names the key and the
     /// allowed range. `memoryBudget` (bytes) bounds what the model's weights and one segment's working set may
     /// take (`ModelMemory`).
@@ -211,16 +217,22 @@ public struct DiTConfig: Codable, Sendable, Equatable {
     /// also takes the size of the sampler's step as an input, so one model samples well with 1–32 steps. Absent:
     /// false.
     public var stepEmbedding: Bool
+    /// The reference latent also enters pixel-aligned: every latent frame's V input carries it (and a
+    /// reference-present channel), besides the R tokens' attention path — so the reference's details reach the
+    /// frame at the same place (docs/ARCHITECTURE.md §4.1). Absent in older model folders, which mean false.
+    public var referenceInput: Bool
     public var headDimension: Int { width / heads }
 
     public init(width: Int, depth: Int, heads: Int, mlpRatio: Int, ropeBase: Double, timeEmbeddingWidth: Int, patchSize: Int = 1,
-                guidanceEmbedding: Bool = false, stepEmbedding: Bool = false) {
+                guidanceEmbedding: Bool = false, stepEmbedding: Bool = false, referenceInput: Bool = false) {
         self.width = width; self.depth = depth; self.heads = heads; self.mlpRatio = mlpRatio
         self.ropeBase = ropeBase; self.timeEmbeddingWidth = timeEmbeddingWidth; self.patchSize = patchSize
-        self.guidanceEmbedding = guidanceEmbedding; self.stepEmbedding = stepEmbedding
+        self.guidanceEmbedding = guidanceEmbedding; self.stepEmbedding = stepEmbedding; self.referenceInput = referenceInput
     }
 
-    enum CodingKeys: String, CodingKey { case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize, guidanceEmbedding, stepEmbedding }
+    enum CodingKeys: String, CodingKey {
+        case width, depth, heads, mlpRatio, ropeBase, timeEmbeddingWidth, patchSize, guidanceEmbedding, stepEmbedding, referenceInput
+    }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -230,7 +242,8 @@ public struct DiTConfig: Codable, Sendable, Equatable {
                   timeEmbeddingWidth: try c.decode(Int.self, forKey: .timeEmbeddingWidth),
                   patchSize: try c.decodeIfPresent(Int.self, forKey: .patchSize) ?? 1,
                   guidanceEmbedding: try c.decodeIfPresent(Bool.self, forKey: .guidanceEmbedding) ?? false,
-                  stepEmbedding: try c.decodeIfPresent(Bool.self, forKey: .stepEmbedding) ?? false)
+                  stepEmbedding: try c.decodeIfPresent(Bool.self, forKey: .stepEmbedding) ?? false,
+                  referenceInput: try c.decodeIfPresent(Bool.self, forKey: .referenceInput) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -241,6 +254,7 @@ public struct DiTConfig: Codable, Sendable, Equatable {
         // Written only when set, so the teachers' config.json stays as it was.
         if guidanceEmbedding { try c.encode(true, forKey: .guidanceEmbedding) }
         if stepEmbedding { try c.encode(true, forKey: .stepEmbedding) }
+        if referenceInput { try c.encode(true, forKey: .referenceInput) }
     }
 }
 

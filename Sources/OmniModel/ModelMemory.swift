@@ -55,7 +55,7 @@ public struct ModelMemory: Sendable, Equatable {
 
         // DiT.
         let d = Double(c.dit.width), p2 = Double(c.dit.patchSize * c.dit.patchSize), mlp = Double(c.dit.mlpRatio)
-        let inputs = 2 * z + 1 + Double(c.pose.featureChannels)
+        let inputs = Double(c.ditInputChannels)
         let audioWidth = Double(c.audio.featureWidth), hidden = Double(c.audio.hidden)
         var dit = p2 * inputs * d + d
         dit += Double(c.dit.timeEmbeddingWidth) * d + d + d * d + d + 6 * d * d + 6 * d

@@ -139,7 +139,8 @@ public final class DiTExamples {
 
     /// The DiT's channel-concatenated input `[1, T', h, w, inputChannels]` for `ex` noised to `d.sigma` with
     /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn`), pose
-    /// features through `poseGuider` (zeros with pose off). Also returns the noise and the first latent frame the
+    /// features through `poseGuider` (zeros with pose off), and with `dit.reference_input` the reference latent
+    /// in every frame (zeros with the reference off). Also returns the noise and the first latent frame the
     /// loss counts (motion frames are given, not predicted).
     func inputs(_ ex: Example, _ d: Draws, poseGuider: PoseGuider) -> (inputs: Tensor, noise: Tensor, lossFrom: Int) {
         let x0 = ex.target
@@ -154,6 +155,8 @@ public final class DiTExamples {
         }
         let pose = d.poseOn ? poseGuider(ex.poseMaps).reshaped([1, t, h, w, config.pose.featureChannels])
                             : Tensor(zeros: [1, t, h, w, config.pose.featureChannels])
-        return (Tensor.concat([noisy, motion, mask, pose], axis: -1), noise, d.motionOn ? motionLatentFrames : 0)
+        let parts = [noisy, motion, mask, pose]
+            + [MMDiT.referenceInput(d.referenceOn ? ex.reference : nil, config: config, frames: t, height: h, width: w)].compactMap { $0 }
+        return (Tensor.concat(parts, axis: -1), noise, d.motionOn ? motionLatentFrames : 0)
     }
 }

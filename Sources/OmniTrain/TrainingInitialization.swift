@@ -41,6 +41,32 @@ public enum TrainingInitialization {
         return weights
     }
 
+    /// `source` (a trained model) with the pixel-aligned reference input (`dit.reference_input`) added: every
+    /// tensor copied, and the patch embedding's columns for the new channels zero — so the widened model computes
+    /// exactly what `source` does until training moves them.
+    public static func withReferenceInput(_ source: OmniModelWeights, config: ModelConfig) -> (config: ModelConfig, weights: OmniModelWeights) {
+        precondition(!config.dit.referenceInput, "the model already has the reference input")
+        var wider = config
+        wider.dit.referenceInput = true
+        let weights = OmniModelWeights(config: wider)
+        let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
+        for (key, tensor) in weights.namedTensors() where key != "dit.patchEmbedding.weight" {
+            tensor.copyValues(from: from[key]!)
+        }
+        // Weight [d, p²·C]: each token's input is p² positions of C channels, channels innermost; the new channels
+        // come last in each position.
+        let old = source.dit.patchEmbedding.weight, new = weights.dit.patchEmbedding.weight
+        let p2 = config.dit.patchSize * config.dit.patchSize
+        let (cOld, cNew) = (config.ditInputChannels, wider.ditInputChannels)
+        new.fill(0)
+        for row in 0..<old.shape[0] {
+            for k in 0..<p2 {
+                for c in 0..<cOld { new.data[row * p2 * cNew + k * cNew + c] = old.data[row * p2 * cOld + k * cOld + c] }
+            }
+        }
+        return (wider, weights)
+    }
+
     /// A distillation student of `teacher` (whose config is `config`): the teacher's config with
     /// `dit.guidance_embedding` (and `dit.step_embedding` with `steps`), every teacher tensor copied, and the parts of
     /// the `SamplingEmbedding` the teacher lacks random with zero output layers — so the student starts as exactly

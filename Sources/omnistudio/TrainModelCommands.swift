@@ -154,6 +154,8 @@ struct TrainDiT: ParsableCommand {
                                valueName: "dir"))
     var latents: String?
     @OptionGroup var audio: AudioEncoderOption
+    @Flag(help: "Also feed the reference latent pixel-aligned, in every latent frame's input (dit.reference_input). Starting from a model without it, the new input's weights start at zero, so the stage starts as that model.")
+    var referenceInput = false
 
     func validate() throws {
         guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
@@ -176,9 +178,12 @@ struct TrainDiT: ParsableCommand {
                 throw ValidationError("--from MODEL_FOLDER is needed to start a stage (the VAE run's model/ for stage 1, the previous stage's model/ after)")
             }
             let source = try LoadedModel.load(from)
-            let config = audio.applied(to: source.config)
+            var config = audio.applied(to: source.config)
             if stage == 1 {
+                config.dit.referenceInput = config.dit.referenceInput || referenceInput
                 weights = TrainingInitialization.ditStage(config: config, vaeFrom: source.weights, seed: options.seed)
+            } else if referenceInput && !config.dit.referenceInput {
+                (config, weights) = TrainingInitialization.withReferenceInput(source.weights, config: config)
             } else {
                 weights = source.weights
             }

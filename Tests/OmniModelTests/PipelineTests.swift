@@ -156,6 +156,46 @@ final class PipelineTests: XCTestCase {
         XCTAssertFalse(frames[0] == frames[1], "the audio scale changed nothing")
     }
 
+    /// With `dit.reference_input` the reference also enters every latent frame's input, in every guidance pass. The
+    /// random tiny model widened by hand (its tensors copied, the new channels' weights zero) makes the base
+    /// model's video; weights on those channels change it; with the reference off the channels are zeros, so the
+    /// video is the base model's again. Videos compare within one 8-bit level (a wider GEMM sums in another order).
+    func testThePixelAlignedReferenceReachesEveryPassAndIsZerosWhenOff() throws {
+        var config = ModelConfig.tiny
+        config.dit.referenceInput = true
+        let wide = OmniModelWeights(config: config), base = model.weights
+        let from = Dictionary(uniqueKeysWithValues: base.namedTensors().map { ($0.key, $0.tensor) })
+        for (key, t) in wide.namedTensors() where key != "dit.patchEmbedding.weight" { t.copyValues(from: from[key]!) }
+        let p2 = config.dit.patchSize * config.dit.patchSize, cOld = ModelConfig.tiny.ditInputChannels, cNew = config.ditInputChannels
+        let old = base.dit.patchEmbedding.weight, new = wide.dit.patchEmbedding.weight
+        XCTAssertEqual(new.values.map(abs).max(), 0)
+        for r in 0..<old.shape[0] {
+            for k in 0..<p2 { for c in 0..<cOld { new.data[r * p2 * cNew + k * cNew + c] = old.data[r * p2 * cOld + k * cOld + c] } }
+        }
+        func video(_ r: GenerationRequest, _ m: LoadedModel, _ name: String) throws -> [RGBImage] {
+            let result = PipelineFixtures.run(r, model: m, out: dir.appendingPathComponent(name))
+            XCTAssertNotNil(result.folder, name)
+            return result.frames
+        }
+        func maxDifference(_ a: [RGBImage], _ b: [RGBImage]) -> Int {
+            XCTAssertEqual(a.count, b.count)
+            return zip(a, b).map { x, y in zip(x.pixels, y.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0 }.max() ?? 0
+        }
+        var r = try request(seconds: 0.5, text: false, steps: 2)   // 13 frames: two segments, CFG on audio
+        r.duration = 0.5
+        let expected = try video(r, model, "base")
+        XCTAssertLessThanOrEqual(maxDifference(try video(r, LoadedModel(source: "widened", config: config, weights: wide), "zero"), expected), 1)
+
+        for r in 0..<old.shape[0] {
+            for k in 0..<p2 { for c in cOld..<cNew { new.data[r * p2 * cNew + k * cNew + c] = 0.2 * sin(Float(r * 31 + k * 7 + c)) } }
+        }
+        let weighted = LoadedModel(source: "weighted", config: config, weights: wide)
+        XCTAssertGreaterThan(maxDifference(try video(r, weighted, "weighted"), expected), 8, "the reference channels changed nothing")
+        var off = r
+        off.reference.enabled = false
+        XCTAssertLessThanOrEqual(maxDifference(try video(off, weighted, "off"), try video(off, model, "base-off")), 1)
+    }
+
     static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
 
     func testCancellationLeavesNothingOrAPartialVideo() throws {

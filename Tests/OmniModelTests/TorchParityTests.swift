@@ -89,8 +89,15 @@ final class TorchParityTests: XCTestCase {
         func inputs() throws -> Tensor {
             let noisy = try tensor("fixture.noisy"), b = noisy.shape[0]
             let pose = guider(try tensor("fixture.pose_maps"))
-            return Tensor.concat([noisy, try tensor("fixture.motion").expandedBatch(b), try tensor("fixture.motion_mask").expandedBatch(b),
-                                  pose.reshaped([1] + pose.shape).expandedBatch(b)], axis: -1)
+            var parts = [noisy, try tensor("fixture.motion").expandedBatch(b), try tensor("fixture.motion_mask").expandedBatch(b),
+                         pose.reshaped([1] + pose.shape).expandedBatch(b)]
+            // dit.reference_input (the student fixture): the reference in passes 0 and 2, off in 1 and 3.
+            let (t, h, w) = (noisy.shape[1], noisy.shape[2], noisy.shape[3]), reference = try tensor("fixture.reference")
+            if let on = MMDiT.referenceInput(reference, config: config, frames: t, height: h, width: w),
+               let off = MMDiT.referenceInput(nil, config: config, frames: t, height: h, width: w) {
+                parts.append(Tensor.concat([on, off, on, off], axis: 0))
+            }
+            return Tensor.concat(parts, axis: -1)
         }
     }
 
@@ -143,10 +150,12 @@ final class TorchParityTests: XCTestCase {
     func testUncachedMMDiTMatchesTheTorchReference() throws { try checkUncached("dit_tiny") }
     func testCachedMMDiTMatchesTheTorchReference() throws { try checkCached("dit_tiny") }
 
-    /// A guidance-distilled student (`dit.guidance_embedding`): per-pass scales through its guidance embedding.
+    /// A distilled student (`dit.guidance_embedding`, `dit.step_embedding`): per-pass scales and step sizes through
+    /// its sampling embedding; it also has `dit.reference_input`, on in two passes and off in two.
     func testDistilledStudentMatchesTheTorchReference() throws {
         let f = try loadDiT("dit_tiny_student")
         XCTAssertNotNil(f.dit.samplingEmbedding)
+        XCTAssertTrue(f.config.dit.referenceInput, "the student fixture also checks the pixel-aligned reference input")
         XCTAssertEqual(try f.controls?.count, 4)
         try checkUncached("dit_tiny_student")
         try checkCached("dit_tiny_student")

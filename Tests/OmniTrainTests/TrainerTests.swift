@@ -82,6 +82,76 @@ final class TrainerTests: TrainingTestCase {
         }
     }
 
+    // MARK: - The pixel-aligned reference (dit.reference_input)
+
+    /// `train dit --reference-input` on a trained model: every tensor kept, the new channels' weights zero — so the
+    /// widened model's loss equals the source's on every example, the reference on or off; the example's input
+    /// carries the reference latent in every latent frame (and ones in the presence channel) only when it is on.
+    func testWideningToThePixelAlignedReferenceStartsAsTheSourceModel() throws {
+        let source = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        RandomWeights.fill(source.dit.head, seed: 9)
+        let (config, widened) = TrainingInitialization.withReferenceInput(source, config: .tiny)
+        XCTAssertTrue(config.dit.referenceInput)
+        let z = config.vae.zChannels, c = ModelConfig.tiny.ditInputChannels
+        XCTAssertEqual(config.ditInputChannels, c + z + 1)
+        XCTAssertTrue(String(decoding: config.encoded(), as: UTF8.self).contains("\"reference_input\" : true"))
+        let folder = temporaryFolder("reference-input")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try config.encoded().write(to: URL(fileURLWithPath: folder).appendingPathComponent("config.json"))
+        XCTAssertEqual(try ModelConfig.load(folder: folder), config, "written and read back")
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("reference_input"), "older configs stay as they were")
+
+        let all = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1)
+        let before = try DiTObjective(weights: source, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let after = try DiTObjective(weights: widened, config: config, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let example = try after.example(step: 0, index: 0)
+        for referenceOn in [true, false] {
+            let d = DiTExamples.Draws(referenceOn: referenceOn, textOn: true, audioOn: true, poseOn: true, motionOn: true,
+                                      sigma: 0.6, noise: RandomStream(seed: 4))
+            // Equal up to the summation order of a wider GEMM (the extra terms are exact zeros).
+            let expected = before.loss(example, d).item
+            XCTAssertEqual(after.loss(example, d).item, expected, accuracy: 1e-6 * abs(expected), "reference \(referenceOn)")
+            let inputs = after.examples.inputs(example, d, poseGuider: widened.poseGuider).inputs
+            let (t, h, w) = (inputs.shape[1], inputs.shape[2], inputs.shape[3])
+            for f in 0..<t {
+                for p in [0, h * w - 1] {
+                    let row = (f * h * w + p) * config.ditInputChannels + c
+                    for k in 0..<z {
+                        XCTAssertEqual(inputs.data[row + k], referenceOn ? example.reference.data[p * z + k] : 0, "frame \(f) position \(p)")
+                    }
+                    XCTAssertEqual(inputs.data[row + z], referenceOn ? 1 : 0)
+                }
+            }
+        }
+        XCTAssertGreaterThan(example.reference.values.map(abs).max()!, 0)
+    }
+
+    /// The new input carries gradient: finite differences through the widened patch embedding (its reference
+    /// columns made non-zero) and the rest of a stage-3 model.
+    func testPixelAlignedReferenceGradientMatchesFiniteDifferences() throws {
+        var config = ModelConfig.tiny
+        config.dit.referenceInput = true
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        RandomWeights.fill(weights.dit.head, seed: 9)
+        RandomWeights.fill(weights.poseGuider.convOut, seed: 10)
+        let objective = try DiTObjective(weights: weights, config: config, samples: Self.samples, stage: 3,
+                                         ratios: .init(reference: 1, text: 1, audio: 1, pose: 1, motion: 1), batch: 1, text: Self.text)
+        let example = try objective.example(step: 0, index: 0)
+        let loss = { objective.loss(example, .init(referenceOn: true, textOn: true, audioOn: true, poseOn: true, motionOn: false,
+                                                   sigma: 0.6, noise: RandomStream(seed: 4))) }
+        assertGradientsMatch([("dit.patchEmbedding.weight", weights.dit.patchEmbedding.weight)], loss)
+        // The gradient reaches the reference columns themselves.
+        let tape = Tape()
+        weights.dit.patchEmbedding.weight.grad = nil
+        tape.backward(from: tape.recording { loss() })
+        let g = try XCTUnwrap(weights.dit.patchEmbedding.weight.grad?.values)
+        let p2 = config.dit.patchSize * config.dit.patchSize, cIn = config.ditInputChannels, first = ModelConfig.tiny.ditInputChannels
+        let referenceColumns = (0..<weights.dit.patchEmbedding.weight.shape[0]).flatMap { r in
+            (0..<p2).flatMap { k in (first..<cIn).map { g[r * p2 * cIn + k * cIn + $0] } }
+        }
+        XCTAssertGreaterThan(referenceColumns.map(abs).max()!, 1e-6)
+    }
+
     // MARK: - Runs
 
     func vaeRun(_ folder: String, steps: Int) throws -> TrainingRun {

@@ -64,6 +64,8 @@ class DiTConfig:
     # step_embedding the sampler's step size too
     guidance_embedding: bool = False
     step_embedding: bool = False
+    # the reference latent also enters pixel-aligned, in every latent frame's V input (and a presence channel)
+    reference_input: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -79,13 +81,14 @@ class DiTConfig:
 
     @property
     def input_channels(self) -> int:
-        """Channels of one latent position of V's input: noisy latent, motion latent, motion mask, pose features."""
-        return 2 * self.z_channels + 1 + self.feature_channels
+        """Channels of one latent position of V's input: noisy latent, motion latent, motion mask, pose features, and
+        with `reference_input` the reference latent and its presence."""
+        return 2 * self.z_channels + 1 + self.feature_channels + (self.z_channels + 1 if self.reference_input else 0)
 
     @staticmethod
     def from_json(model: dict) -> "DiTConfig":
         """From a whole config.json object (absent `patch_size` means 1, absent `audio.encoder` log-mel, absent
-        `guidance_embedding` / `step_embedding` false, as in Swift)."""
+        `guidance_embedding` / `step_embedding` / `reference_input` false, as in Swift)."""
         d, p, v, a = model["dit"], model["pose"], model["vae"], model["audio"]
         frame = 384 if a.get("encoder", "logmel") == WHISPER_ENCODER else a["mel_frames_per_video_frame"] * a["mel_bins"]
         return DiTConfig(d["width"], d["depth"], d["heads"], d["mlp_ratio"], float(d["rope_base"]),
@@ -93,7 +96,7 @@ class DiTConfig:
                          list(v["temporal_downsample"]), p["map_channels"], list(p["guider_channels"]),
                          p["feature_channels"], model["text"]["encoder_width"], (2 * a["neighbours"] + 1) * frame,
                          a["hidden"], a["band"], bool(d.get("guidance_embedding", False)),
-                         bool(d.get("step_embedding", False)))
+                         bool(d.get("step_embedding", False)), bool(d.get("reference_input", False)))
 
     @staticmethod
     def from_folder(folder: str) -> "DiTConfig":
@@ -351,6 +354,17 @@ class DiTBlock(nn.Module):
             h = layer_norm(x) * (1 + m[4]) + m[3]
             results.append(x + m[5] * self.fc2(gelu_tanh(self.fc1(h))))
         return results, ((own_k, own_v) if return_kv else None)
+
+
+def reference_channels(cfg: DiTConfig, latent: torch.Tensor, on: torch.Tensor, frames: int) -> torch.Tensor | None:
+    """The pixel-aligned reference channels of V's input with `reference_input` (None without): the reference latent
+    `[B, 1, h, w, z]` in each of `frames` latent frames and a channel of ones, for the samples where `on` `[B]` (bool)
+    holds, zeros elsewhere — `[B, frames, h, w, z + 1]`, as Swift's `MMDiT.referenceInput`."""
+    if not cfg.reference_input:
+        return None
+    b, _, h, w, _ = latent.shape
+    both = torch.cat([latent, latent.new_ones(b, 1, h, w, 1)], dim=-1).expand(b, frames, h, w, cfg.z_channels + 1)
+    return torch.where(on.view(b, 1, 1, 1, 1), both, torch.zeros_like(both))
 
 
 class MMDiT(nn.Module, SwiftCheckpoint):

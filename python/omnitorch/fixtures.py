@@ -24,7 +24,7 @@ import os
 import torch
 from safetensors.torch import save_file
 
-from .dit import MMDiT, DiTConfig, PoseGuider
+from .dit import MMDiT, DiTConfig, PoseGuider, reference_channels
 from .pose_maps import pose_maps
 from .vae import CausalVAE, VAEConfig
 
@@ -92,7 +92,9 @@ def build_dit(model: dict, seed: int = 11):
     - `fixture.reference` `[1, 1, 4, 6, z]`, `fixture.text` `[1, 5, 384]`, `fixture.audio` `[1, 9, 240]`;
     - `fixture.velocity` `[4, 3, 4, 6, z]` and the reference tokens' final states `fixture.reference_states` `[4, 6, d]`;
     - for a distilled student (`dit.guidance_embedding` and `dit.step_embedding`, fixture `dit_tiny_student`),
-      `fixture.controls` `[4, 3]`: each pass's audio scale, text scale and step size, which the velocities above read.
+      `fixture.controls` `[4, 3]`: each pass's audio scale, text scale and step size, which the velocities above read;
+      the student fixture also has `dit.reference_input`: its inputs end with the reference latent and a presence
+      channel in passes 0 and 2 and zeros in passes 1 and 3.
     Weights and inputs are rounded to float32 before the float64 computation, so the outputs are the exact
     function of what the file stores."""
     cfg = DiTConfig.from_json(model)
@@ -133,8 +135,10 @@ def build_dit(model: dict, seed: int = 11):
     assert frames == 1 + tf * (latent_frames - 1)
     with torch.no_grad():
         pose = guider(pose_maps)
-        inputs = torch.cat([noisy, motion.expand(4, -1, -1, -1, -1), mask.expand(4, -1, -1, -1, -1),
-                            pose.expand(4, -1, -1, -1, -1)], dim=-1)
+        parts = [noisy, motion.expand(4, -1, -1, -1, -1), mask.expand(4, -1, -1, -1, -1), pose.expand(4, -1, -1, -1, -1)]
+        # With reference_input: the reference in every frame of passes 0 and 2, zeros (reference off) in 1 and 3.
+        aligned = reference_channels(cfg, reference.expand(4, -1, -1, -1, -1), torch.tensor([True, False, True, False]), latent_frames)
+        inputs = torch.cat(parts + ([aligned] if aligned is not None else []), dim=-1)
         velocity, reference_states = dit(inputs, sigmas, passes, reference, text, audio, controls=controls)
         cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio), controls=controls)
     # The two Python paths agree (to float64 rounding) before Swift is asked to match either.
@@ -201,7 +205,8 @@ def main():
     builders = {f"vae_{name}": (lambda name=name, cfg=cfg: build(name, cfg)) for name, cfg in SHAPES.items()}
     builders["dit_tiny"] = lambda: build_dit(TINY_MODEL)
     builders["dit_tiny_student"] = lambda: build_dit(
-        {**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True, "step_embedding": True}}, seed=12)
+        {**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True, "step_embedding": True,
+                               "reference_input": True}}, seed=12)
     builders["pose_maps"] = build_pose_maps
     chosen = args.only.split(",") if args.only else list(builders)
     for name in chosen:

@@ -56,7 +56,7 @@ import torch.nn as nn
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
-from .dit import DiTConfig, MMDiT, PoseGuider
+from .dit import DiTConfig, MMDiT, PoseGuider, reference_channels
 from .pack import Packs, check_against_model, load_packs
 from .pose_maps import pose_maps
 from .vae import CausalVAE, VAEConfig, to_swift_layout
@@ -181,7 +181,11 @@ def sample_losses(dit: MMDiT, guider: PoseGuider, batch: StepBatch, motion_frame
         pose = torch.where(pose_on[:, None, None, None, None], features, torch.zeros_like(features))
     else:
         pose = x0.new_zeros(b, t, h, w, fc)
-    inputs = torch.cat([noisy, motion, mask, pose.to(noisy.dtype)], dim=-1)
+    parts = [noisy, motion, mask, pose.to(noisy.dtype)]
+    pixel_aligned = reference_channels(dit.cfg, batch.reference.to(noisy.dtype), ref_on, t)
+    if pixel_aligned is not None:
+        parts.append(pixel_aligned)
+    inputs = torch.cat(parts, dim=-1)
     passes = list(zip(text_on.tolist(), (audio_on & with_audio).tolist()))
     v, _ = dit(inputs, batch.sigma.to(torch.float64), passes, reference_latent=batch.reference,
                text_states=batch.text, audio_features=batch.audio if with_audio else None,

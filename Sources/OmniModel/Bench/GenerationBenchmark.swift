@@ -167,7 +167,7 @@ public enum GenerationBenchmark {
         let keys = l + Double(cache.referenceTokens) + Double(cache.textTokens) + band
         let perBlock = 2 * l * d * (4 * d + 2 * r * d) + 4 * l * keys * d
         let p2 = Double(c.dit.patchSize * c.dit.patchSize)
-        let inputChannels = p2 * Double(2 * c.vae.zChannels + 1 + c.pose.featureChannels)
+        let inputChannels = p2 * Double(c.ditInputChannels)
         return passes * (Double(c.dit.depth) * perBlock + 2 * l * inputChannels * d + 2 * l * d * p2 * Double(c.vae.zChannels))
     }
 

@@ -8,6 +8,8 @@ import Synchronization
 /// Also carries the run's cancellation flag, checked between blocks.
 public final class ConditionCache: @unchecked Sendable {
     public private(set) var reference: [DiTBlock.External]?
+    /// The normalised reference latent `[1, 1, h, w, z]` for `dit.reference_input` (nil: none or not needed).
+    public private(set) var referenceLatent: Tensor?
     public private(set) var text: [DiTBlock.External]?
     public private(set) var audio: [DiTBlock.External]?
     private let cancelled: Atomic<Bool>
@@ -21,7 +23,9 @@ public final class ConditionCache: @unchecked Sendable {
     public var textTokens: Int { text?.first?.key.shape[1] ?? 0 }
     public var audioTokens: Int { audio?.first?.key.shape[1] ?? 0 }
 
-    public func setReference(_ kv: [DiTBlock.External]?) { reference = kv; joined.withLock { $0 = [:] } }
+    public func setReference(_ kv: [DiTBlock.External]?, latent: Tensor? = nil) {
+        reference = kv; referenceLatent = latent; joined.withLock { $0 = [:] }
+    }
     public func setText(_ kv: [DiTBlock.External]?) { text = kv; joined.withLock { $0 = [:] } }
     public func setAudio(_ kv: [DiTBlock.External]?) { audio = kv; joined.withLock { $0 = [:] } }
 

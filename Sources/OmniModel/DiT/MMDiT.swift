@@ -3,7 +3,8 @@ import OmniTensor
 /// The multimodal diffusion transformer of docs/ARCHITECTURE.md §4. It predicts the flow-matching velocity `v = ε − x₀` of
 /// a segment's noisy latents from four token groups sharing one attention sequence:
 /// - V: video tokens, one per `p × p` patch of a latent frame (p = `dit.patch_size`): the noisy latent
-///   channel-concatenated with the motion-frame latents, their mask and the pose-guider features, the p² positions
+///   channel-concatenated with the motion-frame latents, their mask, the pose-guider features and (with
+///   `dit.reference_input`) the reference latent and its presence channel (`referenceInput`), the p² positions
 ///   of a patch joined in (row, column, channel) order, through `patchEmbedding`; timestep modulation by
 ///   adaLN-single; RoPE positions (1 + latent frame, token row, token column);
 /// - R: the reference latent through the same `patchEmbedding` and the same blocks with σ = 0 modulation,
@@ -30,8 +31,8 @@ public final class MMDiT: Module {
 
     public let config: ModelConfig
     var width: Int { config.dit.width }
-    /// Channels of one latent position's input: noisy latent, motion latent, motion mask, pose features.
-    public var inputChannels: Int { 2 * config.vae.zChannels + 1 + config.pose.featureChannels }
+    /// Channels of one latent position's input (`ModelConfig.ditInputChannels`).
+    public var inputChannels: Int { config.ditInputChannels }
     /// Latent positions per token along each side.
     public var patchSize: Int { config.dit.patchSize }
 
@@ -39,7 +40,7 @@ public final class MMDiT: Module {
         self.config = config
         let d = config.dit.width, z = config.vae.zChannels
         let p2 = config.dit.patchSize * config.dit.patchSize
-        patchEmbedding = Linear(p2 * (2 * z + 1 + config.pose.featureChannels), d)
+        patchEmbedding = Linear(p2 * config.ditInputChannels, d)
         timeEmbedding = TimestepEmbedding(frequencyWidth: config.dit.timeEmbeddingWidth, width: d)
         timeProjection = Linear(d, 6 * d)
         samplingEmbedding = config.dit.guidanceEmbedding
@@ -90,6 +91,26 @@ public final class MMDiT: Module {
         let z = config.vae.zChannels
         let padding = Tensor(zeros: Array(latent.shape.dropLast()) + [inputChannels - z])
         return patchEmbedding(Self.patchify(Tensor.concat([latent, padding], axis: -1), patch: patchSize))
+    }
+
+    /// The pixel-aligned reference channels of a V input `[1, frames, h, w, z + 1]` with `dit.reference_input`: the
+    /// normalised reference latent `[1, 1, h, w, z]` in every latent frame and a channel of ones — or all zeros when
+    /// the reference is off (`latent` nil). Nil for a model without the input. Generation and training both build
+    /// their inputs through this.
+    public static func referenceInput(_ latent: Tensor?, config: ModelConfig, frames: Int, height h: Int, width w: Int) -> Tensor? {
+        guard config.dit.referenceInput else { return nil }
+        let z = config.vae.zChannels
+        let out = Tensor(zeros: [1, frames, h, w, z + 1])
+        guard let latent else { return out }
+        precondition(latent.shape == [1, 1, h, w, z], "reference latent \(latent.shape) for a \(w)×\(h) grid of \(z) channels")
+        for f in 0..<frames {
+            for p in 0..<(h * w) {
+                let o = (f * h * w + p) * (z + 1)
+                for c in 0..<z { out.data[o + c] = latent.data[p * z + c] }
+                out.data[o + z] = 1
+            }
+        }
+        return out
     }
 
     /// `[B, T, h, w, C]` → `[B, T·(h/p)·(w/p), p·p·C]`: each token holds its patch's positions in (row, column)

@@ -130,11 +130,13 @@ public final class Generation: @unchecked Sendable {
         if let reference = inputs.reference {
             emit(.encodingConditions("reference"))
             let key = "reference|\(inputs.request.reference.path)|\(fileStamp(inputs.request.reference.path))|\(inputs.width)x\(inputs.height)|\(inputs.request.fit.rawValue)"
-            cache.setReference(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
+            let encoding = try model.conditionEncoding(key) { () throws(ModelError) -> ConditionEncoding in
                 let latent = try timings.measure(.vae) { () throws(ModelError) in try vae.encodeChunked(FrameTensor.tensor([reference])).mean }
                 let normalized = vae.normalize(latent)
-                return timings.measure(.encoders) { dit.referenceKeysValues(latent: normalized.reshaped([1] + normalized.shape)) }
-            })
+                let batched = normalized.reshaped([1] + normalized.shape)
+                return ConditionEncoding(keysValues: timings.measure(.encoders) { dit.referenceKeysValues(latent: batched) }, latent: batched)
+            }
+            cache.setReference(encoding.keysValues, latent: encoding.latent)
         }
         if inputs.request.text.enabled {
             emit(.encodingConditions("text"))
@@ -205,6 +207,9 @@ public final class Generation: @unchecked Sendable {
             pose = Tensor(zeros: [1, latentFrames, h, w, config.pose.featureChannels])
         }
 
+        // The pixel-aligned reference (dit.reference_input), the same in every pass: the reference is not guided.
+        let referenceChannels = [MMDiT.referenceInput(cache.referenceLatent, config: config, frames: latentFrames, height: h, width: w)].compactMap { $0 }
+
         let steps = inputs.request.steps!
         let schedule = FlowSchedule(steps: steps, shift: inputs.request.shift!)
         let guidance = GuidancePlan(hasText: cache.textTokens > 0, hasAudio: cache.audioTokens > 0,
@@ -224,7 +229,7 @@ public final class Generation: @unchecked Sendable {
         func velocity(_ x: Tensor, sigma: Float, step k: Int) throws(ModelError) -> Tensor {
             let passes = guidance.passes(step: k, of: steps)
             observePasses?(passes)
-            let batch = GuidancePlan.stacked(Tensor.concat([x, motionLatents, mask, pose], axis: -1), passes: passes)
+            let batch = GuidancePlan.stacked(Tensor.concat([x, motionLatents, mask, pose] + referenceChannels, axis: -1), passes: passes)
             let v = try timings.measure(.dit) { () throws(ModelError) in
                 try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
                                  passes: passes.map { ($0.textOn, $0.audioOn) },

@@ -27,7 +27,7 @@ public final class LoadedModel: @unchecked Sendable {
     public let weights: OmniModelWeights
     private let lock = NSLock()
     private var textEncoder: TextEncoder?
-    private var memo: [String: [DiTBlock.External]] = [:]
+    private var memo: [String: ConditionEncoding] = [:]
     private var memoOrder: [String] = []
     /// How many condition encodings were computed (not served from the memo) — for tests and the studio.
     public private(set) var conditionEncodings = 0
@@ -91,6 +91,12 @@ public final class LoadedModel: @unchecked Sendable {
 
     /// Condition keys/values by content key, computed by `make` once; the memo keeps the 16 most recent.
     public func conditionKeysValues(_ key: String, _ make: () throws(ModelError) -> [DiTBlock.External]) throws(ModelError) -> [DiTBlock.External] {
+        try conditionEncoding(key) { () throws(ModelError) in ConditionEncoding(keysValues: try make(), latent: nil) }.keysValues
+    }
+
+    /// A condition's encoding by content key (its keys/values and, for the reference, its latent), computed by
+    /// `make` once; shares the memo of `conditionKeysValues`.
+    public func conditionEncoding(_ key: String, _ make: () throws(ModelError) -> ConditionEncoding) throws(ModelError) -> ConditionEncoding {
         lock.lock()
         if let hit = memo[key] { lock.unlock(); return hit }
         lock.unlock()
@@ -102,4 +108,11 @@ public final class LoadedModel: @unchecked Sendable {
         if memoOrder.count > 16 { memo[memoOrder.removeFirst()] = nil }
         return value
     }
+}
+
+/// One memoised condition: its per-block keys and values, and the normalised latent `[1, 1, h, w, z]` a reference
+/// also feeds pixel-aligned (`dit.reference_input`; nil for text and audio).
+public struct ConditionEncoding: @unchecked Sendable {
+    public var keysValues: [DiTBlock.External]
+    public var latent: Tensor?
 }
