@@ -116,7 +116,7 @@ public enum KeyBindings {
         KeyBinding([.enter, .right, .char("l"), .char(" ")], "open the folder / use the file (image → reference, audio, pose, recipe)",
                    done { s, _ in s.useHighlightedFile() }),
         KeyBinding([.left, .backspace, .char("h")], "parent folder", done { s, _ in s.picker.open(s.picker.directory.deletingLastPathComponent()) }),
-        KeyBinding([.char("/")], "filter the list (Enter keeps, Esc clears)", done { s, _ in s.beginEditing(.filter) }),
+        KeyBinding([.char("/")], "filter the list, or type a path (/…, ~/…, ./…) and Enter goes there (Esc clears)", done { s, _ in s.beginEditing(.filter) }),
         KeyBinding([.escape], "clear the filter", done { s, _ in s.picker.filter = ""; s.picker.reload() }),
         KeyBinding([.char(".")], "show / hide hidden files", done { s, _ in
             s.picker.showHidden.toggle(); s.picker.reload(); s.say(s.picker.showHidden ? "showing hidden files" : "hiding hidden files")

@@ -76,4 +76,10 @@ public struct PickerState: Sendable, Equatable, ScrollableList {
 
     public var itemCount: Int { entries.count }
 
+    /// Whether text typed into the filter is a path to go to rather than a filter: it starts at the root, the home
+    /// folder or the current or parent folder.
+    public static func looksLikePath(_ text: String) -> Bool {
+        ["/", "~", "./", "../"].contains { text.hasPrefix($0) } || text == "." || text == ".."
+    }
+
 }

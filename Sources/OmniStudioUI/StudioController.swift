@@ -155,7 +155,10 @@ public final class StudioController {
         state.run.progress = snap.progress
         state.run.conditionEncodings = snap.conditionEncodings
         if snap.running { state.run.now = now }
-        if before.0 != snap.running || before.1 != snap.progress { changed = true }
+        if before.0 != snap.running || before.1 != snap.progress {
+            changed = true
+            if snap.running { state.followRun() }
+        }
         if snap.runSerial != seenRun { seenRun = snap.runSerial; state.preview.playing = false; state.preview.frames = []; state.preview.label = "live" }
         if snap.previewSerial != seenPreview, let p = snap.preview {
             seenPreview = snap.previewSerial

@@ -14,6 +14,7 @@ public final class StudioEngine: @unchecked Sendable {
         public var finished: URL?
         public var error: String?
         public var cancelled = false
+        /// Condition encodings this run computed (not served from the model's memo).
         public var conditionEncodings = 0
     }
 
@@ -55,13 +56,15 @@ public final class StudioEngine: @unchecked Sendable {
                 update { $0.running = false; $0.error = error.description; $0.progress.apply(.failed(error), at: self.clock()) }
                 return
             }
+            // Counted per run: a re-run that only changes a weight encodes nothing (the memo, §3.3).
+            let encodedBefore = model.conditionEncodings
             let g = Generation(request: request, model: model, outputRoot: outputRoot)
             lock.lock(); generation = g; lock.unlock()
             g.run { event in
                 let now = self.clock()
                 self.update { s in
                     s.progress.apply(event, at: now)
-                    s.conditionEncodings = model.conditionEncodings
+                    s.conditionEncodings = model.conditionEncodings - encodedBefore
                     switch event {
                     case .step(_, _, _, _, let preview?): s.preview = preview; s.previewSerial += 1
                     case .segmentDone(_, _, let frames): if let last = frames.last { s.preview = last; s.previewSerial += 1 }

@@ -207,6 +207,13 @@ public enum StudioRenderer {
         return String(v.map { x in bars[hi > lo ? min(7, Int((x - lo) / (hi - lo) * 7.999)) : 3] })
     }
 
+    /// The labelled sparkline of recent step times: "s/step ▃▄▂▅ 0.12–0.15".
+    static func stepTimes(_ durations: [Double], width: Int) -> String {
+        let shown = Array(durations.suffix(max(1, width - 18)))
+        guard let lo = shown.min(), let hi = shown.max() else { return "s/step –" }
+        return "s/step " + sparkline(shown, width: shown.count) + String(format: " %.2f–%.2f", lo, hi)
+    }
+
     static func progress(_ g: inout StudioGrid, _ s: StudioState, _ r: Rect) {
         let p = s.run.progress
         var lines: [(String, Role)] = []
@@ -222,9 +229,9 @@ public enum StudioRenderer {
             t += "  elapsed " + GenerationProgress.clock(p.elapsed(at: s.run.now))
             if let eta = p.remaining, !p.finished { t += "  eta " + GenerationProgress.clock(eta) }
             lines.append((t, .text))
-            lines.append((sparkline(p.stepDurations, width: r.width), .accent))
+            lines.append((stepTimes(p.stepDurations, width: r.width), .accent))
             if let e = s.run.lastError { lines.append((e, .error)) }
-            else { lines.append(("conditions encoded so far: \(s.run.conditionEncodings)", .dim)) }
+            else { lines.append(("conditions encoded this run: \(s.run.conditionEncodings) (the rest reused)", .dim)) }
         }
         for (i, (l, role)) in lines.prefix(r.height).enumerated() {
             if role == .barFilled {

@@ -107,6 +107,10 @@ public struct StudioState: Sendable {
             // A typed value may be invalid, so Esc drops it; a typed prompt is never lost (Esc keeps it, below).
             if e == .filter { picker.filter = ""; picker.reload() }
             editing = nil
+        case .enter where e == .filter && PickerState.looksLikePath(editBuffer):
+            // A typed path: open the folder or use the file, wherever it is.
+            editing = nil
+            goTo(path: editBuffer)
         case .enter, .tab, .escape:
             editing = nil
             switch e {
@@ -137,6 +141,37 @@ public struct StudioState: Sendable {
                 replaceRequest(with: try GenerationRequest(recipeAt: path), saying: "recipe loaded: \(path)")
             } catch { say(error.description, error: true) }
         }
+    }
+
+    /// Opens a typed folder, or opens a file's folder and uses the file (`~` is the home folder; relative paths start
+    /// at the picker's folder).
+    mutating func goTo(path typed: String) {
+        let expanded = (typed as NSString).expandingTildeInPath
+        let url = expanded.hasPrefix("/") ? URL(fileURLWithPath: expanded) : picker.directory.appendingPathComponent(expanded)
+        picker.filter = ""
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            picker.reload()
+            say("\(Clipped(url.standardizedFileURL.path)): no such file or folder", error: true)
+            return
+        }
+        if isDirectory.boolValue { picker.open(url); return }
+        picker.open(url.deletingLastPathComponent())
+        guard let i = picker.entries.firstIndex(where: { $0.name == url.lastPathComponent }) else {
+            say("\(Clipped(url.standardizedFileURL.path)): not a file the studio uses (image, audio, pose or recipe)", error: true)
+            return
+        }
+        picker.selected = i
+        useHighlightedFile()
+    }
+
+    /// What the status line says while a run goes (each new step replaces it): where the run is and how to stop it.
+    mutating func followRun() {
+        let p = run.progress
+        var where_ = p.phase
+        if p.segments > 0 { where_ = "segment \(p.segment)/\(p.segments), step \(p.step)/\(p.steps)" }
+        if let eta = p.remaining, !p.finished { where_ += ", about \(GenerationProgress.clock(eta)) left" }
+        say("running: \(where_) — x cancels")
     }
 
     var currentRow: SwitchRow { SwitchRow(rawValue: switchRow) ?? .reference }

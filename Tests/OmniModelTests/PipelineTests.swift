@@ -35,6 +35,18 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(try reader.readAudio().duration, 3.0, accuracy: 1.0 / 25)
         let names = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
         XCTAssertEqual(names, ["poster.png", "recipe.toml", "run.log", "video.mp4"])
+        // run.log's total is the run's wall time (it read 0.00 s: the total was set after the file was written), and
+        // the phases fit inside it.
+        let log = try String(contentsOf: out.appendingPathComponent("run.log"), encoding: .utf8)
+        func seconds(after prefix: String) throws -> Double {
+            let line = try XCTUnwrap(log.split(separator: "\n").first { $0.contains(prefix) }, prefix)
+            let rest = line[line.range(of: prefix)!.upperBound...]
+            return try XCTUnwrap(Double(rest.prefix { $0.isNumber || $0 == "." }), String(line))
+        }
+        let total = try seconds(after: "time: total "), finished = try seconds(after: "finished after ")
+        XCTAssertGreaterThan(total, 0)
+        XCTAssertEqual(total, finished, accuracy: 0.01)
+        XCTAssertLessThanOrEqual(try seconds(after: "; DiT ") + seconds(after: "; VAE "), total + 0.01)
         // No temporary folders left next to it.
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }, [])
     }

@@ -221,6 +221,35 @@ final class StudioViewModelTests: XCTestCase {
         XCTAssertEqual(s.picker.current?.name, "clips")
         _ = s.handle(.char("~"))
         XCTAssertEqual(s.picker.directory.path, URL(fileURLWithPath: NSHomeDirectory()).standardizedFileURL.path)
+
+        // A path typed into the filter goes there: a folder opens, a file is used, a missing one is an error.
+        _ = s.handle(.char("/"))
+        for c in "/tmp/omnistudio-ui-fixture/clips" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.picker.directory.path, "/tmp/omnistudio-ui-fixture/clips")
+        XCTAssertEqual(s.picker.filter, "")
+        s.request.audio.enabled = false
+        _ = s.handle(.char("/"))
+        for c in "../speech.wav" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.picker.directory.path, "/tmp/omnistudio-ui-fixture")
+        XCTAssertEqual(s.picker.current?.name, "speech.wav")
+        XCTAssertTrue(s.request.audio.enabled)
+        XCTAssertEqual(s.request.audio.path, "/tmp/omnistudio-ui-fixture/speech.wav")
+        _ = s.handle(.char("/"))
+        for c in "./nope.png" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertTrue(s.statusIsError)
+        XCTAssertEqual(s.status, "/tmp/omnistudio-ui-fixture/nope.png: no such file or folder")
+        _ = s.handle(.char("/"))
+        for c in "./notes.txt" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertTrue(s.status.hasSuffix("notes.txt: not a file the studio uses (image, audio, pose or recipe)"), s.status)
+        // Text that is not a path still filters.
+        _ = s.handle(.char("/"))
+        for c in "ref" { _ = s.handle(.char(c)) }
+        _ = s.handle(.enter)
+        XCTAssertEqual(s.picker.entries.map(\.name), ["..", "ref.png"])
     }
 
     func testRecipeRoundTripAndHistoryDiff() throws {
@@ -473,6 +502,50 @@ final class StudioViewModelTests: XCTestCase {
 
     /// Past runs can be watched: choosing a run in History plays its video in the Preview, Enter in the Preview
     /// plays and pauses (it used to start a generation), and after a restart `o` finds the run on disk.
+    /// Runs through the controller and the real engine (random:tiny): while a run goes the status line says where
+    /// it is and how to cancel; the progress pane's step times are labelled; the condition count and the progress
+    /// are per run (a second identical run encodes nothing and counts its own steps only).
+    func testTheStatusLineAndProgressFollowEachRun() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("runs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let reference = root.appendingPathComponent("ref.png").path
+        try ImageFile.writePNG(RGBImage(width: 32, height: 32) { x, y in RGB(UInt8(x * 8), UInt8(y * 8), 90) }, to: reference)
+        var o = StudioOptions(); o.model = "random:tiny"; o.outputRoot = root.appendingPathComponent("outputs").path
+        let c = StudioController(options: o, width: 120, height: 40, cwd: root, environment: [:])
+        var r = GenerationRequest(model: "random:tiny", seed: 3, steps: 2, width: 32, height: 32, duration: 0.5).resolved(for: .tiny)
+        r.reference = .init(enabled: true, path: reference)
+        c.state.request = r
+
+        func run() throws -> [String] {
+            var statuses: [String] = []
+            _ = c.handle(.char("g"))
+            let end = Date().addingTimeInterval(60)
+            var now = 0.0
+            repeat {
+                usleep(2000); now += 0.01
+                c.tick(now: now)
+                if statuses.last != c.state.status { statuses.append(c.state.status) }
+            } while c.state.run.running && Date() < end
+            XCTAssertFalse(c.state.run.running, "the run did not finish")
+            return statuses
+        }
+        let first = try run()
+        XCTAssertTrue(first.contains { $0.hasPrefix("running: segment 1/") && $0.contains(", step ") && $0.hasSuffix(" — x cancels") }, "\(first)")
+        XCTAssertTrue(c.state.status.hasPrefix("done: "), c.state.status)
+        var text = StudioRenderer.render(c.state).plainText
+        XCTAssertTrue(text.contains("s/step "), text)
+        XCTAssertTrue(text.contains("conditions encoded this run: 1 "), "the reference: \(text)")
+        let p = c.state.run.progress
+        XCTAssertEqual(p.completedSteps, p.totalSteps)
+
+        _ = try run()
+        text = StudioRenderer.render(c.state).plainText
+        XCTAssertTrue(text.contains("conditions encoded this run: 0 "), "the same reference again comes from the memo: \(text)")
+        XCTAssertEqual(c.state.run.progress.completedSteps, p.totalSteps, "the second run counts its own steps only")
+        XCTAssertLessThanOrEqual(c.state.run.progress.stepDurations.count, p.totalSteps)
+    }
+
     func testHistoryRunsPlayInThePreview() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -299,6 +299,8 @@ public final class Generation: @unchecked Sendable {
             if let poster { try ImageFile.writePNG(poster, to: folder.file("poster.png").path) }
             var lines = log
             lines.append(String(format: "%@ after %.2f s", status, seconds))
+            // The total is the run's wall time so far (the deferred final assignment comes after this file).
+            timings.total = seconds
             lines.append(timings.summary)
             lines += FFmpegLog.recentLines.map { "ffmpeg: " + $0 }
             try PendingFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.file("run.log").path)
