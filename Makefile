@@ -76,6 +76,7 @@ test: bootstrap
 	$(SWIFT) test --skip-build --disable-swift-testing
 	Tests/e2e/studio.sh .build/debug/omnistudio
 	Tests/e2e/generate.sh .build/debug/omnistudio
+	Tests/e2e/show.sh .build/debug/omnistudio
 
 # Long seeded mutation runs over every parser of user files (make test runs 1 000 cases of each). Inputs that crash
 # or hang are saved under Tests/OmniFuzzTests/Corpus/<target>/, where make test replays them from then on.

@@ -86,24 +86,10 @@ struct Generate: ParsableCommand {
         let generation = Generation(request: request, model: loaded, outputFolder: out.map { URL(fileURLWithPath: $0) },
                                     keepPartial: keepPartial)
 
-        // Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a service manager stopping the run) all cancel: the
-        // generation stops within a step and cleans up (with --keep-partial, keeps the finished segments), and
-        // the exit status is 128 + the signal's number, as a shell reports it.
-        // A queue of its own: the global queue's threads are all busy with the generation's work, and a handler
-        // waiting for one of them took seconds to run (measured: 8 s at 32×32 on 2 cores).
-        let received = Mutex<Int32>(0)
-        let signalQueue = DispatchQueue(label: "omnistudio.generate.signals")
-        let sources = [SIGINT, SIGTERM, SIGHUP].map { sig -> DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: signalQueue)
-            source.setEventHandler {
-                received.withLock { if $0 == 0 { $0 = sig } }
-                generation.cancel()
-            }
-            source.resume()
-            return source
-        }
-        defer { for (source, sig) in zip(sources, [SIGINT, SIGTERM, SIGHUP]) { source.cancel(); signal(sig, SIG_DFL) } }
+        // Ctrl-C, SIGTERM and SIGHUP all cancel: the generation stops within a step and cleans up (with
+        // --keep-partial, keeps the finished segments); the exit status is 128 + the signal's number.
+        let signals = StopSignals(label: "omnistudio.generate.signals") { _ in generation.cancel() }
+        defer { signals.restore() }
 
         var failure: ModelError?
         var wasCancelled = false
@@ -113,10 +99,7 @@ struct Generate: ParsableCommand {
             if case .cancelled = event { wasCancelled = true }
         }
         if let failure { throw failure }
-        if wasCancelled {
-            let sig = received.withLock { $0 }
-            throw ExitCode(128 + (sig == 0 ? SIGINT : sig))
-        }
+        if wasCancelled { throw ExitCode(signals.exitCode) }
     }
 }
 
