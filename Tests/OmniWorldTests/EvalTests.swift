@@ -52,6 +52,11 @@ final class EvalTests: XCTestCase {
         let report = try harness.run(clips: [clip], syncClips: [syncClip], model: "stand-in", set: "puppet:9001:1", workFolder: work)
         XCTAssertGreaterThanOrEqual(report.row("truth")![.sync]!, 0.9)
         XCTAssertEqual(report.row("still")![.sync]!, 0, accuracy: 1e-9)
+        // MStill is scored on the same clips: the truth's mouth is still in its pauses, the held picture frozen.
+        XCTAssertFalse(SyncMetric.silentSpans(syncClip.mouth).isEmpty)
+        XCTAssertLessThan(report.row("truth")![.stillness]!, 2)
+        XCTAssertEqual(report.row("still")![.stillness]!, 0, accuracy: 1e-9)
+        XCTAssertNotNil(report.row(EvalMode.referenceAudio.rawValue)?[.stillness], "the audio modes are scored")
         XCTAssertTrue(report.notes.contains { $0.contains("upscaled") }, "\(report.notes)")
 
         XCTAssertEqual(report.rows.map(\.name), ["truth", "still", "vae-ceiling"] + EvalMode.allCases.map(\.rawValue))
@@ -63,7 +68,7 @@ final class EvalTests: XCTestCase {
         // A still picture never changes, so it has no seam ratio.
         XCTAssertEqual(Set(report.row("still")!.metrics.keys), Set(EvalMetric.allCases.map(\.rawValue)).subtracting(["Seams"]))
         XCTAssertEqual(Set(report.row("ref+pose")!.metrics.keys), ["PSNR", "SSIM", "AKD", "Drift", "FVD-p", "Seams"])
-        XCTAssertEqual(Set(report.row("ref+audio")!.metrics.keys), ["Sync", "HKV", "HKC", "FVD-p", "Seams"])
+        XCTAssertEqual(Set(report.row("ref+audio")!.metrics.keys), ["Sync", "MStill", "HKV", "HKC", "FVD-p", "Seams"])
         XCTAssertEqual(Set(report.row("all")!.metrics.keys), Set(EvalMetric.allCases.map(\.rawValue)))
         XCTAssertEqual(report.row("text")?.note, "skipped: test")
 

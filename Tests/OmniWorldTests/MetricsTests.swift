@@ -120,4 +120,51 @@ final class SyncMetricTests: XCTestCase {
         // Silence: no truth variation, no score.
         XCTAssertNil(SyncMetric.sync(frames: still, poses: clip.pose.frames, truthMouth: Array(repeating: 0, count: still.count)))
     }
+
+    func testSilentSpans() {
+        let track: [Float] = [0, 0, 0, 0, 0, 0.5, 0.2, 0, 0, 0, 0.005, 0, 0.3, 0, 0, 0, 0, 0]
+        XCTAssertEqual(SyncMetric.silentSpans(track), [0..<5, 7..<12, 13..<18])
+        XCTAssertEqual(SyncMetric.silentSpans(track, minimumFrames: 6), [])
+        XCTAssertEqual(SyncMetric.silentVariance([1, 3, 5, 5, 5], spans: [0..<2, 2..<5])!, 2.0 / 5, accuracy: 1e-12)
+        XCTAssertNil(SyncMetric.silentVariance([1, 2], spans: []))
+    }
+
+    /// MStill on head-framed speech clips: the truth scores its variance over the floor (below 2), a held picture
+    /// 0, and a mouth that keeps talking through the pauses (speaking frames played in the silent spans) far above
+    /// the 2 the issue allows.
+    func testMouthStillnessInSilence() throws {
+        guard FileManager.default.fileExists(atPath: DetectorTests.shippedFolder + "/" + KeypointDetector.weightsFile) else {
+            throw XCTSkip("no shipped detector")
+        }
+        let detector = try KeypointDetector.load(folder: DetectorTests.shippedFolder)
+        var talking: [Double] = []
+        for seed in Self.speechSeeds(from: 9001, count: 4) {
+            let clip = Clip.render(ClipSpec.random(seed: seed, framing: .head, size: .square, duration: 2))
+            let spans = SyncMetric.silentSpans(clip.mouth)
+            guard SyncMetric.isScorable(clip.mouth), !spans.isEmpty else { continue }
+            let poses = detector.detect(clip.frames).map(\.pose)
+            let truth = try XCTUnwrap(SyncMetric.truthSilentVariance(frames: clip.frames, poses: poses, truthMouth: clip.mouth))
+            let truthScore = try XCTUnwrap(SyncMetric.stillness(frames: clip.frames, poses: poses, truthMouth: clip.mouth, truthVariance: truth))
+            XCTAssertEqual(truthScore, truth / max(truth, SyncMetric.stillnessFloor), accuracy: 1e-9)
+            XCTAssertLessThan(truthScore, 2)
+            let still = Array(repeating: clip.frames[spans[0].lowerBound], count: clip.frames.count)
+            XCTAssertEqual(SyncMetric.stillness(frames: still, poses: detector.detect(still).map(\.pose), truthMouth: clip.mouth,
+                                                truthVariance: truth)!, 0, accuracy: 1e-9)
+            // Speaking frames (the truth's most open ones, cycled) in every silent frame.
+            let open = clip.mouth.indices.filter { clip.mouth[$0] > 0.3 }
+            guard open.count >= 2 else { continue }
+            var frames = clip.frames, framePoses = poses
+            for span in spans {
+                for (k, f) in span.enumerated() {
+                    let source = k % 2 == 0 ? open[k / 2 % open.count] : spans[0].lowerBound
+                    frames[f] = clip.frames[source]; framePoses[f] = poses[source]
+                }
+            }
+            let score = try XCTUnwrap(SyncMetric.stillness(frames: frames, poses: framePoses, truthMouth: clip.mouth, truthVariance: truth))
+            print("seed \(seed): truth silent variance \(truth), talking through the pauses \(score)")
+            talking.append(score)
+        }
+        XCTAssertGreaterThanOrEqual(talking.count, 2)
+        XCTAssertGreaterThan(talking.min()!, 10)
+    }
 }

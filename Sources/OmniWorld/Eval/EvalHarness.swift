@@ -63,6 +63,7 @@ public struct EvalHarness {
                 let prompted = inputs.with(caption: probe.prompt(for: clip.spec, variant: index))
                 systems.append((probe.rowName, .referenceText, { try generate(.referenceText, prompted, clip) }))
             }
+            var truthSilence: Double?
             for (name, mode, make) in systems {
                 var frames: [RGBImage]
                 do { frames = try make() } catch let skip as EvalSkip {
@@ -81,7 +82,13 @@ public struct EvalHarness {
                     acc.add(.akd, PoseMetrics.akd(detected: poses, truth: clip.pose.frames))
                     acc.add(.drift, TemporalMetrics.drift(frames, truth: truth, fps: clip.spec.fps))
                 }
-                if sync && syncClips == nil { acc.add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth)) }
+                if sync && syncClips == nil {
+                    acc.add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth))
+                    if name == "truth" { truthSilence = SyncMetric.truthSilentVariance(frames: frames, poses: poses, truthMouth: clip.mouth) }
+                    if let truthSilence, SyncMetric.isScorable(clip.mouth) {
+                        acc.add(.stillness, SyncMetric.stillness(frames: frames, poses: poses, truthMouth: clip.mouth, truthVariance: truthSilence))
+                    }
+                }
                 if hands {
                     acc.add(.hkv, PoseMetrics.hkv(poses))
                     acc.add(.hkc, PoseMetrics.hkc(poses))
@@ -128,6 +135,7 @@ public struct EvalHarness {
             ]
             if let reconstruct { systems.append(("vae-ceiling", { try reconstruct(truth) })) }
             for mode in modes where mode.scoresSync { systems.append((mode.rawValue, { try generate(mode, inputs, clip) })) }
+            var truthSilence: Double?
             for (name, make) in systems {
                 guard var frames = try? make() else { continue }
                 if let f = frames.first, f.width != truth[0].width || f.height != truth[0].height {
@@ -136,6 +144,12 @@ public struct EvalHarness {
                 frames = Self.fitted(frames, count: truth.count, like: truth[0])
                 let poses = detector.detect(frames).map(\.pose)
                 rows[name, default: Accumulator()].add(.sync, SyncMetric.sync(frames: frames, poses: poses, truthMouth: clip.mouth))
+                // MStill on the same speech clips: how still the mouth is in their pauses, against the truth's.
+                if name == "truth" { truthSilence = SyncMetric.truthSilentVariance(frames: frames, poses: poses, truthMouth: clip.mouth) }
+                if let truthSilence {
+                    rows[name, default: Accumulator()].add(.stillness, SyncMetric.stillness(frames: frames, poses: poses, truthMouth: clip.mouth,
+                                                                                            truthVariance: truthSilence))
+                }
             }
         }
         let size = syncClips.first.map { "\($0.spec.size)" } ?? "-"

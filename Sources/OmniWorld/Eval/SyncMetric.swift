@@ -86,6 +86,51 @@ public enum SyncMetric {
         return area / Double(m.radius * m.radius)
     }
 
+    /// Frames of silence: runs of at least `minimumFrames` frames (0.2 s at 25 fps) whose truth mouth is closed
+    /// (≤ 0.01 of fully open) — pauses between phrases and the silence before and after speech.
+    public static func silentSpans(_ truthMouth: [Float], minimumFrames: Int = 5) -> [Range<Int>] {
+        var spans: [Range<Int>] = []
+        var start: Int?
+        // A sentinel open mouth after the end closes a final span.
+        for (i, m) in (truthMouth + [1]).enumerated() {
+            if m <= 0.01 { if start == nil { start = i } }
+            else if let s = start { if i - s >= minimumFrames { spans.append(s..<i) }; start = nil }
+        }
+        return spans
+    }
+
+    /// How much the measured mouth opening moves during silence: the squared deviations of `openness` from each
+    /// silent span's own mean, summed over the spans, per frame counted (R⁴ units). Nil without a silent span.
+    public static func silentVariance(_ openness: [Double], spans: [Range<Int>]) -> Double? {
+        var sum = 0.0, count = 0
+        for span in spans where span.upperBound <= openness.count {
+            let values = openness[span], mean = values.reduce(0, +) / Double(values.count)
+            sum += values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            count += values.count
+        }
+        return count > 0 ? sum / Double(count) : nil
+    }
+
+    /// The truth's silent variance is floored here (R⁴ units) before dividing. The puppet's mouth is still in
+    /// silence to measurement noise (measured: 1e-7 … 7e-6 on four head-framed speech clips), so in practice this
+    /// floor is the scale: a standard deviation of 0.01 R² of openness; a mouth that keeps talking through the pauses
+    /// measured 2e-3 … 6.5e-3 (MStill 21 … 65).
+    public static let stillnessFloor = 1e-4
+
+    /// MStill: the silent-span variance of the openness measured in `frames` ÷ the truth's (`truthVariance`,
+    /// floored at `stillnessFloor`): 0 is frozen, at most 2 is the still mouth the issue asks for, tens is a mouth
+    /// that talks when no one speaks. Nil when the clip has no silent span.
+    public static func stillness(frames: [RGBImage], poses: [PoseFrame], truthMouth: [Float], truthVariance: Double) -> Double? {
+        let spans = silentSpans(truthMouth)
+        guard let v = silentVariance(zip(frames, poses).map { openness($0, pose: $1) }, spans: spans) else { return nil }
+        return v / max(truthVariance, stillnessFloor)
+    }
+
+    /// The truth's own silent-span variance (the denominator of `stillness`), nil without a silent span.
+    public static func truthSilentVariance(frames: [RGBImage], poses: [PoseFrame], truthMouth: [Float]) -> Double? {
+        silentVariance(zip(frames, poses).map { openness($0, pose: $1) }, spans: silentSpans(truthMouth))
+    }
+
     /// Sync: correlation between the ground-truth mouth track and the openness measured in `frames` (mouth region
     /// from the detector's joints `poses`). Nil when the truth track is constant (no speech: nothing to follow).
     public static func sync(frames: [RGBImage], poses: [PoseFrame], truthMouth: [Float]) -> Double? {
