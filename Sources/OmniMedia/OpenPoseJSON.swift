@@ -9,7 +9,8 @@ import Foundation
 ///   `{"people": [{"pose_keypoints_2d": [x0, y0, c0, x1, y1, c1, …]}, …]}`; the first person is used, a file with
 ///   no person is a frame with every joint missing. The frame rate is the caller's (`fps`, default 25). The canvas
 ///   size comes from `canvas_width` / `canvas_height` keys in the files where present (they must agree), otherwise
-///   from the caller (`canvasWidth`, `canvasHeight`), otherwise it is an error.
+///   from the caller (`canvasWidth`, `canvasHeight`), otherwise — with `inferCanvas` — from the joints'
+///   extent (`inferredCanvas`), otherwise it is an error.
 /// - **A pose clip file**: `{"fps": 25, "width": W, "height": H, "frames": [F, …]}`, where each frame F is either an
 ///   OpenPose frame `{"people": […]}` or `{"pose_keypoints_2d": […]}`. `fps`, `width`, `height` fall back to the
 ///   caller's values when absent. This is what `write(to:)` produces.
@@ -30,9 +31,20 @@ extension PoseTrack {
     static let body25ToCOCO18 = [0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]
 
     /// Reads a pose track from a folder of OpenPose JSON files, a pose clip file, or one OpenPose JSON file (see the
-    /// forms above). `fps`, `canvasWidth` and `canvasHeight` (pixels) are used only where the input does not say.
-    public static func load(_ path: String, fps: Double = PoseTrack.defaultFPS,
-                            canvasWidth: Int? = nil, canvasHeight: Int? = nil) throws(MediaError) -> PoseTrack {
+    /// forms above). `fps`, `canvasWidth` and `canvasHeight` (pixels) are used only where the input does not say;
+    /// with neither and `inferCanvas`, the canvas is `inferredCanvas(frames)` and `canvasInferred` is set.
+    public static func load(_ path: String, fps: Double = PoseTrack.defaultFPS, canvasWidth: Int? = nil, canvasHeight: Int? = nil,
+                            inferCanvas: Bool = false) throws(MediaError) -> PoseTrack {
+        if canvasWidth == nil || canvasHeight == nil, inferCanvas {
+            // Read as if the canvas were known, then replace the placeholder when nothing in the files said it.
+            var track = try load(path, fps: fps, canvasWidth: canvasWidth ?? unknownSide, canvasHeight: canvasHeight ?? unknownSide)
+            if track.width == unknownSide || track.height == unknownSide {
+                let canvas = inferredCanvas(track.frames)
+                track = PoseTrack(fps: track.fps, width: canvas.width, height: canvas.height, frames: track.frames)
+                track.canvasInferred = true
+            }
+            return track
+        }
         precondition(fps > 0 && fps.isFinite, "PoseTrack.load needs a positive default frame rate, got \(fps)")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path: path) }
@@ -74,6 +86,28 @@ extension PoseTrack {
         }
         text += "]}\n"
         return Data(text.utf8)
+    }
+
+    /// The placeholder side `load(inferCanvas:)` reads with; no file declares it (sides are checked ≤ 1 << 20).
+    private static let unknownSide = Int(Int32.max)
+
+    /// Common video frame sizes (landscape and portrait), smallest first: the canvases `inferredCanvas` picks from.
+    public static let commonCanvases: [(width: Int, height: Int)] = {
+        let landscape = [(256, 256), (512, 512), (640, 360), (640, 480), (720, 480), (720, 576), (768, 768), (960, 540),
+                         (1024, 1024), (1080, 1080), (1280, 720), (1920, 1080), (2560, 1440), (3840, 2160)]
+        let all = landscape + landscape.filter { $0.0 != $0.1 }.map { ($0.1, $0.0) }
+        return all.sorted { ($0.0 * $0.1, $0.0) < ($1.0 * $1.1, $1.0) }.map { (width: $0.0, height: $0.1) }
+    }()
+
+    /// A canvas for joints whose files do not say one: the smallest common video size (`commonCanvases`) that holds
+    /// every present joint, else the joints' extent rounded up to even sides. A guess — the pose may have come from
+    /// a larger frame — so callers say where it came from.
+    public static func inferredCanvas(_ frames: [PoseFrame]) -> (width: Int, height: Int) {
+        var maxX: Float = 0, maxY: Float = 0
+        for frame in frames { for k in frame.keypoints where k.isPresent { maxX = max(maxX, k.x); maxY = max(maxY, k.y) } }
+        if let fit = commonCanvases.first(where: { Float($0.width) > maxX + 0.5 && Float($0.height) > maxY + 0.5 }) { return fit }
+        func even(_ v: Float) -> Int { let n = Int((v + 1.5).rounded(.up)); return n + n % 2 }
+        return (even(maxX), even(maxY))
     }
 
     // MARK: - Reading

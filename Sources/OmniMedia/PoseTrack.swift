@@ -74,6 +74,9 @@ public struct PoseTrack: Sendable, Equatable {
     /// Canvas height in pixels.
     public var height: Int
     public var frames: [PoseFrame]
+    /// True when no file and no caller said the canvas size and `load(inferCanvas: true)` guessed it from the
+    /// joints (`inferredCanvas`).
+    public var canvasInferred = false
 
     public init(fps: Double, width: Int, height: Int, frames: [PoseFrame]) {
         precondition(fps > 0 && fps.isFinite, "a pose track needs a positive frame rate, got \(fps)")

@@ -154,6 +154,7 @@ public final class StudioController {
         state.run.running = snap.running
         state.run.progress = snap.progress
         state.run.conditionEncodings = snap.conditionEncodings
+        if state.run.notes != snap.notes { state.run.notes = snap.notes; changed = true }
         if snap.running { state.run.now = now }
         if before.0 != snap.running || before.1 != snap.progress {
             changed = true

@@ -16,6 +16,8 @@ public final class StudioEngine: @unchecked Sendable {
         public var cancelled = false
         /// Condition encodings this run computed (not served from the model's memo).
         public var conditionEncodings = 0
+        /// The run's notes about its inputs (`GenerationEvent.note`), oldest first.
+        public var notes: [String] = []
     }
 
     private let lock = NSLock()
@@ -44,7 +46,7 @@ public final class StudioEngine: @unchecked Sendable {
         snap.running = true
         snap.runSerial += 1
         snap.progress = GenerationProgress()
-        snap.finished = nil; snap.error = nil; snap.cancelled = false
+        snap.finished = nil; snap.error = nil; snap.cancelled = false; snap.notes = []
         lock.unlock()
         let t0 = clock()
         update { $0.progress.apply(.loading("model \(request.model)"), at: t0) }
@@ -71,6 +73,7 @@ public final class StudioEngine: @unchecked Sendable {
                     case .finished(let url): s.finished = url
                     case .failed(let e): s.error = e.description
                     case .cancelled: s.cancelled = true
+                    case .note(let text): s.notes.append(text)
                     default: break
                     }
                 }

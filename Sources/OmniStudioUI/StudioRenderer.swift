@@ -232,6 +232,7 @@ public enum StudioRenderer {
             lines.append((stepTimes(p.stepDurations, width: r.width), .accent))
             if let e = s.run.lastError { lines.append((e, .error)) }
             else { lines.append(("conditions encoded this run: \(s.run.conditionEncodings) (the rest reused)", .dim)) }
+            for note in s.run.notes { lines.append(("note: " + note, .warn)) }
         }
         for (i, (l, role)) in lines.prefix(r.height).enumerated() {
             if role == .barFilled {

@@ -18,6 +18,8 @@ public struct StudioState: Sendable {
         public var progress = GenerationProgress()
         public var now = 0.0
         public var conditionEncodings = 0
+        /// The run's notes about its inputs (an inferred pose canvas, the pose retargeted …), shown under the progress.
+        public var notes: [String] = []
         public var lastOutput: URL?
         public var lastError: String?
     }
@@ -135,7 +137,7 @@ public struct StudioState: Sendable {
         case .parent, .directory: picker.open(URL(fileURLWithPath: path))
         case .image: request.reference = .init(enabled: true, path: path); say("reference: \(path)")
         case .audio: request.audio.path = path; request.audio.enabled = true; say("audio: \(path)")
-        case .pose: request.pose = .init(enabled: true, path: path); say("pose: \(path)")
+        case .pose: request.pose.enabled = true; request.pose.path = path; say("pose: \(path)")
         case .recipe:
             do throws(ModelError) {
                 replaceRequest(with: try GenerationRequest(recipeAt: path), saying: "recipe loaded: \(path)")

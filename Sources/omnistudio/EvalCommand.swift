@@ -88,7 +88,8 @@ struct Eval: ParsableCommand {
                     height: size.height, duration: Double(clip.frames.count) / Double(clip.spec.fps),
                     reference: .init(enabled: mode.usesReference, path: inputs.reference),
                     audio: .init(enabled: mode.usesAudio, path: inputs.audio),
-                    pose: .init(enabled: mode.usesPose, path: inputs.pose),
+                    // The truth pose is drawn on the clip's own frames: scored against them, it must stay there.
+                    pose: .init(enabled: mode.usesPose, path: inputs.pose, retarget: false),
                     text: .init(enabled: mode.usesText, prompt: inputs.caption))
                 let out = URL(fileURLWithPath: work).appendingPathComponent("run_\(runs)")
                 var frames: [RGBImage] = []

@@ -29,6 +29,9 @@ struct Generate: ParsableCommand {
     @Option(help: "Reference image.") var ref: String?
     @Option(help: "Driving audio (any file FFmpeg reads; a video's audio track works too).") var audio: String?
     @Option(help: "Pose: an OpenPose JSON / pose clip file, or a folder of per-frame OpenPose files.") var pose: String?
+    @Option(help: ArgumentHelp("The size of the video the poses were taken from, when the pose files do not say (default: the smallest common video size that holds every joint, with a note).", valueName: "WxH"))
+    var poseCanvas: String?
+    @Flag(help: "Keep the pose where it is drawn instead of scaling and moving it onto the person in the reference.") var noRetarget = false
     @Option(help: "Text prompt.") var text: String?
     @Option(name: .customLong("audio-cfg"), help: "Audio guidance scale at the first step, 0…30 (default: the model's, 2.5 for omni-mini).") var audioCFG: Double?
     @Option(name: .customLong("audio-cfg-end"), help: "Audio guidance scale at the last step (default: the model's, 1.5 for omni-mini).") var audioCFGEnd: Double?
@@ -60,7 +63,15 @@ struct Generate: ParsableCommand {
         if let model { request.model = model }
         if let ref { request.reference = .init(enabled: true, path: ref) }
         if let audio { request.audio.enabled = true; request.audio.path = audio }
-        if let pose { request.pose = .init(enabled: true, path: pose) }
+        if let pose { request.pose.enabled = true; request.pose.path = pose }
+        if let poseCanvas {
+            let parts = poseCanvas.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts.allSatisfy({ (1...1_048_576).contains($0) }) else {
+                throw ValidationError("--pose-canvas wants WIDTHxHEIGHT in pixels, e.g. 1280x720")
+            }
+            request.pose.canvasWidth = parts[0]; request.pose.canvasHeight = parts[1]
+        }
+        if noRetarget { request.pose.retarget = false }
         if let text { request.text.enabled = true; request.text.prompt = text }
         if let audioCFG { request.audio.guidance = audioCFG }
         if let audioCFGEnd { request.audio.guidanceEnd = audioCFGEnd }

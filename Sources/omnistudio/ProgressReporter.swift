@@ -28,6 +28,9 @@ final class ProgressReporter {
             FileHandle.standardError.write(Data((partial.map { "cancelled; kept \($0.path)\n" } ?? "cancelled; nothing written\n").utf8))
         case .failed:
             finishLine()
+        case .note(let text):
+            if interactive { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+            FileHandle.standardError.write(Data("note: \(text)\n".utf8))
         case .segmentDone(let s, let m, let frames) where !interactive:
             FileHandle.standardError.write(Data("segment \(s)/\(m): \(frames.count) frames\n".utf8))
         default:
@@ -52,6 +55,7 @@ final class ProgressReporter {
         switch event {
         case .loading(let what): object["event"] = "loading"; object["what"] = what
         case .encodingConditions(let what): object["event"] = "encoding"; object["what"] = what
+        case .note(let text): object["event"] = "note"; object["text"] = text
         case .step(let k, let n, let s, let m, _): object["event"] = "step"; object["step"] = k; object["steps"] = n; object["segment"] = s; object["segments"] = m
         case .segmentDone(let s, let m, let frames): object["event"] = "segment"; object["segment"] = s; object["segments"] = m; object["frames"] = frames.count
         case .finished(let url): object["event"] = "finished"; object["folder"] = url.path; object["video"] = url.appendingPathComponent("video.mp4").path

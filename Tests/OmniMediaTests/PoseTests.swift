@@ -95,6 +95,65 @@ final class PoseTests: XCTestCase {
         assertPoseError(try PoseTrack.load(bare.path), path: bare.path, contains: "canvas size is unknown")
     }
 
+    /// Files from other tools often carry no canvas: `inferCanvas` takes the smallest common video size holding
+    /// every joint and says so; a size from the caller or the files wins.
+    func testAnUnknownCanvasIsInferredFromTheJoints() throws {
+        let folder = dir.appendingPathComponent("hd")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        // The figure scaled ×18 and moved right: joints up to x ≈ 1138, y ≈ 1044 — a 1920×1080 video.
+        let big = PoseFrame(keypoints: Self.figure().keypoints.map { PoseKeypoint(x: 18 * $0.x + 400, y: 18 * $0.y, confidence: $0.confidence) })
+        for f in 0..<3 { try write(openPoseJSON(numbers(big)), "hd/f_\(f).json") }
+        let track = try PoseTrack.load(folder.path, inferCanvas: true)
+        XCTAssertEqual([track.width, track.height], [1920, 1080])
+        XCTAssertTrue(track.canvasInferred)
+        XCTAssertEqual(track.frames[0], big, "the joints are as in the files")
+        XCTAssertEqual(track.fractionOutsideCanvas, 0)
+        let given = try PoseTrack.load(folder.path, canvasWidth: 1280, canvasHeight: 720, inferCanvas: true)
+        XCTAssertEqual([given.width, given.height], [1280, 720])
+        XCTAssertFalse(given.canvasInferred)
+        XCTAssertEqual(given.fractionOutsideCanvas, 4.0 / 18, accuracy: 1e-9, "below y 720: the knees and ankles")
+        // Small joints: the smallest common size that holds them; past every common size, the extent rounded up.
+        XCTAssertEqual(PoseTrack.inferredCanvas([Self.figure()]).width, 256)
+        let huge = PoseFrame(keypoints: big.keypoints.map { PoseKeypoint(x: 4 * $0.x, y: 4 * $0.y, confidence: $0.confidence) })
+        let canvas = PoseTrack.inferredCanvas([huge])
+        XCTAssertEqual(canvas.width % 2, 0)
+        XCTAssertGreaterThan(Float(canvas.width), huge.keypoints.map(\.x).max()!)
+        XCTAssertGreaterThan(Float(canvas.height), huge.keypoints.map(\.y).max()!)
+    }
+
+    /// The silhouette's box in a picture on a background that changes down the rows, the pose's body box, and the
+    /// transform between them.
+    func testRetargetingMatchesTheBodyToThePersonInThePicture() {
+        // 64×64: a vertical gradient, a floor band, and a 12×40 "person" at x 30…41, y 14…53.
+        let picture = RGBImage(width: 64, height: 64) { x, y in
+            if (30...41).contains(x) && (14...53).contains(y) { return RGB(200, 40, 60) }
+            return y > 56 ? RGB(90, 70, 50) : RGB(UInt8(100 + y), UInt8(140 + y / 2), 220)
+        }
+        let person = try! XCTUnwrap(PoseRetarget.personBox(in: picture))
+        XCTAssertEqual(person.minX, 30, accuracy: 1); XCTAssertEqual(person.maxX, 41, accuracy: 1)
+        XCTAssertEqual(person.minY, 14, accuracy: 1); XCTAssertEqual(person.maxY, 53, accuracy: 1)
+        XCTAssertNil(PoseRetarget.personBox(in: RGBImage(width: 64, height: 64) { _, y in RGB(UInt8(y), 80, 80) }), "nobody")
+
+        let body = try! XCTUnwrap(PoseRetarget.bodyBox(Self.figure()))
+        XCTAssertLessThan(body.minY, 8.5, "the head's top is above the eyes")
+        XCTAssertGreaterThan(body.maxY, 58, "below the ankles")
+        let t = PoseRetarget.transform(from: body, to: person)
+        XCTAssertEqual(t.scale * body.height, person.height, accuracy: 1e-3)
+        XCTAssertEqual(t.scale * body.centreX + t.dx, person.centreX, accuracy: 1e-3)
+        XCTAssertEqual(t.scale * body.centreY + t.dy, person.centreY, accuracy: 1e-3)
+
+        let track = PoseTrack(fps: 25, width: 64, height: 64, frames: [Self.figure(), Self.figure(dx: 2)])
+        let moved = track.moved(by: t)
+        let neck = moved.frames[0][.neck]
+        XCTAssertEqual(neck.x, t.scale * 32 + t.dx, accuracy: 1e-4)
+        XCTAssertEqual(neck.confidence, Self.figure()[.neck].confidence)
+        XCTAssertEqual(PoseRetarget.bodyBox(moved)!.height, person.height, accuracy: 0.5)
+        // Joints pushed off the canvas become missing.
+        let off = track.moved(by: .init(scale: 1, dx: 40, dy: 0))
+        XCTAssertFalse(off.frames[0][.leftWrist].isPresent)
+        XCTAssertTrue(off.frames[0][.rightWrist].isPresent)
+    }
+
     func testPoseClipRoundTripIsExact() throws {
         let frames = (0..<7).map { Self.figure(dx: Float($0) * 0.37, hidden: $0 == 2 ? [.nose, .rightEar] : []) } + [.missing]
         let track = PoseTrack(fps: 24, width: 96, height: 64, frames: frames)

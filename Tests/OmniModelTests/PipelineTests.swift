@@ -208,6 +208,65 @@ final class PipelineTests: XCTestCase {
         XCTAssertLessThanOrEqual(maxDifference(try video(off, weighted, "off"), try video(off, model, "base-off")), 1)
     }
 
+    /// Poses from another tool: a folder of per-frame OpenPose files with no canvas, drawn on a 1920×1080 video.
+    /// The canvas is inferred (and said), the pose retargeted onto the person in the reference (and said, with the
+    /// transform), joints outside a too-small given canvas are reported; the notes reach the events and run.log;
+    /// `pose.canvas` and `pose.retarget` round-trip through the recipe.
+    func testPosesFromOtherToolsAreFittedAndTheNotesSayHow() throws {
+        let folder = dir.appendingPathComponent("openpose")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for f in 0..<13 {
+            // A standing figure about 700 px tall, right of centre in a 1920×1080 frame.
+            let joints: [(Double, Double)] = [(1200, 250), (1200, 350), (1120, 350), (1100, 480), (1090, 600), (1280, 350),
+                                              (1300, 480), (1310, 600), (1150, 620), (1150, 780), (1150, 940), (1250, 620),
+                                              (1250, 780), (1250, 940), (1180, 230), (1220, 230), (1160, 240), (1240, 240)]
+            let numbers = joints.flatMap { [$0.0 + Double(f), $0.1, 0.9] }
+            let object: [String: Any] = ["version": 1.3, "people": [["pose_keypoints_2d": numbers]]]
+            try JSONSerialization.data(withJSONObject: object).write(to: folder.appendingPathComponent(String(format: "take_%012d_keypoints.json", f)))
+        }
+        // The reference: a person 20 px tall in the left half of a plain 32×32 picture.
+        let reference = dir.appendingPathComponent("person.png").path
+        try ImageFile.writePNG(RGBImage(width: 32, height: 32) { x, y in
+            (6...11).contains(x) && (8...27).contains(y) ? RGB(220, 60, 40) : RGB(60, 120, 200)
+        }, to: reference)
+        var r = GenerationRequest(model: "random:tiny", seed: 1, steps: 1, width: 32, height: 32)
+        r.reference = .init(enabled: true, path: reference)
+        r.pose.enabled = true
+        r.pose.path = folder.path
+        func notes(_ request: GenerationRequest, _ name: String) throws -> [String] {
+            let result = PipelineFixtures.run(request, model: model, out: dir.appendingPathComponent(name))
+            XCTAssertNotNil(result.folder, name)
+            let notes = result.events.compactMap { e -> String? in if case .note(let text) = e { return text } else { return nil } }
+            let log = try String(contentsOf: dir.appendingPathComponent(name).appendingPathComponent("run.log"), encoding: .utf8)
+            for note in notes { XCTAssertTrue(log.contains("note: " + note), "run.log lacks: \(note)") }
+            return notes
+        }
+        let retargeted = try notes(r, "retargeted")
+        XCTAssertTrue(retargeted.contains { $0.contains("does not say its canvas; took 1920×1080") }, "\(retargeted)")
+        let moved = try XCTUnwrap(retargeted.first { $0.hasPrefix("pose retargeted onto the person in the reference: scale ") })
+        // The body (about 21 px of 32 after the crop to a square) scaled onto the 20 px person and moved left.
+        let numbers = moved.split(whereSeparator: { !"0123456789.+-".contains($0) }).compactMap { Double($0) }
+        XCTAssertEqual(numbers[0], 0.9, accuracy: 0.25, moved)
+        XCTAssertLessThan(numbers[1], -3, "moved left onto the person: \(moved)")
+
+        var asDrawn = r
+        asDrawn.pose.retarget = false
+        XCTAssertFalse(try notes(asDrawn, "as-drawn").contains { $0.contains("retargeted") })
+
+        var small = asDrawn
+        small.pose.canvasWidth = 1280; small.pose.canvasHeight = 720
+        let smallNotes = try notes(small, "small-canvas")
+        XCTAssertTrue(smallNotes.contains { $0.contains("of the joints lie outside the 1280×720 canvas") }, "\(smallNotes)")
+        XCTAssertFalse(smallNotes.contains { $0.contains("does not say its canvas") })
+
+        let text = small.tomlDocument().text()
+        XCTAssertTrue(text.contains("canvas = [1280, 720]") && text.contains("retarget = false"), text)
+        XCTAssertEqual(try GenerationRequest(recipe: TOMLDocument(parsing: text, path: "r.toml"), path: "r.toml").pose, small.pose)
+        XCTAssertThrowsError(try GenerationRequest(recipe: TOMLDocument(parsing: "[pose]\ncanvas = [0, 720]\n", path: "r.toml"), path: "r.toml")) {
+            XCTAssertTrue("\($0)".contains("r.toml:2: 'canvas' must be [width, height] in pixels"), "\($0)")
+        }
+    }
+
     static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
 
     func testCancellationLeavesNothingOrAPartialVideo() throws {

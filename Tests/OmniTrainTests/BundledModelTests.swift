@@ -49,7 +49,7 @@ final class BundledModelTests: XCTestCase {
         var request = GenerationRequest(model: Self.folder.path, seed: 0, fps: Self.clip.spec.fps, width: size.width,
                                         height: size.height, duration: 1.0)
         request.reference = .init(enabled: true, path: inputs.reference)
-        request.pose = .init(enabled: true, path: inputs.pose)
+        request.pose = .init(enabled: true, path: inputs.pose, retarget: false)   // scored against the clip it was drawn on
         var frames: [RGBImage] = []
         var failure: ModelError?
         Generation(request: request, model: Self.model, outputFolder: dir.appendingPathComponent("run")).run { event in

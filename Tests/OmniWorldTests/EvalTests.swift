@@ -181,7 +181,7 @@ final class EvalTests: XCTestCase {
                     duration: Double(clip.frames.count) / Double(clip.spec.fps),
                     reference: .init(enabled: mode.usesReference, path: inputs.reference),
                     audio: .init(enabled: mode.usesAudio, path: inputs.audio),
-                    pose: .init(enabled: mode.usesPose, path: inputs.pose),
+                    pose: .init(enabled: mode.usesPose, path: inputs.pose, retarget: false),
                     text: .init(enabled: false, prompt: ""))
                 var frames: [RGBImage] = []
                 var failure: ModelError?

@@ -82,6 +82,10 @@ public final class Generation: @unchecked Sendable {
             let plan = SegmentPlan(totalFrames: prepared.totalFrames, segmentFrames: model.config.video.segmentFrames,
                                    motionFrames: model.config.video.motionFrames)
             record("model \(model.source); \(prepared.totalFrames) frames at \(prepared.fps) fps, \(prepared.width)×\(prepared.height), \(plan.segments.count) segment(s)")
+            for note in prepared.notes {
+                record("note: " + note)
+                emit(.note(note))
+            }
             // The video's last `motionFrames` written frames: the next segment's motion frames.
             var motion: [RGBImage] = []
             var poster: RGBImage?

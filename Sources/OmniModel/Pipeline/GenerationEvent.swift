@@ -8,6 +8,9 @@ import OmniMedia
 public enum GenerationEvent: Sendable {
     case loading(String)
     case encodingConditions(String)
+    /// Something about the inputs the user should know (an inferred pose canvas, joints off the frame, the pose
+    /// retargeted); also in run.log.
+    case note(String)
     case step(Int, of: Int, segment: Int, segments: Int, preview: RGBImage?)
     case segmentDone(Int, of: Int, frames: [RGBImage])
     /// The run folder holding `video.mp4`, `recipe.toml`, `poster.png`, `run.log`.

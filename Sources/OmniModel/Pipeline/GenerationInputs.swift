@@ -18,6 +18,9 @@ struct GenerationInputs {
     let audioFeatureSeconds: Double
     let pose: PoseTrack?
     let reference: RGBImage?
+    /// What the user should know about how the inputs were read (an inferred pose canvas, joints off the frame,
+    /// the retargeting): written to run.log and reported as `GenerationEvent.note`s.
+    let notes: [String]
 
     init(request raw: GenerationRequest, config: ModelConfig) throws(ModelError) {
         try raw.validate()
@@ -45,18 +48,50 @@ struct GenerationInputs {
             }
             audio = clip
         }
+        var notes: [String] = []
+        var referenceImage: RGBImage?
         var pose: PoseTrack?
         if request.pose.enabled {
             let track: PoseTrack
-            do { track = try PoseTrack.load(request.pose.path, fps: Double(fps), canvasWidth: width, canvasHeight: height) }
-            catch { throw .media(error) }
+            do {
+                track = try PoseTrack.load(request.pose.path, fps: Double(fps), canvasWidth: request.pose.canvasWidth,
+                                           canvasHeight: request.pose.canvasHeight, inferCanvas: true)
+            } catch { throw .media(error) }
+            if track.canvasInferred {
+                notes.append("pose: \(Clipped(request.pose.path)) does not say its canvas; took \(track.width)×\(track.height), the smallest common video size holding every joint (pose.canvas / --pose-canvas WxH sets it)")
+            }
+            if track.fractionOutsideCanvas > 0.02 {
+                notes.append(String(format: "pose: %.0f %% of the joints lie outside the %d×%d canvas — the poses were probably taken on a larger frame (pose.canvas / --pose-canvas WxH)",
+                                    100 * track.fractionOutsideCanvas, track.width, track.height))
+            }
             // Lengths taken from inputs are capped like --duration, before resampling multiplies the frames.
             if request.duration == nil, audio == nil, track.duration > GenerationRequest.maxDuration {
                 throw .invalidRequest(setting: "pose.path", reason: String(format: "%@: the pose clip lasts %.0f s, more than the %.0f s a video may; pass --duration to use its start",
                                                                           "\(Clipped(request.pose.path))", track.duration, GenerationRequest.maxDuration))
             }
-            pose = track.resampled(toFPS: Double(fps)).normalized(toWidth: width, height: height, mode: request.fit)
+            let resampled = track.resampled(toFPS: Double(fps))
+            var fitted = resampled.normalized(toWidth: width, height: height, mode: request.fit)
+            if request.pose.retarget && request.reference.enabled {
+                let picture = try Self.fittedReference(request, width: width, height: height)
+                referenceImage = picture
+                if let person = PoseRetarget.personBox(in: picture), let body = PoseRetarget.bodyBox(fitted) {
+                    let t = PoseRetarget.transform(from: body, to: person)
+                    fitted = fitted.moved(by: t)
+                    notes.append(String(format: "pose retargeted onto the person in the reference: scale %.2f, shift %+.1f, %+.1f px (pose.retarget = false / --no-retarget keeps it as drawn)",
+                                        t.scale, t.dx, t.dy))
+                } else {
+                    notes.append("pose not retargeted: no person found against the reference's background")
+                }
+            }
+            // Joints lost on the way to the output frame (cropped away, or moved off it).
+            let given = Double(resampled.presentJoints), lost = given > 0 ? 1 - Double(fitted.presentJoints) / given : 0
+            if lost > 0.1 {
+                notes.append(String(format: "pose: %.0f %% of the joints fall outside the %d×%d video (fit %@)", 100 * lost, width, height,
+                                    request.fit.rawValue))
+            }
+            pose = fitted
         }
+        self.notes = notes
 
         let duration = request.duration ?? audio?.duration ?? pose?.duration ?? 0
         let frames = max(1, Int((duration * Double(fps)).rounded()))
@@ -79,13 +114,16 @@ struct GenerationInputs {
         }
         audioFeatureSeconds = Double(DispatchTime.now().uptimeNanoseconds - featureStart) / 1e9
 
-        if request.reference.enabled {
-            do {
-                reference = try ImageFile.decode(request.reference.path).fitted(width: width, height: height, mode: request.fit)
-            } catch { throw .media(error) }
-        } else {
-            reference = nil
+        if referenceImage == nil && request.reference.enabled {
+            referenceImage = try Self.fittedReference(request, width: width, height: height)
         }
+        reference = referenceImage
+    }
+
+    static func fittedReference(_ request: GenerationRequest, width: Int, height: Int) throws(ModelError) -> RGBImage {
+        do {
+            return try ImageFile.decode(request.reference.path).fitted(width: width, height: height, mode: request.fit)
+        } catch { throw .media(error) }
     }
 
     /// Audio features `[1, frames, featureWidth]` of the segment's video frames `first ..< first + count`;

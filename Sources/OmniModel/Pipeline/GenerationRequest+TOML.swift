@@ -8,7 +8,7 @@ extension GenerationRequest {
         "": ["model", "seed", "steps", "shift", "sampler", "fps", "size", "duration", "fit"],
         "reference": ["enabled", "path"],
         "audio": ["enabled", "path", "guidance", "guidance_end", "annealing"],
-        "pose": ["enabled", "path"],
+        "pose": ["enabled", "path", "canvas", "retarget"],
         "text": ["enabled", "prompt", "guidance"],
     ]
 
@@ -33,6 +33,8 @@ extension GenerationRequest {
         d.set("audio", "annealing", .string(audio.annealing.rawValue))
         d.set("pose", "enabled", .boolean(pose.enabled))
         d.set("pose", "path", .string(pose.path))
+        if let w = pose.canvasWidth, let h = pose.canvasHeight { d.set("pose", "canvas", .array([.integer(w), .integer(h)])) }
+        d.set("pose", "retarget", .boolean(pose.retarget))
         d.set("text", "enabled", .boolean(text.enabled))
         d.set("text", "prompt", .string(text.prompt))
         if let g = text.guidance { d.set("text", "guidance", .float(g)) }
@@ -95,6 +97,13 @@ extension GenerationRequest {
             case ("audio", "annealing"): audio.annealing = try choice(AnnealingCurve.self, AnnealingCurve.allCases)
             case ("pose", "enabled"): pose.enabled = try bool()
             case ("pose", "path"): pose.path = try string()
+            case ("pose", "canvas"):
+                guard case .array(let a) = e.value, a.count == 2, case .integer(let w) = a[0], case .integer(let h) = a[1],
+                      (1...1_048_576).contains(w), (1...1_048_576).contains(h) else {
+                    throw fail("[width, height] in pixels")
+                }
+                pose.canvasWidth = w; pose.canvasHeight = h
+            case ("pose", "retarget"): pose.retarget = try bool()
             case ("text", "enabled"): text.enabled = try bool()
             case ("text", "prompt"): text.prompt = try string()
             case ("text", "guidance"): text.guidance = try number()

@@ -14,6 +14,20 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
         public init(enabled: Bool = false, path: String = "") { self.enabled = enabled; self.path = path }
     }
 
+    /// The pose condition: its file, the canvas the poses were taken on when the file does not say (pixels; nil:
+    /// inferred from the joints, with a note), and whether the pose is retargeted onto the person in the reference
+    /// (`PoseRetarget`: one scale and shift for the whole track).
+    public struct PoseCondition: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public var path: String
+        public var canvasWidth: Int?
+        public var canvasHeight: Int?
+        public var retarget: Bool
+        public init(enabled: Bool = false, path: String = "", canvasWidth: Int? = nil, canvasHeight: Int? = nil, retarget: Bool = true) {
+            self.enabled = enabled; self.path = path; self.canvasWidth = canvasWidth; self.canvasHeight = canvasHeight; self.retarget = retarget
+        }
+    }
+
     public struct AudioCondition: Codable, Sendable, Equatable {
         public var enabled: Bool
         public var path: String
@@ -47,13 +61,13 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     public var fit: FitMode
     public var reference: FileCondition
     public var audio: AudioCondition
-    public var pose: FileCondition
+    public var pose: PoseCondition
     public var text: TextCondition
 
     public init(model: String = GenerationRequest.defaultModel, seed: UInt64 = 0, steps: Int? = nil, shift: Double? = nil,
                 sampler: SamplerKind = .euler, fps: Int? = nil, width: Int? = nil, height: Int? = nil, duration: Double? = nil,
                 fit: FitMode = .crop, reference: FileCondition = .init(), audio: AudioCondition = .init(),
-                pose: FileCondition = .init(), text: TextCondition = .init()) {
+                pose: PoseCondition = .init(), text: TextCondition = .init()) {
         self.model = model; self.seed = seed; self.steps = steps; self.shift = shift; self.sampler = sampler
         self.fps = fps; self.width = width; self.height = height; self.duration = duration; self.fit = fit
         self.reference = reference; self.audio = audio; self.pose = pose; self.text = text
