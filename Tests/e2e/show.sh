@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `omnistudio show VIDEO` on a pseudo-terminal (util-linux `script`): it plays frame over frame until q (exit 0) or
 # Ctrl-C (exit 130), and gives the cursor back either way; with stdout not a terminal it prints the first frame
-# only, and --loop says it needs a terminal.
+# only, and --loop says it needs a terminal; a still taller than the window leaves the prompt's row free.
 # Usage: Tests/e2e/show.sh [path/to/omnistudio]   (default .build/debug/omnistudio).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,4 +34,8 @@ play '\003' 130 interrupt
 status=0
 "$bin" show "$work/clip.mp4" --loop > /dev/null 2> "$work/err" || status=$?
 [ "$status" -ne 0 ] && grep -q "plays in a terminal" "$work/err" || { echo "e2e-show: --loop without a terminal:" >&2; cat "$work/err" >&2; exit 1; }
+# A picture taller than the window is fitted to its height less one row, so the shell's prompt stays in view.
+ffmpeg -loglevel error -y -f lavfi -i testsrc=size=32x96 -frames:v 1 "$work/tall.png"
+lines=$(script -qfec "stty rows 12 cols 40; $bin show $work/tall.png --preview symbols" /dev/null | wc -l)
+[ "$lines" -eq 11 ] || { echo "e2e-show: a tall picture in a 12-row window took $lines rows, expected 11" >&2; exit 1; }
 echo "e2e-show: ok"
