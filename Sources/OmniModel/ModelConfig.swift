@@ -127,6 +127,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             }
         }
         try within("sampling.steps", sampling.steps, r.stepRange)
+        if let fast = sampling.fastSteps { try within("sampling.fast_steps", fast, r.stepRange) }
         try finite("sampling.shift", sampling.shift, 0...r.maxShift, open: true)
         try finite("sampling.audio_guidance", sampling.audioGuidance, r.guidanceRange)
         try finite("sampling.audio_guidance_end", sampling.audioGuidanceEnd, r.guidanceRange)
@@ -319,6 +320,9 @@ public struct VideoConfig: Codable, Sendable, Equatable {
 /// Defaults of a generation request for this model.
 public struct SamplingDefaults: Codable, Sendable, Equatable {
     public var steps: Int
+    /// The steps of `speed = "fast"`: set for step-distilled students (`train distill --method shortcut`); absent
+    /// in other models, which have no fast sampler.
+    public var fastSteps: Int?
     public var shift: Double
     public var audioGuidance: Double
     public var audioGuidanceEnd: Double

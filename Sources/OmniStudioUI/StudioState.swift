@@ -181,6 +181,13 @@ public struct StudioState: Sendable {
     /// Moves the current switchboard row's value by `d` steps (clamped).
     mutating func nudge(_ d: Int) {
         Switchboard.nudge(currentRow, d, &request, config: config, models: models, lengths: inputSeconds)
+        if currentRow == .speed {
+            if let fast = config.sampling.fastSteps {
+                say("speed: \(request.speed.rawValue) — \(request.speed == .fast ? fast : config.sampling.steps) steps")
+            } else {
+                say("this model has no fast sampler: distil one with omnistudio train distill --method shortcut", error: true)
+            }
+        }
     }
 
     mutating func stepFrame(_ d: Int) {

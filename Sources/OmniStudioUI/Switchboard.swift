@@ -5,7 +5,7 @@ import OmniModel
 /// The switchboard's rows: each condition on/off with its file or prompt, and every sampling setting.
 public enum SwitchRow: Int, CaseIterable, Sendable {
     case reference, audio, audioCFG, audioCFGEnd, annealing, pose, text, textCFG
-    case steps, sampler, shift, seed, duration, size, fit, model
+    case speed, steps, sampler, shift, seed, duration, size, fit, model
 
     public var label: String {
         switch self {
@@ -17,6 +17,7 @@ public enum SwitchRow: Int, CaseIterable, Sendable {
         case .pose: return "Pose"
         case .text: return "Text"
         case .textCFG: return "Text CFG"
+        case .speed: return "Speed"
         case .steps: return "Steps"
         case .sampler: return "Sampler"
         case .shift: return "Shift"
@@ -30,7 +31,7 @@ public enum SwitchRow: Int, CaseIterable, Sendable {
 
     public var isToggle: Bool { [.reference, .audio, .pose, .text].contains(self) }
     /// Rows whose value can be typed (Enter or `=`).
-    public var isTypable: Bool { ![.annealing, .sampler, .size, .fit].contains(self) }
+    public var isTypable: Bool { ![.annealing, .speed, .sampler, .size, .fit].contains(self) }
 }
 
 /// Editing the switchboard: nudges with clamping, toggles, typed values. Pure functions of the request.
@@ -57,6 +58,7 @@ public enum Switchboard {
         case .pose: return onOff(r.pose.enabled, (r.pose.path as NSString).lastPathComponent)
         case .text: return onOff(r.text.enabled, r.text.prompt.isEmpty ? "" : "\"\(r.text.prompt)\"")
         case .textCFG: return r.text.guidance.map(Fmt.num) ?? "auto"
+        case .speed: return r.speed.rawValue
         case .steps: return r.steps.map(String.init) ?? "auto"
         case .sampler: return r.sampler.rawValue
         case .shift: return r.shift.map(Fmt.num) ?? "auto"
@@ -108,7 +110,13 @@ public enum Switchboard {
         case .audioCFGEnd: r.audio.guidanceEnd = clamp((r.audio.guidanceEnd ?? config.sampling.audioGuidanceEnd) + d * guidanceStep, guidanceRange)
         case .textCFG: r.text.guidance = clamp((r.text.guidance ?? config.sampling.textGuidance) + d * guidanceStep, guidanceRange)
         case .annealing: r.audio.annealing = cycle(AnnealingCurve.allCases, r.audio.annealing, direction)
-        case .steps: r.steps = max(1, min(1000, (r.steps ?? config.sampling.steps) + direction))
+        case .speed:
+            // Speed picks the step count, so it takes effect: steps go back to auto. A model without a fast
+            // sampler stays at quality (the shell says why).
+            guard config.sampling.fastSteps != nil else { r.speed = .quality; return }
+            r.speed = cycle(SamplingSpeed.allCases, r.speed, direction)
+            r.steps = nil
+        case .steps: r.steps = max(1, min(1000, (r.steps ?? (r.speed == .fast ? config.sampling.fastSteps : nil) ?? config.sampling.steps) + direction))
         case .sampler: r.sampler = cycle(SamplerKind.allCases, r.sampler, direction)
         case .shift: r.shift = clamp((r.shift ?? config.sampling.shift) + d * 0.5, 0.5...100)
         case .seed:
@@ -154,7 +162,7 @@ public enum Switchboard {
                 r.duration = v
             }
         case .model: guard !t.isEmpty else { return "Model must be a folder or random:tiny/random:mini" }; r.model = t
-        case .annealing, .sampler, .size, .fit: return "use ←/→ to change \(row.label)"
+        case .annealing, .speed, .sampler, .size, .fit: return "use ←/→ to change \(row.label)"
         }
         return nil
     }

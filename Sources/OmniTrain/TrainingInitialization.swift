@@ -70,11 +70,14 @@ public enum TrainingInitialization {
     /// A distillation student of `teacher` (whose config is `config`): the teacher's config with
     /// `dit.guidance_embedding` (and `dit.step_embedding` with `steps`), every teacher tensor copied, and the parts of
     /// the `SamplingEmbedding` the teacher lacks random with zero output layers — so the student starts as exactly
-    /// the teacher (with every guided condition on, for a teacher without the embedding).
-    public static func student(of teacher: OmniModelWeights, config: ModelConfig, steps: Bool = false, seed: UInt64) -> (config: ModelConfig, weights: OmniModelWeights) {
+    /// the teacher (with every guided condition on, for a teacher without the embedding). A step student's
+    /// `sampling.fast_steps` is `fastSteps` (what `speed = "fast"` runs).
+    public static func student(of teacher: OmniModelWeights, config: ModelConfig, steps: Bool = false, fastSteps: Int = 4,
+                               seed: UInt64) -> (config: ModelConfig, weights: OmniModelWeights) {
         var studentConfig = config
         studentConfig.dit.guidanceEmbedding = true
         studentConfig.dit.stepEmbedding = studentConfig.dit.stepEmbedding || steps
+        if steps { studentConfig.sampling.fastSteps = fastSteps }
         let student = OmniModelWeights(config: studentConfig)
         let source = Dictionary(uniqueKeysWithValues: teacher.namedTensors().map { ($0.key, $0.tensor) })
         for (key, tensor) in student.namedTensors() {

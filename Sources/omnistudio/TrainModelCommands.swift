@@ -228,6 +228,8 @@ struct TrainDistill: ParsableCommand {
     @Option(help: "shortcut: the finest grid's steps (a power of 2), where the teacher's velocity is the target.") var maxSteps = 32
     @Option(help: "shortcut: the fraction of samples that learn a shortcut step (the rest learn the teacher's velocity).")
     var bootstrap = 0.25
+    @Option(help: "shortcut: the student's sampling.fast_steps, the steps of speed = \"fast\" in recipes and the studio.")
+    var fastSteps = 4
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache of the teacher).", valueName: "dir"))
     var latents: String?
 
@@ -245,6 +247,7 @@ struct TrainDistill: ParsableCommand {
         guard ["guidance", "shortcut"].contains(method) else { throw ValidationError("--method must be guidance or shortcut, not '\(Clipped(method))'") }
         guard maxSteps >= 2, maxSteps <= 256, maxSteps & (maxSteps - 1) == 0 else { throw ValidationError("--max-steps must be a power of 2 in 2…256") }
         guard (0...1).contains(bootstrap) else { throw ValidationError("--bootstrap must be within 0…1") }
+        guard fastSteps >= 1, fastSteps <= maxSteps else { throw ValidationError("--fast-steps must be 1…--max-steps (\(maxSteps))") }
     }
 
     func run() throws {
@@ -264,7 +267,8 @@ struct TrainDistill: ParsableCommand {
             if stage == 1 && dit.guidanceEmbedding || dit.stepEmbedding {
                 throw ValidationError("\(teacher) is already a \(dit.stepEmbedding ? "shortcut" : "guidance") student; distil from its teacher")
             }
-            let start = TrainingInitialization.student(of: teacherModel.weights, config: teacherModel.config, steps: stage == 2, seed: options.seed)
+            let start = TrainingInitialization.student(of: teacherModel.weights, config: teacherModel.config, steps: stage == 2,
+                                                       fastSteps: fastSteps, seed: options.seed)
             student = start.weights
             state = TrainingState(kind: "distill", stage: stage, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 1e-4, warmup: 50),

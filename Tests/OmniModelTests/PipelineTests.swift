@@ -267,6 +267,40 @@ final class PipelineTests: XCTestCase {
         }
     }
 
+    /// speed = "fast" takes the model's sampling.fast_steps when steps are not set (a model without them says so,
+    /// naming the setting); set steps win; the recipe keeps the speed.
+    func testFastSpeedTakesTheModelsFastSteps() throws {
+        var r = try request(seconds: 0.3, steps: 2)
+        r.steps = nil
+        r.duration = 0.3
+        r.speed = .fast
+        let refused = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("refused"))
+        guard case .failed(let error)? = refused.events.last else { return XCTFail("expected a failure, got \(refused.events)") }
+        XCTAssertTrue(error.description.contains("speed") && error.description.contains("train distill --method shortcut"), error.description)
+
+        var config = ModelConfig.tiny
+        config.sampling.fastSteps = 2
+        try config.encoded().write(to: dir.appendingPathComponent("config.json"))
+        let student = try LoadedModel.load("random:" + dir.appendingPathComponent("config.json").path)
+        XCTAssertEqual(try ModelConfig.load(folder: dir.path).sampling.fastSteps, 2, "written and read back")
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("fast_steps"))
+        func steps(_ r: GenerationRequest, _ name: String) -> Int? {
+            let result = PipelineFixtures.run(r, model: student, out: dir.appendingPathComponent(name))
+            XCTAssertNotNil(result.folder, name)
+            return result.events.compactMap { e -> Int? in if case .step(_, let n, _, _, _) = e { return n } else { return nil } }.first
+        }
+        XCTAssertEqual(steps(r, "fast"), 2)
+        var quality = r
+        quality.speed = .quality
+        XCTAssertEqual(steps(quality, "quality"), ModelConfig.tiny.sampling.steps)
+        var explicit = r
+        explicit.steps = 3
+        XCTAssertEqual(steps(explicit, "explicit"), 3)
+        let recipe = try GenerationRequest(recipeAt: dir.appendingPathComponent("fast/recipe.toml").path)
+        XCTAssertEqual(recipe.speed, .fast)
+        XCTAssertEqual(recipe.steps, 2, "the recipe records the steps it ran")
+    }
+
     static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
 
     func testCancellationLeavesNothingOrAPartialVideo() throws {

@@ -158,6 +158,27 @@ final class StudioViewModelTests: XCTestCase {
         XCTAssertNil(s.request.duration)
     }
 
+    /// The Speed row picks the model's fast sampler where it has one (steps back to auto so it takes effect); a
+    /// model without one stays at quality and the status says how to get one.
+    func testSpeedRowNeedsAFastSampler() throws {
+        var s = try state()
+        _ = s.handle(.char("2"))
+        s.switchRow = SwitchRow.speed.rawValue
+        s.request.steps = 7
+        _ = s.handle(.right)
+        XCTAssertEqual(s.request.speed, .quality)
+        XCTAssertTrue(s.statusIsError && s.status.contains("no fast sampler"), s.status)
+        s.config.sampling.fastSteps = 2
+        _ = s.handle(.right)
+        XCTAssertEqual(s.request.speed, .fast)
+        XCTAssertNil(s.request.steps, "steps back to auto, so the speed takes effect")
+        XCTAssertEqual(s.status, "speed: fast — 2 steps")
+        XCTAssertTrue(StudioRenderer.render(s).plainText.contains("Speed          ◀ fast ▶"))
+        _ = s.handle(.char(" "))
+        XCTAssertEqual(s.request.speed, .quality)
+        XCTAssertEqual(s.status, "speed: quality — \(s.config.sampling.steps) steps")
+    }
+
     func testPromptEditingAndRunValidation() throws {
         var s = try state()
         _ = s.handle(.char("3"))

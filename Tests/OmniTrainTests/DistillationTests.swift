@@ -115,8 +115,10 @@ final class DistillationTests: TrainingTestCase {
         let teacher = teacher()
         let (guidanceConfig, guidance) = TrainingInitialization.student(of: teacher, config: .tiny, seed: 5)
         RandomWeights.fill(guidance.dit.samplingEmbedding!, seed: 12)   // a trained guidance student
-        let (config, student) = TrainingInitialization.student(of: guidance, config: guidanceConfig, steps: true, seed: 6)
+        let (config, student) = TrainingInitialization.student(of: guidance, config: guidanceConfig, steps: true, fastSteps: 3, seed: 6)
         XCTAssertTrue(config.dit.stepEmbedding)
+        XCTAssertEqual(config.sampling.fastSteps, 3, "speed = fast runs the steps it was distilled for")
+        XCTAssertNil(guidanceConfig.sampling.fastSteps, "a guidance student has no fast sampler")
         XCTAssertNil(guidance.dit.samplingEmbedding!.step)
         let inputs = Tensor(uninitialized: [1, 2, 8, 8, student.dit.inputChannels])
         RandomStream(seed: 2).fillNormal(inputs.buffer)

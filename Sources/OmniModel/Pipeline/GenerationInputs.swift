@@ -24,6 +24,9 @@ struct GenerationInputs {
 
     init(request raw: GenerationRequest, config: ModelConfig) throws(ModelError) {
         try raw.validate()
+        if raw.speed == .fast && raw.steps == nil && config.sampling.fastSteps == nil {
+            throw .invalidRequest(setting: "speed", reason: "this model has no fast sampler (no sampling.fast_steps): distil one with omnistudio train distill --method shortcut, or set steps")
+        }
         let request = raw.resolved(for: config)
         self.request = request
         width = request.width!

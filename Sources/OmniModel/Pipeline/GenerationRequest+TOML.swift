@@ -5,7 +5,7 @@ import OmniMedia
 /// error naming the file and the line.
 extension GenerationRequest {
     private static let schema: [String: [String]] = [
-        "": ["model", "seed", "steps", "shift", "sampler", "fps", "size", "duration", "fit"],
+        "": ["model", "seed", "steps", "shift", "sampler", "speed", "fps", "size", "duration", "fit"],
         "reference": ["enabled", "path"],
         "audio": ["enabled", "path", "guidance", "guidance_end", "annealing"],
         "pose": ["enabled", "path", "canvas", "retarget"],
@@ -20,6 +20,7 @@ extension GenerationRequest {
         if let steps { d.set("", "steps", .integer(steps)) }
         if let shift { d.set("", "shift", .float(shift)) }
         d.set("", "sampler", .string(sampler.rawValue))
+        d.set("", "speed", .string(speed.rawValue))
         if let fps { d.set("", "fps", .integer(fps)) }
         if let width, let height { d.set("", "size", .array([.integer(width), .integer(height)])) }
         if let duration { d.set("", "duration", .float(duration)) }
@@ -80,6 +81,7 @@ extension GenerationRequest {
             case ("", "steps"): steps = try int()
             case ("", "shift"): shift = try number()
             case ("", "sampler"): sampler = try choice(SamplerKind.self, SamplerKind.allCases)
+            case ("", "speed"): speed = try choice(SamplingSpeed.self, SamplingSpeed.allCases)
             case ("", "fps"): fps = try int()
             case ("", "size"):
                 guard case .array(let a) = e.value, a.count == 2, case .integer(let w) = a[0], case .integer(let h) = a[1] else {

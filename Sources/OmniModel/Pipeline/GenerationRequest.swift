@@ -54,6 +54,8 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     public var steps: Int?
     public var shift: Double?
     public var sampler: SamplerKind
+    /// Which of the model's step counts an unset `steps` takes (`SamplingSpeed`).
+    public var speed: SamplingSpeed = .quality
     public var fps: Int?
     public var width: Int?
     public var height: Int?
@@ -87,7 +89,7 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     /// This request with every model default filled in.
     public func resolved(for config: ModelConfig) -> GenerationRequest {
         var r = self
-        r.steps = steps ?? config.sampling.steps
+        r.steps = steps ?? (speed == .fast ? config.sampling.fastSteps : nil) ?? config.sampling.steps
         r.shift = shift ?? config.sampling.shift
         r.fps = fps ?? config.video.fps
         r.width = width ?? config.video.sizes.first?[0] ?? 64

@@ -28,6 +28,14 @@ public enum SamplerKind: String, Codable, Sendable, CaseIterable {
     case multistep
 }
 
+/// Which of the model's step counts an unset `steps` takes: `quality` its `sampling.steps`, `fast` its
+/// `sampling.fast_steps` — the few steps a step-distilled (shortcut) student was trained for. A model without
+/// `fast_steps` has no fast sampler.
+public enum SamplingSpeed: String, Codable, Sendable, CaseIterable {
+    case quality
+    case fast
+}
+
 /// How the audio guidance scale moves over the steps, from `start` at the first step to `end` at the last:
 /// constant (start throughout), linear, or cosine (slow at both ends) — OmniHuman's CFG annealing.
 public enum AnnealingCurve: String, Codable, Sendable, CaseIterable {
