@@ -69,7 +69,8 @@ public final class StudioEngine: @unchecked Sendable {
                     s.conditionEncodings = model.conditionEncodings - encodedBefore
                     switch event {
                     case .step(_, _, _, _, let preview?): s.preview = preview; s.previewSerial += 1
-                    case .segmentDone(_, _, let frames): if let last = frames.last { s.preview = last; s.previewSerial += 1 }
+                    // Each frame as it is decoded (the generator streams them).
+                    case .frame(_, _, let image): s.preview = image; s.previewSerial += 1
                     case .finished(let url): s.finished = url
                     case .failed(let e): s.error = e.description
                     case .cancelled: s.cancelled = true

@@ -24,7 +24,8 @@ struct BenchGenerate: ParsableCommand {
         print("settings: \(r.settings)")
         print(String(format: "video: %.1f s, %d segment(s) × %d steps; total %.2f s", r.videoSeconds, r.segments, r.steps, t.total))
         print(String(format: "seconds per denoising step (DiT, all passes): %.3f", r.secondsPerStep))
-        print(String(format: "seconds of compute per second of video:       %.2f", r.secondsPerVideoSecond))
+        print(String(format: "seconds of compute per second of video:       %.2f (real-time factor %.2f×)", r.secondsPerVideoSecond, 1 / r.secondsPerVideoSecond))
+        print(String(format: "first decoded frame after:                    %.2f s (target ≤ 2 s)", r.firstFrameSeconds))
         print("share of time: DiT \(share(t.dit)), VAE \(share(t.vae)), audio features \(share(t.audioFeatures)), encoders \(share(t.encoders)), other \(share(t.total - t.dit - t.vae - t.audioFeatures - t.encoders))")
         print(String(format: "DiT step: %.1f GFLOP/s vs sgemm %.1f GFLOP/s on its shapes = %.2f (target ≥ 0.60)", r.ditGflops, r.sgemmGflops, r.ditGflops / r.sgemmGflops))
         print(String(format: "condition cache: %.3f s cached vs %.3f s uncached per DiT call = %.2f× (median of 9 interleaved rounds, %.2f–%.2f; target ≥ 1.3×)",

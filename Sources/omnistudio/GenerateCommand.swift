@@ -16,7 +16,7 @@ struct Generate: ParsableCommand {
             bundled model (Models/omni-mini) was trained at 64×64 (sizes 64x64, 48x64, 64x48) and 25 fps.
 
             Writes outputs/<run-id>/ (or --out DIR): video.mp4, recipe.toml, poster.png, run.log. \
-            Ctrl-C, SIGTERM and SIGHUP cancel cleanly (with --keep-partial the finished segments are kept as video.partial.mp4).
+            Ctrl-C, SIGTERM and SIGHUP cancel cleanly (with --keep-partial the frames made so far are kept as video.partial.mp4).
 
             Examples:
               omnistudio generate --ref photo.png --audio voice.wav
@@ -46,7 +46,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Frames per second, 1…120 (default: the model's, 25).") var fps: Int?
     @Option(help: "crop or letterbox the reference to the size (default: crop).") var fit: FitMode?
     @Option(help: "The run folder to write (must not exist).") var out: String?
-    @Flag(help: "On cancellation keep finished segments as video.partial.mp4.") var keepPartial = false
+    @Flag(help: "On cancellation keep the frames made so far as video.partial.mp4.") var keepPartial = false
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "One JSON event per line on stdout (for scripts).") var jsonEvents = false
 
@@ -98,7 +98,7 @@ struct Generate: ParsableCommand {
                                     keepPartial: keepPartial)
 
         // Ctrl-C, SIGTERM and SIGHUP all cancel: the generation stops within a step and cleans up (with
-        // --keep-partial, keeps the finished segments); the exit status is 128 + the signal's number.
+        // --keep-partial, keeps the frames made so far); the exit status is 128 + the signal's number.
         let signals = StopSignals(label: "omnistudio.generate.signals") { _ in generation.cancel() }
         defer { signals.restore() }
 

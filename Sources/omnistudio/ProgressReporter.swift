@@ -56,6 +56,7 @@ final class ProgressReporter {
         case .loading(let what): object["event"] = "loading"; object["what"] = what
         case .encodingConditions(let what): object["event"] = "encoding"; object["what"] = what
         case .note(let text): object["event"] = "note"; object["text"] = text
+        case .frame(let i, let n, _): object["event"] = "frame"; object["frame"] = i; object["frames"] = n
         case .step(let k, let n, let s, let m, _): object["event"] = "step"; object["step"] = k; object["steps"] = n; object["segment"] = s; object["segments"] = m
         case .segmentDone(let s, let m, let frames): object["event"] = "segment"; object["segment"] = s; object["segments"] = m; object["frames"] = frames.count
         case .finished(let url): object["event"] = "finished"; object["folder"] = url.path; object["video"] = url.appendingPathComponent("video.mp4").path

@@ -301,6 +301,38 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(recipe.steps, 2, "the recipe records the steps it ran")
     }
 
+    /// The generator streams: `frames(_:deliver:)` hands over every frame in order as soon as it is decoded —
+    /// the first before the second segment's first step — writes no file, and gives the frames `run` writes.
+    func testTheGeneratorDeliversEachFrameAsItIsDecodedAndWritesNothing() throws {
+        let r = try request(seconds: 0.6, steps: 2)   // 15 frames: segments of 9 with 5 motion frames → 3 segments
+        let written = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("written"))
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+
+        let generation = Generation(request: r, model: model, outputRoot: dir.appendingPathComponent("nowhere"))
+        var delivered: [(Int, RGBImage)] = []
+        var log: [String] = []
+        try generation.frames({ event in
+            switch event {
+            case .step(let k, _, let segment, _, _): log.append("step \(segment).\(k)")
+            case .frame(let i, let n, _): log.append("frame \(i)/\(n)")
+            case .segmentDone(let s, _, _): log.append("segment \(s)")
+            default: break
+            }
+        }, deliver: { i, frame in delivered.append((i, frame)) })
+        XCTAssertEqual(delivered.map(\.0), Array(0..<15))
+        XCTAssertEqual(delivered.map(\.1), written.frames, "the same frames run writes")
+        XCTAssertLessThan(log.firstIndex(of: "frame 0/15")!, log.firstIndex(of: "step 2.1")!, "frame 0 before the second segment starts")
+        XCTAssertLessThan(log.firstIndex(of: "frame 8/15")!, log.firstIndex(of: "segment 1")!)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), before, "no file written")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("nowhere").path))
+
+        // Cancelled, it stops with .cancelled.
+        let stopped = Generation(request: r, model: model)
+        XCTAssertThrowsError(try stopped.frames({ if case .frame = $0 { stopped.cancel() } }, deliver: { _, _ in })) {
+            XCTAssertEqual($0 as? ModelError, .cancelled)
+        }
+    }
+
     static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
 
     func testCancellationLeavesNothingOrAPartialVideo() throws {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `omnistudio generate` from a shell: with no arguments it says what it needs; stopped by SIGTERM or SIGHUP it
 # cleans up like Ctrl-C (exit status 128 + the signal, no hidden working folder left behind, and with
-# --keep-partial the finished segments kept as video.partial.mp4).
+# --keep-partial the frames made so far kept as video.partial.mp4).
 # Usage: Tests/e2e/generate.sh [path/to/omnistudio]   (default .build/debug/omnistudio).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)

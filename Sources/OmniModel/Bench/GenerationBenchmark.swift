@@ -12,6 +12,8 @@ public enum GenerationBenchmark {
         public var settings: String
         public var videoSeconds: Double
         public var timings: PhaseTimings
+        /// Seconds from the start of the run (model already loaded) to its first decoded frame.
+        public var firstFrameSeconds: Double
         public var steps: Int
         public var segments: Int
         public var ditGflops: Double
@@ -42,7 +44,7 @@ public enum GenerationBenchmark {
         var short = request
         short.duration = seconds
         log("generating \(seconds) s at the default settings")
-        let (timings, resolved) = try generate(short, model: model, out: dir.appendingPathComponent("short"))
+        let (timings, resolved, firstFrame) = try generate(short, model: model, out: dir.appendingPathComponent("short"))
         let plan = SegmentPlan(totalFrames: Int((seconds * Double(resolved.fps!)).rounded()),
                                segmentFrames: model.config.video.segmentFrames, motionFrames: model.config.video.motionFrames)
         let passesPerStep = Double(timings.ditPasses) / Double(max(1, timings.ditCalls))
@@ -76,7 +78,7 @@ public enum GenerationBenchmark {
             + "audio CFG \(resolved.audio.guidance!)→\(resolved.audio.guidanceEnd!) (\(resolved.audio.annealing.rawValue))"
             + (resolved.text.enabled ? ", text CFG \(resolved.text.guidance!)" : ", text off (MiniLM not installed)")
             + String(format: ", %.1f passes/step", passesPerStep)
-        return Report(model: source, settings: settings, videoSeconds: seconds, timings: timings, steps: resolved.steps!,
+        return Report(model: source, settings: settings, videoSeconds: seconds, timings: timings, firstFrameSeconds: firstFrame, steps: resolved.steps!,
                       segments: plan.segments.count, ditGflops: ditGflops, sgemmGflops: sgemm,
                       cachedStepSeconds: step.cached, uncachedStepSeconds: step.uncached,
                       cacheSpeedup: step.speedup, cacheSpeedupRange: step.range, peak5: p5, peak30: p30)
@@ -106,12 +108,17 @@ public enum GenerationBenchmark {
         return request
     }
 
-    static func generate(_ request: GenerationRequest, model: LoadedModel, out: URL) throws -> (PhaseTimings, GenerationRequest) {
+    static func generate(_ request: GenerationRequest, model: LoadedModel, out: URL) throws -> (PhaseTimings, GenerationRequest, firstFrame: Double) {
         let generation = Generation(request: request, model: model, outputFolder: out)
         var failure: ModelError?
-        generation.run { if case .failed(let e) = $0 { failure = e } }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var firstFrame: Double?
+        generation.run { event in
+            if case .failed(let e) = event { failure = e }
+            if case .frame = event, firstFrame == nil { firstFrame = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        }
         if let failure { throw failure }
-        return (generation.timings, request.resolved(for: model.config))
+        return (generation.timings, request.resolved(for: model.config), firstFrame ?? .nan)
     }
 
     /// Median seconds of one guided DiT call, cached and uncached, on one segment's shapes, and the speed-up:

@@ -4,13 +4,16 @@ import OmniTensor
 import Synchronization
 
 /// One generation run (docs/ARCHITECTURE.md §3): inputs → condition caches → segment-wise flow-matching sampling with
-/// guidance → streamed VAE decode → MP4 written segment by segment → `outputs/<run-id>/` with `video.mp4`,
+/// guidance → streamed VAE decode → MP4 written frame by frame → `outputs/<run-id>/` with `video.mp4`,
 /// `recipe.toml`, `poster.png`, `run.log`.
 ///
-/// `run` is synchronous (call it on a background queue) and reports `GenerationEvent`s through `emit`.
+/// Two layers: `frames(_:deliver:)` is the generator — it makes the video's frames in memory and hands each one
+/// over as soon as it is decoded, touching no file — and `run` is the run-folder sink around it (MP4, recipe,
+/// poster, log). Both are synchronous (call them on a background queue) and report `GenerationEvent`s through
+/// `emit`, including a `.frame` for every frame as it is decoded.
 /// `cancel()` may be called from any thread; the run stops within one denoising step (the flag is checked
 /// between blocks, steps and VAE chunks). A cancelled or failed run leaves no folder that looks finished;
-/// with `keepPartial`, a cancelled run keeps its finished segments as `video.partial.mp4` (with the matching
+/// with `keepPartial`, a cancelled run keeps the frames written so far as `video.partial.mp4` (with the matching
 /// audio span) plus `recipe.toml` and `run.log`.
 public final class Generation: @unchecked Sendable {
     public let request: GenerationRequest
@@ -79,32 +82,12 @@ public final class Generation: @unchecked Sendable {
                                          audio: prepared.audio)
             } catch { throw .media(error.withPath(finalVideo)) }
 
-            let plan = SegmentPlan(totalFrames: prepared.totalFrames, segmentFrames: model.config.video.segmentFrames,
-                                   motionFrames: model.config.video.motionFrames)
-            record("model \(model.source); \(prepared.totalFrames) frames at \(prepared.fps) fps, \(prepared.width)×\(prepared.height), \(plan.segments.count) segment(s)")
-            for note in prepared.notes {
-                record("note: " + note)
-                emit(.note(note))
-            }
-            // The video's last `motionFrames` written frames: the next segment's motion frames.
-            var motion: [RGBImage] = []
+            record("model \(model.source); \(prepared.totalFrames) frames at \(prepared.fps) fps, \(prepared.width)×\(prepared.height), \(plan(prepared).segments.count) segment(s)")
+            for note in prepared.notes { record("note: " + note) }
             var poster: RGBImage?
-            // One decoder stream for the whole video: each segment's new latent frames continue the caches of the
-            // frames before them, so the decoder itself adds no seam at a segment boundary.
-            var decoder = model.vae.decoderStream()
-            for segment in plan.segments {
-                let frames = try generateSegment(segment, plan: plan, inputs: prepared, cache: cache, motion: motion,
-                                                 decoder: &decoder, emit)
-                // `frames` starts at the segment's first new frame (after its motion frames).
-                let first = segment.hasMotion ? plan.motionFrames : 0
-                let kept = Array(frames[(segment.kept.lowerBound - first)..<(segment.kept.upperBound - first)])
-                for frame in kept {
-                    do { try writer!.append(frame) } catch { throw .media(error.withPath(finalVideo)) }
-                }
-                if poster == nil { poster = kept.first }
-                motion = Array((motion + kept).suffix(model.config.video.motionFrames))
-                segmentsDone += 1
-                emit(.segmentDone(segment.index + 1, of: plan.segments.count, frames: kept))
+            try frames(prepared, cache: cache, emit, segmentDone: { segmentsDone += 1 }) { (_, frame) throws(ModelError) in
+                do throws(MediaError) { try writer!.append(frame) } catch { throw .media(error.withPath(finalVideo)) }
+                if poster == nil { poster = frame }
             }
             do { try writer!.finish() } catch { throw .media(error.withPath(finalVideo)) }
             writer = nil
@@ -123,6 +106,51 @@ public final class Generation: @unchecked Sendable {
                 emit(.failed(error))
             }
             return nil
+        }
+    }
+
+    // MARK: - The generator
+
+    /// The in-memory generator: the video's frames in order, each handed to `deliver(index, frame)` as soon as it
+    /// is decoded (no files; `run` writes them). Events as for `run`, without `finished`: inputs' notes, condition
+    /// encodings, steps, a `.frame` per frame and `segmentDone` per segment. Throws `.cancelled` after `cancel()`.
+    public func frames(_ emit: (GenerationEvent) -> Void, deliver: (Int, RGBImage) throws(ModelError) -> Void) throws(ModelError) {
+        emit(.loading("inputs"))
+        let prepared = try GenerationInputs(request: request, config: model.config)
+        timings.audioFeatures += prepared.audioFeatureSeconds
+        let cache = try prepareConditions(prepared, emit)
+        try frames(prepared, cache: cache, emit, deliver: deliver)
+    }
+
+    private func plan(_ inputs: GenerationInputs) -> SegmentPlan {
+        SegmentPlan(totalFrames: inputs.totalFrames, segmentFrames: model.config.video.segmentFrames, motionFrames: model.config.video.motionFrames)
+    }
+
+    /// The segment loop: each segment sampled, its new latent frames decoded one by one through the video's one
+    /// decoder stream, and every decoded frame inside the segment's kept range delivered at once.
+    private func frames(_ inputs: GenerationInputs, cache: ConditionCache, _ emit: (GenerationEvent) -> Void,
+                        segmentDone: () -> Void = {}, deliver: (Int, RGBImage) throws(ModelError) -> Void) throws(ModelError) {
+        let plan = plan(inputs)
+        for note in inputs.notes { emit(.note(note)) }
+        // The video's last `motionFrames` delivered frames: the next segment's motion frames.
+        var motion: [RGBImage] = []
+        // One decoder stream for the whole video: each segment's new latent frames continue the caches of the
+        // frames before them, so the decoder itself adds no seam at a segment boundary.
+        var decoder = model.vae.decoderStream()
+        for segment in plan.segments {
+            var kept: [RGBImage] = []
+            // Decoded frames start at the segment's first new frame (after its motion frames).
+            var index = segment.firstFrame + (segment.hasMotion ? plan.motionFrames : 0)
+            try generateSegment(segment, plan: plan, inputs: inputs, cache: cache, motion: motion, decoder: &decoder, emit) { (frame) throws(ModelError) in
+                defer { index += 1 }
+                guard segment.kept.contains(index - segment.firstFrame) else { return }
+                try deliver(index, frame)
+                emit(.frame(index, of: inputs.totalFrames, image: frame))
+                kept.append(frame)
+            }
+            motion = Array((motion + kept).suffix(model.config.video.motionFrames))
+            segmentDone()
+            emit(.segmentDone(segment.index + 1, of: plan.segments.count, frames: kept))
         }
     }
 
@@ -166,12 +194,12 @@ public final class Generation: @unchecked Sendable {
 
     // MARK: - One segment
 
-    /// Samples one segment and decodes its new latent frames through the video's decoder stream: returns the
-    /// segment's frames from its first new frame on (all `segmentFrames` for the first segment; the frames after the
-    /// motion frames for a continuation, whose motion frames the stream has already decoded).
+    /// Samples one segment and decodes its new latent frames through the video's decoder stream, handing each
+    /// decoded frame to `decoded` from the segment's first new frame on (all `segmentFrames` for the first segment;
+    /// the frames after the motion frames for a continuation, whose motion frames the stream has already decoded).
     private func generateSegment(_ segment: SegmentPlan.Segment, plan: SegmentPlan, inputs: GenerationInputs,
                                  cache: ConditionCache, motion: [RGBImage], decoder stream: inout VAEDecoderStream,
-                                 _ emit: (GenerationEvent) -> Void) throws(ModelError) -> [RGBImage] {
+                                 _ emit: (GenerationEvent) -> Void, decoded deliver: (RGBImage) throws(ModelError) -> Void) throws(ModelError) {
         let config = model.config, vae = model.vae, dit = model.dit
         let s = config.vae.spatialFactor, z = config.vae.zChannels
         let (h, w) = (inputs.height / s, inputs.width / s)
@@ -263,18 +291,16 @@ public final class Generation: @unchecked Sendable {
         // Streamed decode, one latent frame at a time, continuing the video's stream (a continuation's motion
         // latent frames were decoded as the end of the previous segment).
         let raw = vae.denormalize(x.reshaped(Array(shape.dropFirst())))
-        var frames: [RGBImage] = []
         var decoded: [Tensor] = []
         for f in (segment.hasMotion ? motionLatentFrames : 0)..<latentFrames {
             try checkCancelled()
             let one = Tensor(uninitialized: [h, w, z])
             one.data.update(from: raw.data + f * frameSize, count: frameSize)
             let pixels = timings.measure(.vae) { stream.decode(latentFrame: one) }
-            frames += FrameTensor.frames(pixels)
+            for frame in FrameTensor.frames(pixels) { try deliver(frame) }
             if observeDecode != nil { decoded.append(pixels) }
         }
         observeDecode?(segment.index, raw, Tensor.concat(decoded, axis: 0))
-        return frames
     }
 
     /// Normalised latents `[motionLatentFrames, h, w, z]` of the previous segment's last motion frames, encoded
@@ -311,11 +337,11 @@ public final class Generation: @unchecked Sendable {
         } catch { throw .media(error) }
     }
 
-    /// On cancellation: with `keepPartial` and at least one finished segment, closes the MP4 as
+    /// On cancellation: with `keepPartial` and at least one frame written, closes the MP4 as
     /// `video.partial.mp4` and keeps the folder; otherwise removes everything.
     private func keepPartialOutput(folder: RunFolder?, writer: VideoWriter?, segmentsDone: Int, inputs: GenerationInputs?, seconds: Double) -> URL? {
         guard let folder else { return nil }
-        guard keepPartial, segmentsDone > 0, let writer, let inputs else {
+        guard keepPartial, let writer, writer.frameCount > 0, let inputs else {
             writer?.cancel()
             folder.discard()
             return nil

@@ -12,6 +12,8 @@ public enum GenerationEvent: Sendable {
     /// retargeted); also in run.log.
     case note(String)
     case step(Int, of: Int, segment: Int, segments: Int, preview: RGBImage?)
+    /// Video frame `index` (0-based) of `of`, as soon as it is decoded, in order.
+    case frame(Int, of: Int, image: RGBImage)
     case segmentDone(Int, of: Int, frames: [RGBImage])
     /// The run folder holding `video.mp4`, `recipe.toml`, `poster.png`, `run.log`.
     case finished(URL)

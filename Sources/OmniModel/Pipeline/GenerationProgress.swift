@@ -23,7 +23,7 @@ public struct GenerationProgress: Sendable, Equatable {
         switch event {
         case .loading(let what): phase = "loading \(what)"
         case .encodingConditions(let what): phase = "encoding \(what)"; lastStepTime = time
-        case .note: break
+        case .note, .frame: break
         case .step(let k, let n, let s, let m, _):
             if let last = lastStepTime { stepDurations.append(time - last) }
             lastStepTime = time
