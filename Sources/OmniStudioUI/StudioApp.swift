@@ -258,7 +258,12 @@ public final class StudioApp {
         let env = environment
         let editor = env["VISUAL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["EDITOR"].flatMap { $0.isEmpty ? nil : $0 } ?? "vi"
         let file = NSTemporaryDirectory() + "omnistudio-prompt-\(getpid()).txt"
-        try? controller.state.request.text.prompt.write(toFile: file, atomically: true, encoding: .utf8)
+        do throws(MediaError) {
+            try PendingFile.write(Data(controller.state.request.text.prompt.utf8), to: file)
+        } catch {
+            controller.state.say("cannot hand the prompt to \(editor): \(error.description)", error: true)
+            return
+        }
         def_prog_mode()
         endwin()
         // The editor writes to the terminal itself; stderr goes back to the log after (when `run` had sent it there).

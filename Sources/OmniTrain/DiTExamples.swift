@@ -94,7 +94,7 @@ public final class DiTExamples {
                 }
             }
         } catch let error as ModelError {
-            throw TrainingError.model(error.description)
+            throw TrainingError.model(error)
         }
         let w = spec.size.width, h = spec.size.height
         do {
@@ -118,7 +118,7 @@ public final class DiTExamples {
             return Example(target: target.reshaped([1] + target.shape), reference: reference.reshaped([1] + reference.shape),
                            textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps)
         } catch let error as ModelError {
-            throw TrainingError.model(error.description)
+            throw TrainingError.model(error)
         }
     }
 

@@ -67,7 +67,7 @@ public enum DiTPack {
                                             seconds: seconds, realSpeech: realSpeech)
             let t = clip.frames.count
             if frameCount == nil { frameCount = t }
-            guard t == frameCount else { throw TrainingError.model("clip \(clipSeed) has \(t) frames, the pack's others \(frameCount!)") }
+            guard t == frameCount else { throw TrainingError.data("clip \(clipSeed) has \(t) frames, the pack's others \(frameCount!)") }
             for frame in clip.frames { rows[b].video += frame.pixels }
             rows[b].reference += clip.reference.pixels
             for f in 0..<t {
@@ -76,8 +76,8 @@ public enum DiTPack {
                 }
             }
             let features: AudioFeatures
-            do { features = try AudioConditioning.features(of: clip.audio, fps: Double(fps), config: config.audio) }
-            catch { throw TrainingError.model("\(error)") }
+            do throws(ModelError) { features = try AudioConditioning.features(of: clip.audio, fps: Double(fps), config: config.audio) }
+            catch { throw TrainingError.model(error) }
             rows[b].audio += ownRows(features, frames: t, frameWidth: frameWidth)
             if captionIndex[clip.caption] == nil {
                 captionIndex[clip.caption] = captions.count
@@ -106,7 +106,7 @@ public enum DiTPack {
         let states = try captions.map { caption -> Tensor in
             let s = try text(caption)
             guard s.shape.count == 2, s.shape[1] == config.text.encoderWidth else {
-                throw TrainingError.model("text states of '\(Clipped(caption))' have shape \(s.shape), not [L, \(config.text.encoderWidth)]")
+                throw TrainingError.data("text states of '\(Clipped(caption))' have shape \(s.shape), not [L, \(config.text.encoderWidth)]")
             }
             return s
         }

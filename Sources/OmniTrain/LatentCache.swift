@@ -151,7 +151,7 @@ public final class LatentCache {
             let clipSeed = (seed << 32) | UInt64(i)
             let clip = PuppetSamples.render(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech)
             let start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
-            do {
+            do throws(ModelError) {
                 let target = vae.normalize(try vae.encode(FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))).mean)
                 let reference = vae.normalize(try vae.encode(FrameTensor.tensor([clip.reference])).mean)
                 targets[b] += target.values
@@ -162,7 +162,7 @@ public final class LatentCache {
                     audios[b] += features.windowRows(start: start, count: frames).values
                 }
             } catch {
-                throw TrainingError.model("\(error)")
+                throw TrainingError.model(error)
             }
             lists[b].append(Window(clipSeed: clipSeed, start: start))
             progress(i + 1)

@@ -108,19 +108,11 @@ public struct LossCurve {
         return image
     }
 
-    /// Renders the chart and writes it as a PNG at `path`: encoded into `path + ".tmp"`, then renamed over
-    /// `path`, so an interrupted write never leaves a half-written PNG behind.
+    /// Renders the chart and writes it as a PNG at `path` (`PendingFile`: an interrupted write never leaves a
+    /// half-written PNG behind).
     public static func write(title: String, series: [Series], to path: String, width: Int = 640, height: Int = 360, logScale: Bool = true) throws {
         let image = render(title: title, series: series, width: width, height: height, logScale: logScale)
-        let data = try ImageFile.encodePNG(image, path: path)
-        let tmp = path + ".tmp"
-        do {
-            try data.write(to: URL(fileURLWithPath: tmp))
-            if rename(tmp, path) != 0 { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
-        } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
-            throw error
-        }
+        try PendingFile.write(try ImageFile.encodePNG(image, path: path), to: path)
     }
 
     /// Tick values for an axis covering `min...max`, 4–6 of them where possible, enclosing the range. Log scale:

@@ -1,4 +1,5 @@
 import Foundation
+import OmniMedia
 
 /// The run's `train.jsonl`: one JSON object per optimiser step (`step`, `loss`, `loss_average`, `lr`,
 /// `grad_norm`, `seconds`, the objective's other loss terms). On resume, lines past the checkpoint's step are
@@ -30,10 +31,7 @@ public struct TrainingLog {
     /// Keeps the entries with `step ≤ last` (rewritten through a temporary file).
     public func truncate(after last: Int) throws {
         let kept = entries().filter { $0.step <= last }
-        let text = kept.map(Self.line).joined()
-        let temporary = path + ".tmp"
-        try text.write(toFile: temporary, atomically: false, encoding: .utf8)
-        _ = rename(temporary, path)
+        try PendingFile.write(Data(kept.map(Self.line).joined().utf8), to: path)
     }
 
     public func append(_ entries: [Entry]) throws {

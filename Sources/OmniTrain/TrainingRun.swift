@@ -1,4 +1,5 @@
 import Foundation
+import OmniMedia
 import OmniModel
 import OmniTensor
 
@@ -143,13 +144,13 @@ public final class TrainingRun {
         if final { state.config = try objective.finish(config: state.config) }
         try FileManager.default.createDirectory(atPath: modelFolder, withIntermediateDirectories: true)
         do { try objective.weights.save(path: (modelFolder as NSString).appendingPathComponent("model.safetensors")) }
-        catch { throw TrainingError.model(error.description) }
+        catch { throw TrainingError.checkpoint(error) }
         try write(state.config.encoded(), to: (modelFolder as NSString).appendingPathComponent("config.json"))
 
         // 3. Log, curve, and last the state that names this checkpoint.
         try log.append(pending)
         pending.removeAll()
-        try? LossCurveFile.write(run: self)
+        try LossCurveFile.write(run: self)
         try write(JSONEncoder.snakeCase.encode(state), to: (folder as NSString).appendingPathComponent(TrainingState.fileName))
     }
 
@@ -161,7 +162,7 @@ public final class TrainingRun {
         guard file.metadata["step"] == String(step) else {
             throw TrainingError.runMismatch(path: checkpointPath, reason: "holds step \(file.metadata["step"] ?? "?"), state.json says \(step)")
         }
-        do { try objective.weights.load(from: file, prefix: "model.") } catch { throw TrainingError.model(error.description) }
+        do { try objective.weights.load(from: file, prefix: "model.") } catch { throw TrainingError.checkpoint(error) }
         var tensors: [String: Tensor] = [:]
         for name in file.names where !name.hasPrefix("model.") {
             do {
@@ -176,11 +177,7 @@ public final class TrainingRun {
         try log.truncate(after: step)
     }
 
-    private func write(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp"
-        try data.write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else { throw TrainingError.unreadable(path: path, reason: "cannot rename \(temporary)") }
-    }
+    private func write(_ data: Data, to path: String) throws { try PendingFile.write(data, to: path) }
 }
 
 extension JSONEncoder {

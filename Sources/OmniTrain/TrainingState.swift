@@ -1,5 +1,6 @@
 import Foundation
 import OmniModel
+import OmniTensor
 
 /// What a run folder's `state.json` records: enough, with `checkpoint.safetensors`, to resume bit-exactly.
 /// `step` counts finished optimiser steps; the per-step randomness is a function of (seed, step), so no random
@@ -80,13 +81,21 @@ public struct TrainingHyperparameters: Codable, Sendable, Equatable {
 public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case runMismatch(path: String, reason: String)
     case unreadable(path: String, reason: String)
-    case model(String)
+    /// The model failed on the training data (an encode, the audio features) — its own error, which names the cause.
+    case model(ModelError)
+    /// Saving or loading the run's weights failed.
+    case checkpoint(CheckpointError)
+    /// Training data that cannot be used as it is (clips of different lengths in one pack, text states of the
+    /// wrong width): what and why.
+    case data(String)
 
     public var description: String {
         switch self {
         case .runMismatch(let path, let reason): return "\(path): \(reason)"
         case .unreadable(let path, let reason): return "\(path): \(reason)"
-        case .model(let message): return message
+        case .model(let error): return error.description
+        case .checkpoint(let error): return error.description
+        case .data(let reason): return reason
         }
     }
 }

@@ -42,7 +42,7 @@ public final class VAEObjective: TrainingObjective {
         let (loss, l1, edge, kl) = try profile.measure(.forward) { () throws -> (Tensor, Tensor, Tensor, Tensor) in
             try tape.recording { () throws -> (Tensor, Tensor, Tensor, Tensor) in
                 let posterior: VAEEncoding
-                do { posterior = try vae.encode(x) } catch { throw TrainingError.model("\(error)") }
+                do throws(ModelError) { posterior = try vae.encode(x) } catch { throw TrainingError.model(error) }
                 let y = vae.decode(posterior.sample(&rng), clamp: false)
                 let l1 = y.l1Loss(x)
                 let edge = Self.edges(y, axis: 2).l1Loss(Self.edges(x, axis: 2)) + Self.edges(y, axis: 3).l1Loss(Self.edges(x, axis: 3))
@@ -80,7 +80,7 @@ public final class VAEObjective: TrainingObjective {
             let video = statistics.vaeBatch(step: i, batch: 1, frames: 1 + 4 * vae.temporalFactor, crop: 0)
             if previewFrames == nil { previewFrames = video.reshaped(Array(video.shape.dropFirst())) }
             let mean: Tensor
-            do { mean = try vae.encodeChunked(video).mean } catch { throw TrainingError.model(error.description) }
+            do throws(ModelError) { mean = try vae.encodeChunked(video).mean } catch { throw TrainingError.model(error) }
             for j in 0..<mean.count {
                 let v = Double(mean.data[j])
                 sum[j % z] += v; squares[j % z] += v * v
@@ -96,7 +96,7 @@ public final class VAEObjective: TrainingObjective {
         // The preview reads normalised latents: fit it with the new statistics.
         if let previewFrames {
             let mean: Tensor
-            do { mean = try vae.encodeChunked(previewFrames).mean } catch { throw TrainingError.model(error.description) }
+            do throws(ModelError) { mean = try vae.encodeChunked(previewFrames).mean } catch { throw TrainingError.model(error) }
             let normalised = (mean - Tensor(out.vae.latentMean, shape: [z])) * Tensor(out.vae.latentStd.map { 1 / $0 }, shape: [z])
             let targets = LatentPreview.cellAverages(previewFrames, spatialFactor: vae.spatialFactor, temporalFactor: vae.temporalFactor)
             vae.preview.fit(latents: normalised, targets: targets)

@@ -1,5 +1,6 @@
 import Foundation
 import OmniFuzz
+import OmniMedia
 
 // `omnistudio-fuzz`: long seeded mutation runs over every parser of user files (`make fuzz`). The parent runs
 // each target's cases in a child process, watching its progress file: a child that dies (a signal, a trap) or
@@ -125,10 +126,16 @@ for name in names {
         let index = max(lastIndex, next)
         if hung { hangs += 1 } else { crashes += 1 }
         let folder = URL(fileURLWithPath: options.corpus).appendingPathComponent(name)
-        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let file = folder.appendingPathComponent("\(hung ? "hang" : "crash")-seed\(options.seed)-case\(index)")
-        try? Data(target.input(case: index, runSeed: options.seed)).write(to: file)
-        FileHandle.standardError.write(Data("\(name): case \(index) \(hung ? "hung" : "crashed (status \(child.terminationStatus))"); saved \(file.path)\n".utf8))
+        // The input is what makes the finding reproducible: failing to keep it is said, not swallowed.
+        var saved = "saved \(file.path)"
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try PendingFile.write(Data(target.input(case: index, runSeed: options.seed)), to: file.path)
+        } catch {
+            saved = "could not save the input to \(file.path): \(error) (seed \(options.seed), case \(index) reproduce it)"
+        }
+        FileHandle.standardError.write(Data("\(name): case \(index) \(hung ? "hung" : "crashed (status \(child.terminationStatus))"); \(saved)\n".utf8))
         next = index + 1
     }
     failures += crashes + hangs + unnamed

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OmniMedia
 import OmniWorld
 
 /// `omnistudio train detector`: trains the evaluation keypoint detector on puppet frames rendered on the fly and
@@ -58,7 +59,7 @@ struct TrainDetector: ParsableCommand {
 
             Weights: `model.safetensors` (F16), configuration: `config.json`.
             """
-        try report.write(toFile: (out as NSString).appendingPathComponent("DETECTOR.md"), atomically: true, encoding: .utf8)
+        try PendingFile.write(Data(report.utf8), to: (out as NSString).appendingPathComponent("DETECTOR.md"))
         print(report)
     }
 }

@@ -425,8 +425,7 @@ struct TrainExport: ParsableCommand {
         let weights = (out as NSString).appendingPathComponent("model.safetensors")
         try model.weights.save(path: weights, dtype: type, metadata: ["format": "omni", "source": from])
         let config = (out as NSString).appendingPathComponent("config.json")
-        try model.config.encoded().write(to: URL(fileURLWithPath: config + ".tmp"))
-        guard rename(config + ".tmp", config) == 0 else { throw ValidationError("cannot write \(config)") }
+        try PendingFile.write(model.config.encoded(), to: config)
         let bytes = (try? FileManager.default.attributesOfItem(atPath: weights)[.size] as? Int) ?? 0
         print(String(format: "wrote %@ (%d parameters, %.1f MB %@)", out, model.weights.parameterCount, Double(bytes) / 1e6, dtype))
     }

@@ -61,7 +61,7 @@ public final class KeypointDetector: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try net.save(path: (folder as NSString).appendingPathComponent(Self.weightsFile), dtype: .f16)
         let encoder = JSONEncoder(); encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(Self.configFile)))
+        try PendingFile.write(encoder.encode(config), to: (folder as NSString).appendingPathComponent(Self.configFile))
     }
 
     /// Detects the joints in each frame (frames up to 64×64 pixels, any mix of sizes; frames of 32 pixels or less are
