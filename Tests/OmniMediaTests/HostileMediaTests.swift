@@ -100,6 +100,25 @@ final class HostileMediaTests: XCTestCase {
         if connection >= 0 { close(connection) }
     }
 
+    /// A file FFmpeg works on without end is an error after `stallLimit`, not a hang: opening it (FFmpeg's interrupt
+    /// callback) and decoding each frame are bounded. Shown with a limit of 0 s on a good file, both phases.
+    func testDecodingThatNeverEndsIsAnErrorAfterTheStallLimit() throws {
+        let dir = try MediaFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("tone.wav").path
+        try MediaFixtures.tone(seconds: 2).writeWAV(to: path)
+        XCTAssertThrowsError(try MediaInput(path: path, type: AVMEDIA_TYPE_AUDIO, stallLimit: 0)) { error in
+            XCTAssertTrue("\(error)".hasPrefix(path), "\(error)")
+            XCTAssertTrue("\(error)".contains("without an end: the file is damaged or built to hang"), "\(error)")
+        }
+        let input = try MediaInput(path: path, type: AVMEDIA_TYPE_AUDIO)
+        XCTAssertTrue(try input.nextFrame(), "within the default limit it decodes")
+        input.stallLimit = 0
+        XCTAssertThrowsError(try input.nextFrame()) { error in
+            XCTAssertTrue("\(error)".contains("more than 0 s decoding one frame without an end"), "\(error)")
+        }
+    }
+
     func testClippedShowsShortValuesWholeAndCutsLongOnes() {
         XCTAssertEqual("\(Clipped("abc"))", "abc")
         XCTAssertEqual("\(Clipped("a\rb\u{1B}"))", "a\\u{d}b\\u{1b}")
