@@ -49,7 +49,7 @@ let package = Package(
         // Seeded mutation fuzzing of every parser of user files: in make test (a few thousand cases each) and in
         // `omnistudio-fuzz` (make fuzz), which survives crashes and hangs by running cases in a child process.
         .target(name: "OmniFuzz", dependencies: ["OmniTensor", "OmniMedia", "OmniModel", "OmniStudioUI"]),
-        .executableTarget(name: "omnistudio-fuzz", dependencies: ["OmniFuzz", "OmniMedia"]),
+        .executableTarget(name: "omnistudio-fuzz", dependencies: ["OmniFuzz", "OmniMedia", "OmniTensor"]),
 
         .executableTarget(name: "omnistudio", dependencies: [
             "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI", "OmniWorld", "OmniTrain",

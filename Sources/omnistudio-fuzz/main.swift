@@ -1,6 +1,9 @@
 import Foundation
 import OmniFuzz
 import OmniMedia
+import OmniTensor
+
+OpenBLASCore.relaunchIfGeneric()
 
 // `omnistudio-fuzz`: long seeded mutation runs over every parser of user files (`make fuzz`). The parent runs
 // each target's cases in a child process, watching its progress file: a child that dies (a signal, a trap) or

@@ -5,6 +5,6 @@ import ArgumentParser
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed: media I/O, kernels, generation, the studio UI, training steps.",
-        subcommands: [BenchMedia.self, BenchKernels.self, BenchGenerate.self, BenchUI.self, BenchTrain.self]
+        subcommands: [BenchMedia.self, BenchKernels.self, BenchGenerate.self, BenchUI.self, BenchTrain.self, BenchPeer.self]
     )
 }

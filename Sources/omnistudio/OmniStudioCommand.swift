@@ -1,4 +1,5 @@
 import ArgumentParser
+import OmniTensor
 
 /// The `omnistudio` executable: argument parsing and dispatch only; all work lives in the library modules.
 @main
@@ -12,6 +13,7 @@ struct OmniStudioCommand: ParsableCommand {
 
     /// `omnistudio [studio options] [PATH]` goes to the studio: anything that is not a subcommand or help.
     static func main() {
+        OpenBLASCore.relaunchIfGeneric()
         var arguments = Array(CommandLine.arguments.dropFirst())
         let names = configuration.subcommands.map { $0._commandName } + ["help", "-h", "--help", "--version"]
         if let first = arguments.first, !names.contains(first) { arguments.insert("studio", at: 0) }
