@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `omnistudio generate` from a shell: with no arguments it says what it needs; stopped by SIGTERM or SIGHUP it
+# `omnistudio generate` from a shell: with no arguments it says what it needs, --help shows the defaults; stopped by SIGTERM or SIGHUP it
 # cleans up like Ctrl-C (exit status 128 + the signal, no hidden working folder left behind, and with
 # --keep-partial the frames made so far kept as video.partial.mp4).
 # Usage: Tests/e2e/generate.sh [path/to/omnistudio]   (default .build/debug/omnistudio).
@@ -34,6 +34,15 @@ status=0
 "$bin" generate > /dev/null 2> "$work/usage" || status=$?
 [ "$status" -ne 0 ] && grep -q "nothing to generate from: give a reference photo (--ref)" "$work/usage" \
   || { echo "e2e-generate: generate with no arguments did not say what it needs:" >&2; cat "$work/usage" >&2; exit 1; }
+
+# --help says what the bundled model was trained at and shows the default of every sampling setting.
+"$bin" generate --help > "$work/help"
+grep -q "trained at 64×64" "$work/help" || { echo "e2e-generate: --help does not say the bundled model works at 64×64" >&2; exit 1; }
+for option in audio-cfg audio-cfg-end text-cfg steps shift seed duration size fps fit annealing pose-canvas; do
+  # The option's help runs from its line to the next option's; it must name a default.
+  awk -v o="--$option " 'index($0, o) == 3 {on = 1; print; next} on && /^  --/ {exit} on' "$work/help" | grep -q "default" \
+    || { echo "e2e-generate: --help shows no default for --$option" >&2; exit 1; }
+done
 
 out=$(run TERM 143)
 [ ! -e "$out" ] || { echo "e2e-generate: SIGTERM without --keep-partial left $out" >&2; exit 1; }
