@@ -26,7 +26,7 @@ from safetensors.torch import save_file
 
 from .dit import MMDiT, DiTConfig, PoseGuider, reference_channels
 from .pose_maps import pose_maps
-from .vae import CausalVAE, VAEConfig
+from .vae import CausalVAE, VAEConfig, to_swift_layout
 
 SHAPES = {
     # The ÷4 shape (two down-sampling stages, both temporal): the new default.
@@ -91,6 +91,11 @@ def build_dit(model: dict, seed: int = 11):
     - `fixture.inputs` `[4, 3, 4, 6, 2z + 1 + feature_channels]`: noisy, motion, mask, pose features concatenated;
     - `fixture.reference` `[1, 1, 4, 6, z]`, `fixture.text` `[1, 5, 384]`, `fixture.audio` `[1, 9, 240]`;
     - `fixture.velocity` `[4, 3, 4, 6, z]` and the reference tokens' final states `fixture.reference_states` `[4, 6, d]`;
+    - one training step: `fixture.target` `[4, 3, 4, 6, z]`, `fixture.loss` `[1]` (the MSE of the uncached velocity
+      against it over the latent frames after the 2 motion frames) and `grad.dit.<key>` for every DiT parameter
+      (float64 gradients rounded to float32, in the Swift layout);
+    - three guided Euler steps on the cached path (`sample_three_steps`, not for students): `fixture.sampler_noise`
+      `[1, 3, 4, 6, z]` → `fixture.sampled`;
     - for a distilled student (`dit.guidance_embedding` and `dit.step_embedding`, fixture `dit_tiny_student`),
       `fixture.controls` `[4, 3]`: each pass's audio scale, text scale and step size, which the velocities above read;
       the student fixture also has `dit.reference_input`: its inputs end with the reference latent and a presence
@@ -143,17 +148,53 @@ def build_dit(model: dict, seed: int = 11):
         cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio), controls=controls)
     # The two Python paths agree (to float64 rounding) before Swift is asked to match either.
     assert (cached - velocity).norm() / velocity.norm() < 1e-12
-    tensors = {**dit.float().swift_state(), **guider.float().swift_state()}
+    # One training step of the DiT: the trainer's loss (MSE against a target over the latent frames after the
+    # motion frames, every pass) and every DiT parameter's gradient, in float64.
+    target = f32(randn(4, latent_frames, hh, ww, z))
+    v, _ = dit(inputs, sigmas, passes, reference, text, audio, controls=controls)
+    loss = (v[:, motion_latent_frames:] - target[:, motion_latent_frames:]).pow(2).mean()
+    dit.zero_grad(set_to_none=True)
+    loss.backward()
+    missing = [n for n, p in dit.named_parameters() if p.grad is None]
+    assert not missing, f"parameters without a gradient: {missing}"
+    grads = {"grad.dit." + n: to_swift_layout(p.grad.float()) for n, p in dit.named_parameters()}
+    sampled = sample_three_steps(dit, f32(randn(1, latent_frames, hh, ww, z)), inputs[:1, ..., z:],
+                                 (reference, text, audio)) if not cfg.guidance_embedding else None
+    tensors = {**dit.float().swift_state(), **guider.float().swift_state(), **grads}
     c = lambda t: t.float().contiguous()
     tensors.update({
         "fixture.noisy": c(noisy), "fixture.motion": c(motion), "fixture.motion_mask": c(mask),
         "fixture.sigmas": c(sigmas), "fixture.passes": torch.tensor(passes, dtype=torch.float32),
         "fixture.pose_maps": c(pose_maps[0]), "fixture.pose_features": c(pose[0]), "fixture.inputs": c(inputs),
         "fixture.reference": c(reference), "fixture.text": c(text), "fixture.audio": c(audio),
-        "fixture.velocity": c(velocity), "fixture.reference_states": c(reference_states)})
+        "fixture.velocity": c(velocity), "fixture.reference_states": c(reference_states),
+        "fixture.target": c(target), "fixture.loss": c(loss.detach().reshape(1))})
+    if sampled is not None:
+        tensors.update({"fixture.sampler_noise": c(sampled[0]), "fixture.sampled": c(sampled[1])})
     if controls is not None:
         tensors["fixture.controls"] = c(controls)
     return tensors, {"model_config": json.dumps(model), "generator": "python -m omnitorch.fixtures"}
+
+
+def sample_three_steps(dit, noise, rest, conditions, steps=3, shift=3.0, text_scale=4.0, audio=(2.5, 1.5)):
+    """Swift's sampler on the cached path, op for op: the shifted σ grid, classifier-free guidance on text (constant)
+    and audio (annealed linearly), passes (all on, audio off, both off) weighted (s_a, s_x − s_a, 1 − s_x), Euler
+    steps x += (σ_{k+1} − σ_k)·v; σ and the step rounded to float32 as Swift feeds them. `rest`: the input channels
+    after the noisy latent (motion, mask, pose, …). Returns (noise, x after the last step)."""
+    import numpy as np
+    f32 = lambda v: float(np.float32(v))
+    sigmas = [f32(shift * (1 - i / steps) / (1 + (shift - 1) * (1 - i / steps))) for i in range(steps + 1)]
+    with torch.no_grad():
+        cond = dit.condition_kv(*conditions)
+        x = noise.clone()
+        for k in range(steps):
+            sa = audio[0] + (audio[1] - audio[0]) * k / (steps - 1)
+            plan = [p for p in (((True, True), sa), ((True, False), text_scale - sa), ((False, False), 1 - text_scale)) if p[1] != 0]
+            batch = torch.cat([torch.cat([x, rest], dim=-1)] * len(plan))
+            v_all = dit.velocity(batch, torch.full((len(plan),), sigmas[k], dtype=torch.float64), [p for p, _ in plan], cond)
+            v = sum(w * v_all[i:i + 1] for i, (_, w) in enumerate(plan))
+            x = x + (sigmas[k + 1] - sigmas[k]) * v
+    return noise, x
 
 
 def build_pose_maps(seed: int = 5):
