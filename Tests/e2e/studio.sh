@@ -55,7 +55,7 @@ type_value 2.5
 wait_for "Audio CFG = 2.5"
 
 # Many steps so the first run can be watched and cancelled.
-keys Down Down Down Down Down Down
+keys Down Down Down Down Down Down Down   # Audio CFG → Steps (past Audio CFG end, Annealing, Pose, Text, Text CFG, Speed)
 type_value 400
 wait_for "Steps = 400"
 keys g
