@@ -32,6 +32,7 @@ struct Generate: ParsableCommand {
     @Option(help: ArgumentHelp("The size of the video the poses were taken from, when the pose files do not say (default: the smallest common video size that holds every joint, with a note).", valueName: "WxH"))
     var poseCanvas: String?
     @Flag(help: "Keep the pose where it is drawn instead of scaling and moving it onto the person in the reference.") var noRetarget = false
+    @Flag(help: "Sample the first segment from noise alone instead of starting the video on the reference picture.") var noReferenceStart = false
     @Option(help: "Text prompt.") var text: String?
     @Option(name: .customLong("audio-cfg"), help: "Audio guidance scale at the first step, 0…30 (default: the model's, 2.5 for omni-mini).") var audioCFG: Double?
     @Option(name: .customLong("audio-cfg-end"), help: "Audio guidance scale at the last step (default: the model's, 1.5 for omni-mini).") var audioCFGEnd: Double?
@@ -72,6 +73,7 @@ struct Generate: ParsableCommand {
             request.pose.canvasWidth = parts[0]; request.pose.canvasHeight = parts[1]
         }
         if noRetarget { request.pose.retarget = false }
+        if noReferenceStart { request.reference.startsVideo = false }
         if let text { request.text.enabled = true; request.text.prompt = text }
         if let audioCFG { request.audio.guidance = audioCFG }
         if let audioCFGEnd { request.audio.guidanceEnd = audioCFGEnd }

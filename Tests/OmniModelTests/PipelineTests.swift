@@ -61,7 +61,10 @@ final class PipelineTests: XCTestCase {
         }
         XCTAssertNotNil(result.folder)
         let plan = SegmentPlan(totalFrames: 23, segmentFrames: 9, motionFrames: 5)
-        XCTAssertEqual(observed.keys.sorted(), Array(1..<plan.segments.count))
+        XCTAssertEqual(observed.keys.sorted(), Array(0..<plan.segments.count), "the first segment starts on the reference")
+        // Segment 0's motion frames are the (fitted) reference held for 5 frames.
+        let inputs = try GenerationInputs(request: r, config: model.config)
+        XCTAssertEqual(observed[0]!.values, try generation.motionLatentsOf(Array(repeating: inputs.reference!, count: 5)).values)
         for segment in plan.segments.dropFirst() {
             // The previous segment's last 5 frames are global frames firstFrame ..< firstFrame + 5.
             let previous = Array(result.frames[segment.firstFrame..<(segment.firstFrame + 5)])
@@ -334,6 +337,22 @@ final class PipelineTests: XCTestCase {
     }
 
     static var textAvailable: Bool { (try? LoadedModel.load("random:tiny").text()) != nil }
+
+    /// `reference.starts_video = false`: the first segment is sampled from noise alone (no motion frames), as before
+    /// the option; and the setting round-trips through the recipe.
+    func testAVideoNeedNotStartOnTheReference() throws {
+        var r = try request(seconds: 0.5)
+        r.reference.startsVideo = false
+        var observed: [Int] = []
+        let result = PipelineFixtures.run(r, model: model, out: dir.appendingPathComponent("free")) { g in
+            g.observeMotionLatents = { i, _ in observed.append(i) }
+        }
+        XCTAssertNotNil(result.folder)
+        XCTAssertEqual(observed, [1], "only the continuation has motion frames")
+        let recipe = try GenerationRequest(recipeAt: dir.appendingPathComponent("free/recipe.toml").path)
+        XCTAssertFalse(recipe.reference.startsVideo)
+        XCTAssertTrue(GenerationRequest().reference.startsVideo, "on by default")
+    }
 
     func testCancellationLeavesNothingOrAPartialVideo() throws {
         let r = try request(seconds: 1.5)

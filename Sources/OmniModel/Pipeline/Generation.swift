@@ -225,7 +225,12 @@ public final class Generation: @unchecked Sendable {
         // Motion latents and mask (channels-last, broadcast over the grid).
         let motionLatents = Tensor(zeros: shape)
         let mask = Tensor(zeros: [1, latentFrames, h, w, 1])
-        if segment.hasMotion {
+        // The first segment of a video that starts on the reference continues from the picture held for the motion
+        // frames (decoded with the rest, so the video's first frames are the reference as the VAE carries it).
+        let startsOnReference = segment.index == 0 && inputs.request.reference.startsVideo && inputs.reference != nil
+        let motion = startsOnReference ? Array(repeating: inputs.reference!, count: plan.motionFrames) : motion
+        let hasMotion = segment.hasMotion || startsOnReference
+        if hasMotion {
             let encoded = try timings.measure(.vae) { () throws(ModelError) in try motionLatentsOf(motion) }
             observeMotionLatents?(segment.index, encoded)
             precondition(encoded.shape == [motionLatentFrames, h, w, z])
@@ -248,7 +253,7 @@ public final class Generation: @unchecked Sendable {
                                     textScale: inputs.request.text.guidance!, audioStart: inputs.request.audio.guidance!,
                                     audioEnd: inputs.request.audio.guidanceEnd!, annealing: inputs.request.audio.annealing,
                                     distilled: dit.samplingEmbedding != nil)
-        let motionCount = segment.hasMotion ? motionLatentFrames * h * w * z : 0
+        let motionCount = hasMotion ? motionLatentFrames * h * w * z : 0
 
         /// A distilled student's controls at step k: the plan's guidance scales, and a shortcut student's step size.
         func controls(step k: Int) -> SamplingControls {

@@ -6,7 +6,7 @@ import OmniMedia
 extension GenerationRequest {
     private static let schema: [String: [String]] = [
         "": ["model", "seed", "steps", "shift", "sampler", "speed", "fps", "size", "duration", "fit"],
-        "reference": ["enabled", "path"],
+        "reference": ["enabled", "path", "starts_video"],
         "audio": ["enabled", "path", "guidance", "guidance_end", "annealing"],
         "pose": ["enabled", "path", "canvas", "retarget"],
         "text": ["enabled", "prompt", "guidance"],
@@ -27,6 +27,7 @@ extension GenerationRequest {
         d.set("", "fit", .string(fit.rawValue))
         d.set("reference", "enabled", .boolean(reference.enabled))
         d.set("reference", "path", .string(reference.path))
+        d.set("reference", "starts_video", .boolean(reference.startsVideo))
         d.set("audio", "enabled", .boolean(audio.enabled))
         d.set("audio", "path", .string(audio.path))
         if let g = audio.guidance { d.set("audio", "guidance", .float(g)) }
@@ -92,6 +93,7 @@ extension GenerationRequest {
             case ("", "fit"): fit = try choice(FitMode.self, FitMode.allCases)
             case ("reference", "enabled"): reference.enabled = try bool()
             case ("reference", "path"): reference.path = try string()
+            case ("reference", "starts_video"): reference.startsVideo = try bool()
             case ("audio", "enabled"): audio.enabled = try bool()
             case ("audio", "path"): audio.path = try string()
             case ("audio", "guidance"): audio.guidance = try number()

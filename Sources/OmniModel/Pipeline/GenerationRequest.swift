@@ -8,10 +8,16 @@ import OmniMedia
 /// Units: `fps` frames per second; `width`/`height` pixels (multiples of 8); `duration` seconds (nil: the
 /// audio's length, else the pose clip's); guidance scales are CFG scales (1 = no guidance).
 public struct GenerationRequest: Codable, Sendable, Equatable {
-    public struct FileCondition: Codable, Sendable, Equatable {
+    /// The reference picture, and whether the video starts on it (`startsVideo`): the first segment then continues
+    /// from the picture held for the motion frames — its first frames are the reference, and the model's motion-frame
+    /// continuation carries the person's details into the frames after (docs/ARCHITECTURE.md §3.4).
+    public struct ReferenceCondition: Codable, Sendable, Equatable {
         public var enabled: Bool
         public var path: String
-        public init(enabled: Bool = false, path: String = "") { self.enabled = enabled; self.path = path }
+        public var startsVideo: Bool
+        public init(enabled: Bool = false, path: String = "", startsVideo: Bool = true) {
+            self.enabled = enabled; self.path = path; self.startsVideo = startsVideo
+        }
     }
 
     /// The pose condition: its file, the canvas the poses were taken on when the file does not say (pixels; nil:
@@ -61,14 +67,14 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     public var height: Int?
     public var duration: Double?
     public var fit: FitMode
-    public var reference: FileCondition
+    public var reference: ReferenceCondition
     public var audio: AudioCondition
     public var pose: PoseCondition
     public var text: TextCondition
 
     public init(model: String = GenerationRequest.defaultModel, seed: UInt64 = 0, steps: Int? = nil, shift: Double? = nil,
                 sampler: SamplerKind = .euler, fps: Int? = nil, width: Int? = nil, height: Int? = nil, duration: Double? = nil,
-                fit: FitMode = .crop, reference: FileCondition = .init(), audio: AudioCondition = .init(),
+                fit: FitMode = .crop, reference: ReferenceCondition = .init(), audio: AudioCondition = .init(),
                 pose: PoseCondition = .init(), text: TextCondition = .init()) {
         self.model = model; self.seed = seed; self.steps = steps; self.shift = shift; self.sampler = sampler
         self.fps = fps; self.width = width; self.height = height; self.duration = duration; self.fit = fit
