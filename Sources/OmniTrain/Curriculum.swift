@@ -10,9 +10,30 @@ public struct ConditionRatios: Codable, Sendable, Equatable {
     public var pose: Double
     /// Fraction of samples given the window's first motion frames (continuations); the rest start from nothing.
     public var motion: Double
+    /// Of the samples with motion frames and the reference, the fraction whose motion frames are the reference
+    /// picture held still — what generation's `reference.starts_video` gives the first segment — instead of the
+    /// window's own first frames. Absent in older runs: 0.
+    public var referenceStart: Double
+    /// The most noise mixed into given motion latents: each such sample takes (1 − s)·m + s·ε with s uniform in
+    /// 0…this, so continuations learn not to copy their motion frames blindly (in generation those come from the
+    /// model's own, blurrier frames). Absent in older runs: 0.
+    public var motionNoise: Double
 
-    public init(reference: Double = 0.7, text: Double = 0.9, audio: Double = 0.5, pose: Double = 0.5, motion: Double = 0.5) {
+    public init(reference: Double = 0.7, text: Double = 0.9, audio: Double = 0.5, pose: Double = 0.5, motion: Double = 0.5,
+                referenceStart: Double = 0, motionNoise: Double = 0) {
         self.reference = reference; self.text = text; self.audio = audio; self.pose = pose; self.motion = motion
+        self.referenceStart = referenceStart; self.motionNoise = motionNoise
+    }
+
+    enum CodingKeys: String, CodingKey { case reference, text, audio, pose, motion, referenceStart, motionNoise }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(reference: try c.decode(Double.self, forKey: .reference), text: try c.decode(Double.self, forKey: .text),
+                  audio: try c.decode(Double.self, forKey: .audio), pose: try c.decode(Double.self, forKey: .pose),
+                  motion: try c.decode(Double.self, forKey: .motion),
+                  referenceStart: try c.decodeIfPresent(Double.self, forKey: .referenceStart) ?? 0,
+                  motionNoise: try c.decodeIfPresent(Double.self, forKey: .motionNoise) ?? 0)
     }
 
     /// The ratios stage `stage` uses: stage 1 text + reference, stage 2 adds audio, stage 3 adds pose.

@@ -17,6 +17,9 @@ public final class DiTExamples {
         var textStates: Tensor      // [1, L, 384]
         var audio: Tensor           // [1, segmentFrames, featureWidth]
         var poseMaps: Tensor        // [segmentFrames, H, W, 35]
+        /// The motion latents `[1, T'm, h, w, z]` of the reference picture held still (only with
+        /// `ratios.referenceStart` > 0).
+        var referenceStart: Tensor?
     }
 
     /// The switchboard, σ and noise of one sample.
@@ -24,6 +27,10 @@ public final class DiTExamples {
         var referenceOn: Bool, textOn: Bool, audioOn: Bool, poseOn: Bool, motionOn: Bool
         var sigma: Float
         var noise: RandomStream
+        /// Motion frames are the reference held still (with `motionOn` and `referenceOn`).
+        var referenceStart = false
+        /// The fraction of noise mixed into the motion latents.
+        var motionNoise: Float = 0
     }
 
     let vae: CausalVAE
@@ -58,7 +65,7 @@ public final class DiTExamples {
     /// for its caption, not the rendered clip.
     func example(step: Int, index: Int, perStep batch: Int, profile: inout TrainingProfile) throws -> Example {
         let frames = config.video.segmentFrames
-        let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0
+        let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0, needsPicture = ratios.referenceStart > 0
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
         let spec: ClipSpec, clip: Clip?, start: Int, target: Tensor, reference: Tensor
         var cachedAudio: Tensor?
@@ -79,7 +86,7 @@ public final class DiTExamples {
                 if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
                 spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
                                           realSpeech: latents.manifest.realSpeech ?? false)
-                clip = needsPose || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
+                clip = needsPose || needsPicture || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
                                        cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
@@ -115,8 +122,14 @@ public final class DiTExamples {
                 maps = Tensor(zeros: [frames, h, w, PoseMaps.channelCount])
             }
             let states = try text(spec.caption)
+            var held: Tensor?
+            if needsPicture, let clip {
+                let vae = self.vae, frames = Array(repeating: clip.reference, count: config.video.motionFrames)
+                let latents = try profile.measure(.encoding) { () throws -> Tensor in try vae.motionLatents(of: frames) }
+                held = latents.reshaped([1] + latents.shape)
+            }
             return Example(target: target.reshaped([1] + target.shape), reference: reference.reshaped([1] + reference.shape),
-                           textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps)
+                           textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps, referenceStart: held)
         } catch let error as ModelError {
             throw TrainingError.model(error)
         }
@@ -131,14 +144,19 @@ public final class DiTExamples {
         let audioOn = Double(draw.uniform()) < ratios.audio
         let poseOn = Double(draw.uniform()) < ratios.pose
         let motionOn = Double(draw.uniform()) < ratios.motion
+        // Drawn after the others, so runs without these options draw as before.
+        let referenceStart = Double(draw.uniform()) < ratios.referenceStart
+        let motionNoise = Float(ratios.motionNoise) * draw.uniform()
         var sigmaStream = stepStream.split(PuppetSamples.Purpose.ditSigma.rawValue).split(UInt64(index))
         let sigma = 1 / (1 + exp(-sigmaStream.normal()))
         return Draws(referenceOn: referenceOn, textOn: textOn, audioOn: audioOn, poseOn: poseOn, motionOn: motionOn, sigma: sigma,
-                     noise: stepStream.split(PuppetSamples.Purpose.ditNoise.rawValue).split(UInt64(index)))
+                     noise: stepStream.split(PuppetSamples.Purpose.ditNoise.rawValue).split(UInt64(index)),
+                     referenceStart: referenceStart, motionNoise: motionNoise)
     }
 
     /// The DiT's channel-concatenated input `[1, T', h, w, inputChannels]` for `ex` noised to `d.sigma` with
-    /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn`), pose
+    /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn` — or the
+    /// reference held still with `referenceStart` — mixed with `motionNoise` of noise), pose
     /// features through `poseGuider` (zeros with pose off), and with `dit.reference_input` the reference latent
     /// in every frame (zeros with the reference off). Also returns the noise and the first latent frame the
     /// loss counts (motion frames are given, not predicted).
@@ -150,8 +168,15 @@ public final class DiTExamples {
         let noisy = FlowMatchSampler.noised(x0, noise: noise, sigma: d.sigma)
         let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
         if d.motionOn {
-            motion.data.update(from: x0.data, count: motionLatentFrames * h * w * z)
+            let count = motionLatentFrames * h * w * z
+            let given = d.referenceOn && d.referenceStart ? ex.referenceStart ?? x0 : x0
+            motion.data.update(from: given.data, count: count)
             mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
+            if d.motionNoise > 0 {
+                let eps = Tensor(uninitialized: [count])
+                d.noise.split(1).fillNormal(eps.buffer)
+                for i in 0..<count { motion.data[i] = (1 - d.motionNoise) * motion.data[i] + d.motionNoise * eps.data[i] }
+            }
         }
         let pose = d.poseOn ? poseGuider(ex.poseMaps).reshaped([1, t, h, w, config.pose.featureChannels])
                             : Tensor(zeros: [1, t, h, w, config.pose.featureChannels])

@@ -150,6 +150,9 @@ struct TrainDiT: ParsableCommand {
     @Option(help: "Fraction of samples with audio (stage ≥ 2).") var audioRatio = 0.5
     @Option(help: "Fraction of samples with pose (stage 3).") var poseRatio = 0.5
     @Option(help: "Fraction of samples continuing from motion frames.") var motionRatio = 0.5
+    @Option(help: "Of the samples with motion frames and the reference, the fraction whose motion frames are the reference picture held still (what generation's reference.starts_video does).")
+    var referenceStartRatio = 0.0
+    @Option(help: "The most noise mixed into the given motion latents (uniform per sample, 0…this).") var motionNoise = 0.0
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache) instead of encoding them every step.",
                                valueName: "dir"))
     var latents: String?
@@ -162,8 +165,10 @@ struct TrainDiT: ParsableCommand {
         if audio.audioEncoder != nil && stage != 1 {
             throw ValidationError("--audio-encoder starts a DiT from scratch: stage 1 only (later stages keep the previous stage's)")
         }
-        for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio)]
+        for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio),
+                          ("reference-start", referenceStartRatio)]
         where !(0...1).contains(r) { throw ValidationError("--\(name)-ratio must be within 0…1") }
+        guard (0...1).contains(motionNoise) else { throw ValidationError("--motion-noise must be within 0…1") }
     }
 
     func run() throws {
@@ -190,7 +195,8 @@ struct TrainDiT: ParsableCommand {
             state = TrainingState(kind: "dit", stage: stage, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),
                                   from: from, config: config)
-            state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio)
+            state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio,
+                                           referenceStart: referenceStartRatio, motionNoise: motionNoise)
             state.latents = latents
         }
         let config = state.config

@@ -152,6 +152,45 @@ final class TrainerTests: TrainingTestCase {
         XCTAssertGreaterThan(referenceColumns.map(abs).max()!, 1e-6)
     }
 
+    // MARK: - Motion frames: the reference held still, and noise
+
+    /// `referenceStart`: a sample with motion frames and the reference continues from the reference picture held
+    /// still (its motion latents as generation computes them for `reference.starts_video`); `motionNoise` mixes
+    /// (1 − s)·m + s·ε into the given latents. Without either, the motion slot is the window's first latent frames.
+    func testMotionFramesCanBeTheReferenceHeldStillAndNoisy() throws {
+        let weights = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        let ratios = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1, referenceStart: 1, motionNoise: 0.3)
+        let objective = try DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3, ratios: ratios, batch: 1, text: Self.text)
+        let ex = try objective.example(step: 0, index: 0)
+        let held = try XCTUnwrap(ex.referenceStart)
+        let clip = Self.samples.clip(step: 0, index: 0, perStep: 1, seconds: 2)
+        let expected = try weights.vae.motionLatents(of: Array(repeating: clip.reference, count: ModelConfig.tiny.video.motionFrames))
+        XCTAssertEqual(held.values, expected.values, "the reference held for the motion frames, encoded as generation does")
+        let z = ModelConfig.tiny.vae.zChannels, c = ModelConfig.tiny.ditInputChannels
+        func motionSlot(_ d: DiTExamples.Draws) -> [Float] {
+            let inputs = objective.examples.inputs(ex, d, poseGuider: weights.poseGuider).inputs
+            let (h, w) = (inputs.shape[2], inputs.shape[3])
+            return (0..<(objective.examples.motionLatentFrames * h * w)).flatMap { p in (0..<z).map { inputs.data[p * c + z + $0] } }
+        }
+        var d = objective.examples.draws(step: 0, index: 0)
+        XCTAssertTrue(d.referenceStart && d.motionOn && d.referenceOn)
+        XCTAssertGreaterThan(d.motionNoise, 0); XCTAssertLessThanOrEqual(d.motionNoise, 0.3)
+        let noisy = motionSlot(d)
+        d.motionNoise = 0
+        XCTAssertEqual(motionSlot(d), held.values, "the held reference in the motion slot")
+        let eps = Tensor(uninitialized: [held.count]); d.noise.split(1).fillNormal(eps.buffer)
+        let s = objective.examples.draws(step: 0, index: 0).motionNoise
+        for i in stride(from: 0, to: held.count, by: 97) { XCTAssertEqual(noisy[i], (1 - s) * held.values[i] + s * eps.data[i], accuracy: 1e-6) }
+        d.referenceStart = false
+        XCTAssertEqual(motionSlot(d), Array(ex.target.values.prefix(held.count)), "otherwise the window's own first frames")
+
+        // Runs without the options never take either (the two draws come after the others, which stay as they were).
+        let plain = try DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3, ratios: ConditionRatios(), batch: 1, text: Self.text)
+        let a = plain.examples.draws(step: 3, index: 1)
+        XCTAssertFalse(a.referenceStart); XCTAssertEqual(a.motionNoise, 0)
+        XCTAssertNil(try plain.example(step: 0, index: 0).referenceStart, "no held reference is encoded without the option")
+    }
+
     // MARK: - Runs
 
     func vaeRun(_ folder: String, steps: Int) throws -> TrainingRun {

@@ -310,9 +310,7 @@ public final class Generation: @unchecked Sendable {
 
     /// Normalised latents `[motionLatentFrames, h, w, z]` of the previous segment's last motion frames, encoded
     /// from scratch (fresh causal caches) as the model saw them in training.
-    func motionLatentsOf(_ frames: [RGBImage]) throws(ModelError) -> Tensor {
-        model.vae.normalize(try model.vae.encodeChunked(FrameTensor.tensor(frames)).mean)
-    }
+    func motionLatentsOf(_ frames: [RGBImage]) throws(ModelError) -> Tensor { try model.vae.motionLatents(of: frames) }
 
     private func checkCancelled() throws(ModelError) { if isCancelled { throw .cancelled } }
 

@@ -1,3 +1,4 @@
+import OmniMedia
 import OmniTensor
 
 /// The causal 3-D VAE of docs/ARCHITECTURE.md §5 (Wan2.1 topology at the config's width).
@@ -120,6 +121,12 @@ public final class CausalVAE: Module {
 
     /// A fresh decoding stream (zero caches) for one latent sequence (e.g. one segment).
     public func decoderStream(clamp: Bool = true) -> VAEDecoderStream { VAEDecoderStream(vae: self, clamp: clamp) }
+
+    /// Motion latents `[latentFrames, h, w, z]` (normalised) of `frames`, encoded from scratch (fresh causal
+    /// caches) — how a continuation sees its motion frames, in generation and in training alike.
+    public func motionLatents(of frames: [RGBImage]) throws(ModelError) -> Tensor {
+        normalize(try encodeChunked(FrameTensor.tensor(frames)).mean)
+    }
 
     /// `[T', h, w, z]` or `[B, T', h, w, z]` viewed as `[B, T', h, w, z]`.
     func checkedLatents(_ latents: Tensor) -> (Tensor, batched: Bool) {
