@@ -35,33 +35,22 @@ extension PoseTrack {
     /// with neither and `inferCanvas`, the canvas is `inferredCanvas(frames)` and `canvasInferred` is set.
     public static func load(_ path: String, fps: Double = PoseTrack.defaultFPS, canvasWidth: Int? = nil, canvasHeight: Int? = nil,
                             inferCanvas: Bool = false) throws(MediaError) -> PoseTrack {
-        if canvasWidth == nil || canvasHeight == nil, inferCanvas {
-            // Read as if the canvas were known, then replace the placeholder when nothing in the files said it.
-            var track = try load(path, fps: fps, canvasWidth: canvasWidth ?? unknownSide, canvasHeight: canvasHeight ?? unknownSide)
-            if track.width == unknownSide || track.height == unknownSide {
-                let canvas = inferredCanvas(track.frames)
-                track = PoseTrack(fps: track.fps, width: canvas.width, height: canvas.height, frames: track.frames)
-                track.canvasInferred = true
-            }
-            return track
-        }
+        let fallback = CanvasFallback(width: canvasWidth, height: canvasHeight, infer: inferCanvas)
         precondition(fps > 0 && fps.isFinite, "PoseTrack.load needs a positive default frame rate, got \(fps)")
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound(path: path) }
         if isDirectory.boolValue {
-            return try loadFolder(path, fps: fps, canvasWidth: canvasWidth, canvasHeight: canvasHeight)
+            return try loadFolder(path, fps: fps, fallback: fallback)
         }
         let object = try readJSON(path)
         if object["frames"] != nil {
-            return try parseClip(object, path: path, fps: fps, canvasWidth: canvasWidth, canvasHeight: canvasHeight)
+            return try parseClip(object, path: path, fps: fps, fallback: fallback)
         }
         if object["people"] != nil {
             let canvas = try canvasSize(object, path: path)
-            guard let w = canvas?.width ?? canvasWidth, let h = canvas?.height ?? canvasHeight else {
-                throw .invalidPose(path: path, reason: missingCanvas)
-            }
             let frame = try parseFrame(object, path: path, label: nil)
-            return PoseTrack(fps: fps, width: w, height: h, frames: [frame])
+            return try track(fps: fps, width: canvas?.width, height: canvas?.height, frames: [frame], fallback: fallback,
+                             path: path, missing: missingCanvas)
         }
         throw .invalidPose(path: path, reason: "expected an object with \"frames\" (a pose clip) or \"people\" (an OpenPose frame)")
     }
@@ -88,8 +77,22 @@ extension PoseTrack {
         return Data(text.utf8)
     }
 
-    /// The placeholder side `load(inferCanvas:)` reads with; no file declares it (sides are checked ≤ 1 << 20).
-    private static let unknownSide = Int(Int32.max)
+    /// Where the canvas comes from when the files do not say: the caller's size, else (with `infer`) the joints.
+    private struct CanvasFallback { var width: Int?, height: Int?, infer: Bool }
+
+    /// The track on the canvas the files declare, else the fallback's size, else the one the joints imply
+    /// (`canvasInferred`), else the error `missing`.
+    private static func track(fps: Double, width: Int?, height: Int?, frames: [PoseFrame], fallback: CanvasFallback,
+                              path: String, missing: String) throws(MediaError) -> PoseTrack {
+        if let w = width ?? fallback.width, let h = height ?? fallback.height {
+            return PoseTrack(fps: fps, width: w, height: h, frames: frames)
+        }
+        guard fallback.infer else { throw .invalidPose(path: path, reason: missing) }
+        let canvas = inferredCanvas(frames)
+        var track = PoseTrack(fps: fps, width: canvas.width, height: canvas.height, frames: frames)
+        track.canvasInferred = true
+        return track
+    }
 
     /// Common video frame sizes (landscape and portrait), smallest first: the canvases `inferredCanvas` picks from.
     public static let commonCanvases: [(width: Int, height: Int)] = {
@@ -120,7 +123,7 @@ extension PoseTrack {
         return "\(value)"
     }
 
-    private static func loadFolder(_ folder: String, fps: Double, canvasWidth: Int?, canvasHeight: Int?) throws(MediaError) -> PoseTrack {
+    private static func loadFolder(_ folder: String, fps: Double, fallback: CanvasFallback) throws(MediaError) -> PoseTrack {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -159,14 +162,12 @@ extension PoseTrack {
             }
             frames.append(try parseFrame(object, path: path, label: nil))
         }
-        guard let w = canvas?.width ?? canvasWidth, let h = canvas?.height ?? canvasHeight else {
-            throw .invalidPose(path: folder, reason: missingCanvas)
-        }
-        return PoseTrack(fps: fps, width: w, height: h, frames: frames)
+        return try track(fps: fps, width: canvas?.width, height: canvas?.height, frames: frames, fallback: fallback,
+                         path: folder, missing: missingCanvas)
     }
 
     private static func parseClip(_ object: [String: Any], path: String, fps defaultFPS: Double,
-                                  canvasWidth: Int?, canvasHeight: Int?) throws(MediaError) -> PoseTrack {
+                                  fallback: CanvasFallback) throws(MediaError) -> PoseTrack {
         var fps = defaultFPS
         if let value = object["fps"] {
             guard let number = number(value), PoseTrack.fpsRange.contains(number) else {
@@ -174,9 +175,8 @@ extension PoseTrack {
             }
             fps = number
         }
-        let width = try positiveInteger(object["width"], key: "width", path: path) ?? canvasWidth
-        let height = try positiveInteger(object["height"], key: "height", path: path) ?? canvasHeight
-        guard let width, let height else { throw .invalidPose(path: path, reason: "no \"width\"/\"height\": the canvas size is unknown") }
+        let width = try positiveInteger(object["width"], key: "width", path: path)
+        let height = try positiveInteger(object["height"], key: "height", path: path)
         guard let list = object["frames"] as? [Any] else { throw .invalidPose(path: path, reason: "\"frames\" must be a list") }
         if list.isEmpty { throw .invalidPose(path: path, reason: "\"frames\" is empty: a pose clip needs at least one frame") }
         var frames: [PoseFrame] = []
@@ -185,7 +185,8 @@ extension PoseTrack {
             guard let frame = item as? [String: Any] else { throw .invalidPose(path: path, reason: "frame \(f) is not an object") }
             frames.append(try parseFrame(frame, path: path, label: "frame \(f)"))
         }
-        return PoseTrack(fps: fps, width: width, height: height, frames: frames)
+        return try track(fps: fps, width: width, height: height, frames: frames, fallback: fallback, path: path,
+                         missing: "no \"width\"/\"height\": the canvas size is unknown")
     }
 
     /// One frame: `{"people": [...]}` (first person, or all missing when empty) or `{"pose_keypoints_2d": [...]}`.
