@@ -34,7 +34,9 @@ public enum OpenBLASCore {
     /// that has better ones; returns (and keeps the slow kernels) when the variable is already set, nothing is
     /// better, or the program cannot be executed again.
     public static func relaunchIfGeneric() {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+        // /proc/cpuinfo is read only after a fallback: an ordinary start costs one string compare.
+        let chosen = self.chosen
+        guard chosen.lowercased() == "prescott", ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
               let core = better(than: chosen, flags: cpuFlags()) else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         execv("/proc/self/exe", CommandLine.unsafeArgv)
