@@ -61,11 +61,8 @@ public final class Generation: @unchecked Sendable {
         var segmentsDone = 0
         var inputs: GenerationInputs?
         do throws(ModelError) {
-            emit(.loading("inputs"))
-            let prepared = try GenerationInputs(request: request, config: model.config)
-            timings.audioFeatures += prepared.audioFeatureSeconds
+            let (prepared, cache) = try prepare(emit)
             inputs = prepared
-            let cache = try prepareConditions(prepared, emit)
             try checkCancelled()
 
             if let outputFolder {
@@ -115,11 +112,16 @@ public final class Generation: @unchecked Sendable {
     /// is decoded (no files; `run` writes them). Events as for `run`, without `finished`: inputs' notes, condition
     /// encodings, steps, a `.frame` per frame and `segmentDone` per segment. Throws `.cancelled` after `cancel()`.
     public func frames(_ emit: (GenerationEvent) -> Void, deliver: (Int, RGBImage) throws(ModelError) -> Void) throws(ModelError) {
+        let (prepared, cache) = try prepare(emit)
+        try frames(prepared, cache: cache, emit, deliver: deliver)
+    }
+
+    /// The decoded inputs and the run's condition cache (reference and text keys/values), for `run` and `frames`.
+    private func prepare(_ emit: (GenerationEvent) -> Void) throws(ModelError) -> (GenerationInputs, ConditionCache) {
         emit(.loading("inputs"))
         let prepared = try GenerationInputs(request: request, config: model.config)
         timings.audioFeatures += prepared.audioFeatureSeconds
-        let cache = try prepareConditions(prepared, emit)
-        try frames(prepared, cache: cache, emit, deliver: deliver)
+        return (prepared, try prepareConditions(prepared, emit))
     }
 
     private func plan(_ inputs: GenerationInputs) -> SegmentPlan {
