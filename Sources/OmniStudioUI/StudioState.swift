@@ -182,8 +182,8 @@ public struct StudioState: Sendable {
     mutating func nudge(_ d: Int) {
         Switchboard.nudge(currentRow, d, &request, config: config, models: models, lengths: inputSeconds)
         if currentRow == .speed {
-            if let fast = config.sampling.fastSteps {
-                say("speed: \(request.speed.rawValue) — \(request.speed == .fast ? fast : config.sampling.steps) steps")
+            if config.sampling.fastSteps != nil {
+                say("speed: \(request.speed.rawValue) — \(request.resolved(for: config).steps!) steps")
             } else {
                 say("this model has no fast sampler: distil one with omnistudio train distill --method shortcut", error: true)
             }

@@ -116,7 +116,7 @@ public enum Switchboard {
             guard config.sampling.fastSteps != nil else { r.speed = .quality; return }
             r.speed = cycle(SamplingSpeed.allCases, r.speed, direction)
             r.steps = nil
-        case .steps: r.steps = max(1, min(1000, (r.steps ?? (r.speed == .fast ? config.sampling.fastSteps : nil) ?? config.sampling.steps) + direction))
+        case .steps: r.steps = max(1, min(1000, r.resolved(for: config).steps! + direction))
         case .sampler: r.sampler = cycle(SamplerKind.allCases, r.sampler, direction)
         case .shift: r.shift = clamp((r.shift ?? config.sampling.shift) + d * 0.5, 0.5...100)
         case .seed:
