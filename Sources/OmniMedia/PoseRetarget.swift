@@ -22,7 +22,7 @@ public enum PoseRetarget {
     /// The person's box in `image`: pixels whose colour is more than `threshold` (0…255 RGB distance) from both
     /// edge colours of their row (the median of the two outermost pixels on each side), trimmed to the 1st…99th
     /// percentile of their positions so stray pixels do not stretch it. Nil when under 1 % of the picture differs
-    /// (no one to find) or the background is not uniform along rows.
+    /// (no one to find). A background that changes along a row reads as person: the box is then too wide.
     public static func personBox(in image: RGBImage, threshold: Float = 40) -> Box? {
         let w = image.width, h = image.height
         guard w >= 8, h >= 8 else { return nil }
