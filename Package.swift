@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Recipes and presets are TOML 1.0 read by toml++ (through TOMLKit), not a hand-written reader.
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         // System libraries: a module map with `link` lines and a shim that wraps what Swift cannot import.
@@ -34,7 +36,7 @@ let package = Package(
         // FFmpeg image/audio/video I/O. Knows nothing about models.
         .target(name: "OmniMedia", dependencies: ["CFFmpeg"]),
         // The engine: causal 3D VAE, MMDiT, condition encoders, flow-matching sampler, segment-wise pipeline.
-        .target(name: "OmniModel", dependencies: ["OmniTensor", "OmniMedia"]),
+        .target(name: "OmniModel", dependencies: ["OmniTensor", "OmniMedia", .product(name: "TOMLKit", package: "TOMLKit")]),
         // RGB frames → terminal cells or graphics payloads through libchafa; terminal capability detection.
         .target(name: "OmniTerminal", dependencies: ["CChafa", "OmniMedia"]),
         // The procedural puppet world: characters, motions, speech-like audio, clips and training shards.

@@ -65,10 +65,12 @@ final class FuzzTests: XCTestCase {
             Array(("{\"fps\": 1e-300, \"width\": 64, \"height\": 64, \"frames\": [{\"pose_keypoints_2d\": ["
                    + Array(repeating: "1, 1, 1", count: 18).joined(separator: ", ") + "]}]}").utf8)
         }
+        // toml++ 3.4 asserted (abort) on a table header with no name: found by this fuzzer when TOMLKit came in.
+        let headers = ["[[[", "[,", "[\n", "steps = 4\n[\t\n", "[[ ,]]\n", "a = [\n  [\n    1\n  ]\n]\n"].map { Array($0.utf8) }
         let oneHertz = [UInt8](AudioClip(samples: [Float](repeating: 0.3, count: 8000), sampleRate: 1).wavData())
         return [
-            "recipe": [Array(("size = " + String(repeating: "[", count: 100_000) + "\n").utf8), Array("steps = 4\r\nseed = 2\r\n".utf8)],
-            "preset": [Array(("size = " + String(repeating: "[", count: 100_000) + "\n").utf8)],
+            "recipe": [Array(("size = " + String(repeating: "[", count: 100_000) + "\n").utf8), Array("steps = 4\r\nseed = 2\r\n".utf8)] + headers,
+            "preset": [Array(("size = " + String(repeating: "[", count: 100_000) + "\n").utf8)] + headers,
             "config": [config { $0.dit.heads = 0 }, config { $0.dit.width = -256 }, config { $0.pose.guiderChannels = [] },
                        config { $0.pose.guiderChannels = [Int.max, 32] }, config { $0.sampling.steps = 0 },
                        config { $0.video.fps = 1000 }, config { $0.dit.width = 4096 },

@@ -1,11 +1,13 @@
 import Foundation
 import OmniMedia
+import TOMLKit
 
-/// The TOML subset OmniStudio's recipes and presets use: `# comments`, `[table]` headers (one level),
-/// `key = value` with basic strings ("…" with \" \\ \n \t \u escapes), literal strings ('…'), integers, floats,
-/// booleans and single-line arrays of those (nested at most `maxArrayDepth` deep). Lines may end in `\n`, `\r\n` or
-/// `\r`; files are at most `maxFileBytes`. Every entry remembers its line, so errors can name `file:line`. Writing
-/// produces the same subset, so a written recipe always reads back.
+/// A recipe or preset as flat entries: `[table]` (one level, "" for the top) → `key` → a string, integer, float,
+/// boolean or array of those. Reading is TOML 1.0 through TOMLKit (toml++), after the size check; the shapes
+/// recipes never use (sub-tables, inline tables, arrays of tables, dates, non-finite floats, arrays nested more than
+/// `maxArrayDepth` deep) are errors naming `file:line`. Lines may end in `\n`, `\r\n` or `\r`. Every entry
+/// remembers its line, so the schema's errors can name it too. Writing produces the same subset, so a written
+/// recipe always reads back.
 public struct TOMLDocument: Sendable, Equatable {
     public enum Value: Sendable, Equatable, CustomStringConvertible {
         case string(String)
@@ -31,53 +33,102 @@ public struct TOMLDocument: Sendable, Equatable {
         public var table: String      // "" for the top level
         public var key: String
         public var value: Value
-        public var line: Int
+        /// The line in the file it was read from; nil for entries set in code or that the reader could not place.
+        public var line: Int?
     }
 
     public var entries: [Entry] = []
 
     /// Recipes and presets are a few hundred bytes; anything near this is not one.
     public static let maxFileBytes = 1 << 20
-    /// Arrays inside arrays: the reader recurses once per level, so the depth is bounded (a line of 100 000 `[`
-    /// would otherwise overflow the stack).
+    /// Arrays inside arrays. toml++ stops at 256 levels (a line of 100 000 `[` is its error, not a stack overflow);
+    /// recipes need two at most, so anything past this is refused too.
     public static let maxArrayDepth = 8
 
     public init() {}
 
     /// Parses `text`; `path` only names the file in errors (`path:line: reason`).
     public init(parsing text: String, path: String) throws(ModelError) {
-        var table = ""
-        var seen = Set<String>()
-        var tables = Set<String>()
-        for (index, rawLine) in TextLines.split(text).enumerated() {
-            let line = index + 1
-            var scanner = TOMLScanner(Array(String(rawLine).unicodeScalars), path: path, line: line)
-            scanner.skipSpaces()
-            if scanner.atEndOrComment { continue }
-            if scanner.peek == "[" {
-                scanner.advance()
-                scanner.skipSpaces()
-                let name = try scanner.key()
-                scanner.skipSpaces()
-                guard scanner.peek == "]" else { throw scanner.error("expected ']' after table name") }
-                scanner.advance()
-                scanner.skipSpaces()
-                guard scanner.atEndOrComment else { throw scanner.error("unexpected text after [\(Clipped(name))]") }
-                guard tables.insert(name).inserted else { throw scanner.error("table [\(Clipped(name))] appears twice") }
-                table = name
-                continue
+        // toml++ reads C strings and counts LF/CRLF lines: a NUL would silently end the document there, and a lone
+        // CR would join lines. Normalising the endings keeps the line numbers those of the file.
+        guard !text.unicodeScalars.contains("\0") else {
+            throw .invalidRecipe(path: path, line: nil, reason: "contains a NUL byte: not a text file")
+        }
+        let lines = TextLines.split(text)
+        for (index, line) in lines.enumerated() where !Self.headerStartsWithAName(line) {
+            throw .invalidRecipe(path: path, line: index + 1, reason: "expected a table name after '['")
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: lines.joined(separator: "\n"))
+        } catch let error as TOMLParseError {
+            throw .invalidRecipe(path: path, line: error.source.begin.line, reason: Self.reason(error.description))
+        } catch {
+            throw .invalidRecipe(path: path, line: nil, reason: Self.reason("\(error)"))
+        }
+        let positions = KeyLines(lines)
+        for (key, value) in table {
+            let line = positions.line(table: "", key: key)
+            if let sub = value.table, !sub.inline {
+                for (subKey, subValue) in sub {
+                    let subLine = positions.line(table: key, key: subKey)
+                    if let nested = subValue.table {
+                        throw .invalidRecipe(path: path, line: subLine, reason: nested.inline
+                            ? "'\(Clipped(subKey))' is an inline table; recipes use only [table] headers"
+                            : "[\(Clipped(key)).\(Clipped(subKey))]: tables are one level deep")
+                    }
+                    entries.append(Entry(table: key, key: subKey,
+                                         value: try Self.value(subValue, key: subKey, path: path, line: subLine), line: subLine))
+                }
+            } else {
+                entries.append(Entry(table: "", key: key, value: try Self.value(value, key: key, path: path, line: line), line: line))
             }
-            let key = try scanner.key()
-            scanner.skipSpaces()
-            guard scanner.peek == "=" else { throw scanner.error("expected '=' after '\(Clipped(key))'") }
-            scanner.advance()
-            scanner.skipSpaces()
-            let value = try scanner.value()
-            scanner.skipSpaces()
-            guard scanner.atEndOrComment else { throw scanner.error("unexpected text after the value of '\(Clipped(key))'") }
-            let full = table.isEmpty ? key : table + "." + key
-            guard seen.insert(full).inserted else { throw scanner.error("'\(Clipped(full))' is set twice") }
-            entries.append(Entry(table: table, key: key, value: value, line: line))
+        }
+        // toml++ keeps keys sorted; the file's order is what a writer gives back and what errors meet first.
+        entries = entries.enumerated().sorted { ($0.element.line ?? .max, $0.offset) < ($1.element.line ?? .max, $1.offset) }.map(\.element)
+    }
+
+    /// toml++ 3.4 (TOMLKit 0.6.0) asserts — aborts the process — when a line's `[` or `[[` is followed by anything
+    /// but a key (`[,`, `[[[`, `[` at the end of a line; found by `omnistudio-fuzz`), so such a line is refused
+    /// before it gets there. A nested array that opens a line of a multi-line array is refused too: recipes
+    /// write arrays on one line.
+    static func headerStartsWithAName(_ line: Substring) -> Bool {
+        var rest = line.drop { $0 == " " || $0 == "\t" }
+        guard rest.first == "[" else { return true }
+        rest = rest.dropFirst()
+        if rest.first == "[" { rest = rest.dropFirst() }
+        rest = rest.drop { $0 == " " || $0 == "\t" }
+        guard let c = rest.unicodeScalars.first else { return false }
+        return c == "\"" || c == "'" || c == "]" || c == "_" || c == "-"
+            || ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+    }
+
+    /// toml++'s messages, one line and short ("Error while parsing key-value pair: expected value, saw …").
+    private static func reason(_ message: String) -> String {
+        "\(Clipped(message.replacingOccurrences(of: "\n", with: " "), limit: 120))"
+    }
+
+    private static func value(_ node: TOMLValueConvertible, key: String, path: String, line: Int?,
+                              depth: Int = 0) throws(ModelError) -> Value {
+        func fail(_ reason: String) -> ModelError { .invalidRecipe(path: path, line: line, reason: reason) }
+        switch node.type {
+        case .string: return .string(node.string ?? "")
+        case .int: return .integer(node.int ?? 0)
+        case .bool: return .boolean(node.bool ?? false)
+        case .double:
+            let d = node.double ?? .nan
+            guard d.isFinite else { throw fail("'\(Clipped(key))' must be a finite number, got \(d)") }
+            return .float(d)
+        case .array:
+            guard depth < maxArrayDepth else { throw fail("arrays nested more than \(maxArrayDepth) deep") }
+            var items: [Value] = []
+            for item in node.array ?? TOMLArray() {
+                if item.type == .table { throw fail("'\(Clipped(key))' holds tables; recipes use only [table] headers") }
+                items.append(try value(item, key: key, path: path, line: line, depth: depth + 1))
+            }
+            return .array(items)
+        case .table: throw fail("'\(Clipped(key))' is an inline table; recipes use only [table] headers")
+        case .date, .time, .dateTime: throw fail("'\(Clipped(key))' is a date or time; recipes use none")
         }
     }
 
@@ -117,7 +168,7 @@ public struct TOMLDocument: Sendable, Equatable {
 
     public mutating func set(_ table: String, _ key: String, _ value: Value) {
         if let i = entries.firstIndex(where: { $0.table == table && $0.key == key }) { entries[i].value = value }
-        else { entries.append(Entry(table: table, key: key, value: value, line: 0)) }
+        else { entries.append(Entry(table: table, key: key, value: value, line: nil)) }
     }
 
     /// The document as TOML text: top-level keys first, then each table in first-appearance order.
@@ -151,95 +202,34 @@ public struct TOMLDocument: Sendable, Equatable {
     }
 }
 
-/// A cursor over one line of TOML.
-private struct TOMLScanner {
-    let chars: [Unicode.Scalar]
-    var i = 0
-    let path: String
-    let line: Int
+/// Where each `key =` and `[table]` header of a parsed file is, so entries (which toml++ hands back without
+/// positions) can name their line. It runs on text toml++ has already accepted; a key it cannot place (a dotted
+/// key, one inside a multi-line value) has no line, and its errors name only the file.
+private struct KeyLines {
+    private var lines: [String: Int] = [:]
 
-    init(_ chars: [Unicode.Scalar], path: String, line: Int) { self.chars = chars; self.path = path; self.line = line }
-
-    var peek: Unicode.Scalar? { i < chars.count ? chars[i] : nil }
-    var atEndOrComment: Bool { peek == nil || peek == "#" }
-    mutating func advance() { i += 1 }
-    mutating func skipSpaces() { while let c = peek, c == " " || c == "\t" { i += 1 } }
-    func error(_ reason: String) -> ModelError { .invalidRecipe(path: path, line: line, reason: reason) }
-
-    mutating func key() throws(ModelError) -> String {
-        if peek == "\"" { return try basicString() }
-        var s = ""
-        while let c = peek, c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "_" || c == "-" {
-            s.unicodeScalars.append(c); i += 1
-        }
-        guard !s.isEmpty else { throw error("expected a key") }
-        return s
-    }
-
-    mutating func value(depth: Int = 0) throws(ModelError) -> TOMLDocument.Value {
-        guard let c = peek else { throw error("missing value") }
-        switch c {
-        case "\"": return .string(try basicString())
-        case "'":
-            i += 1
-            var s = ""
-            while let c = peek, c != "'" { s.unicodeScalars.append(c); i += 1 }
-            guard peek == "'" else { throw error("unterminated string") }
-            i += 1
-            return .string(s)
-        case "[":
-            guard depth < TOMLDocument.maxArrayDepth else { throw error("arrays nested more than \(TOMLDocument.maxArrayDepth) deep") }
-            i += 1
-            var items: [TOMLDocument.Value] = []
-            skipSpaces()
-            while peek != "]" {
-                guard peek != nil else { throw error("unterminated array (arrays must fit on one line)") }
-                items.append(try value(depth: depth + 1))
-                skipSpaces()
-                if peek == "," { i += 1; skipSpaces() } else if peek != "]" { throw error("expected ',' or ']' in array") }
+    init(_ text: [Substring]) {
+        var table = ""
+        for (index, raw) in text.enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("[") && !line.hasPrefix("[[") {
+                guard let close = line.firstIndex(of: "]") else { continue }
+                table = Self.bare(line[line.index(after: line.startIndex)..<close])
+                continue
             }
-            i += 1
-            return .array(items)
-        default:
-            var word = ""
-            while let c = peek, !(c == " " || c == "\t" || c == "," || c == "]" || c == "#") { word.unicodeScalars.append(c); i += 1 }
-            if word == "true" { return .boolean(true) }
-            if word == "false" { return .boolean(false) }
-            let digits = word.replacingOccurrences(of: "_", with: "")
-            if let n = Int(digits) { return .integer(n) }
-            if let d = Double(digits), d.isFinite, digits.contains(where: { "0123456789".contains($0) }) { return .float(d) }
-            throw error("'\(Clipped(word))' is not a value (strings need quotes)")
+            guard let eq = line.firstIndex(of: "="), !line.hasPrefix("#") else { continue }
+            let key = Self.bare(line[..<eq])
+            let full = table + "\u{0}" + key
+            if lines[full] == nil { lines[full] = index + 1 }
         }
     }
 
-    mutating func basicString() throws(ModelError) -> String {
-        i += 1
-        var s = ""
-        while let c = peek, c != "\"" {
-            i += 1
-            if c == "\\" {
-                guard let e = peek else { break }
-                i += 1
-                switch e {
-                case "\"": s += "\""
-                case "\\": s += "\\"
-                case "n": s += "\n"
-                case "t": s += "\t"
-                case "r": s += "\r"
-                case "u", "U":
-                    let n = e == "u" ? 4 : 8
-                    guard i + n <= chars.count, let v = UInt32(String(String.UnicodeScalarView(chars[i..<(i + n)])), radix: 16),
-                          let scalar = Unicode.Scalar(v) else { throw error("bad \\\(e) escape") }
-                    s.unicodeScalars.append(scalar)
-                    i += n
-                default: throw error("unknown escape \\\(e)")
-                }
-            } else {
-                s.unicodeScalars.append(c)
-            }
-        }
-        guard peek == "\"" else { throw error("unterminated string") }
-        i += 1
-        return s
+    func line(table: String, key: String) -> Int? { lines[table + "\u{0}" + key] }
+
+    /// A key as written (`name`, `"name"` or `'name'`) → its name.
+    private static func bare(_ s: Substring) -> String {
+        let t = s.trimmingCharacters(in: .whitespaces)
+        if t.count >= 2, let f = t.first, f == "\"" || f == "'", t.last == f { return String(t.dropFirst().dropLast()) }
+        return t
     }
 }
