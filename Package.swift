@@ -52,6 +52,8 @@ let package = Package(
         // `omnistudio-fuzz` (make fuzz), which survives crashes and hangs by running cases in a child process.
         .target(name: "OmniFuzz", dependencies: ["OmniTensor", "OmniMedia", "OmniModel", "OmniStudioUI"]),
         .executableTarget(name: "omnistudio-fuzz", dependencies: ["OmniFuzz", "OmniMedia", "OmniTensor"]),
+        // The same targets under libFuzzer + AddressSanitizer; only `make fuzz-libfuzzer` builds it for real.
+        .executableTarget(name: "omnistudio-libfuzzer", dependencies: ["OmniFuzz"]),
 
         .executableTarget(name: "omnistudio", dependencies: [
             "OmniTensor", "OmniMedia", "OmniTerminal", "OmniModel", "OmniStudioUI", "OmniWorld", "OmniTrain",

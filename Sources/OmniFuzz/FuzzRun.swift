@@ -35,7 +35,7 @@ public struct FuzzRun {
         for index in range {
             willRun(index)
             try Data(target.input(case: index, runSeed: runSeed)).write(to: URL(fileURLWithPath: inputPath))
-            try check(index, &tally)
+            check(index, &tally)
         }
         return tally
     }
@@ -44,18 +44,15 @@ public struct FuzzRun {
     public func replay(_ bytes: [UInt8]) throws -> Tally {
         var tally = Tally()
         try Data(bytes).write(to: URL(fileURLWithPath: inputPath))
-        try check(-1, &tally)
+        check(-1, &tally)
         return tally
     }
 
-    private func check(_ index: Int, _ tally: inout Tally) throws {
-        do {
-            try target.parse(inputPath)
-            tally.parsed += 1
-        } catch {
-            tally.rejected += 1
-            let message = "\(error)"
-            if !message.contains(target.fileName) { tally.unnamed.append((index, String(message.prefix(300)))) }
+    private func check(_ index: Int, _ tally: inout Tally) {
+        switch target.outcome(reading: inputPath) {
+        case .parsed: tally.parsed += 1
+        case .rejected: tally.rejected += 1
+        case .unnamed(let message): tally.rejected += 1; tally.unnamed.append((index, message))
         }
     }
 }

@@ -16,6 +16,24 @@ public struct FuzzTarget: Sendable {
     /// Reads `path`; returns nothing on success, throws the parser's error on bad input.
     public let parse: @Sendable (_ path: String) throws -> Void
 
+    /// What reading one input came to: a parse, an error naming the file (a correct answer), or an error that
+    /// does not name it (a bug, like a crash, since the user could not tell which file is wrong).
+    public enum Outcome: Sendable, Equatable {
+        case parsed, rejected
+        case unnamed(String)
+    }
+
+    /// Reads the input at `path` (whose last component is `fileName`) and judges the answer.
+    public func outcome(reading path: String) -> Outcome {
+        do {
+            try parse(path)
+            return .parsed
+        } catch {
+            let message = "\(error)"
+            return message.contains(fileName) ? .rejected : .unnamed(String(message.prefix(300)))
+        }
+    }
+
     /// Case `index` of a run with `runSeed`: a seed input, mutated. Case indices below `seeds.count` are the seeds
     /// themselves, so every run also checks that valid files still parse.
     public func input(case index: Int, runSeed: UInt64) -> [UInt8] {
@@ -109,7 +127,7 @@ public struct FuzzTarget: Sendable {
         let mp4 = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-seed-\(getpid()).mp4").path
         if let writer = try? VideoWriter(path: mp4, width: 16, height: 16, fps: 25, audio: tone) {
             for _ in 0..<6 { try? writer.append(RGBImage(width: 16, height: 16, fill: RGB(40, 90, 160))) }
-            try? writer.finish()
+            _ = try? writer.finish()
             if let bytes = FileManager.default.contents(atPath: mp4) { seeds.append([UInt8](bytes)) }
             try? FileManager.default.removeItem(atPath: mp4)
         }
