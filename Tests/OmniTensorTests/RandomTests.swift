@@ -14,6 +14,19 @@ final class RandomTests: XCTestCase {
                        SIMD4(0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1))
     }
 
+    /// The values `python/omnitorch/random_stream.py` computes (its test holds the same constants), so PyTorch can
+    /// draw the noise a generation draws: a split stream's id, normals at an offset and past a block boundary, words.
+    func testNormalsMatchTheReferenceImplementation() {
+        let split = RandomStream(seed: 31337).split(2)
+        XCTAssertEqual(split.stream, 15_080_921_988_137_061_075)
+        XCTAssertEqual((3..<13).map { split.normal(at: UInt64($0)).bitPattern },
+                       [0xBE11_7535, 0xBF62_4C6A, 0x3E97_6563, 0xBF94_679F, 0x3F3C_4E91,
+                        0xBE44_90EA, 0x3FA7_2026, 0xBFA7_5193, 0x3EBB_B528, 0x3FB0_78F1])
+        XCTAssertEqual((1_000_001..<1_000_004).map { split.normal(at: UInt64($0)).bitPattern }, [0x3D76_D534, 0x3EDE_7678, 0x3F60_72B3])
+        XCTAssertEqual((2..<7).map { RandomStream(seed: 0xDEAD_BEEF, stream: 7).word(at: UInt64($0)) },
+                       [0xA96F_8153, 0xB6C6_9082, 0x8913_12C3, 0xECAF_EDBA, 0x393D_090A])
+    }
+
     func testStatefulDrawsMatchIndexedValues() {
         var r = RandomStream(seed: 42, stream: 3)
         let words = (0..<11).map { _ in r.nextUInt32() }
