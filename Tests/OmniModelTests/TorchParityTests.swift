@@ -267,4 +267,43 @@ final class TorchParityTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(worst, 1e-5, "max abs difference \(worst)")
     }
+
+    /// The other direction: a model folder written by `omnitorch` (`Fixtures/generation_tiny`, from
+    /// `python -m omnitorch.fixtures --only generation_tiny/expected`) opens here and generates the video
+    /// `omnitorch.generate` made from it — three segments (the first continuing from the reference held still, two
+    /// continuations from the last five delivered frames), the Philox noise of each segment, four Euler steps, the
+    /// pixel-aligned reference input, one decoder stream. The 8-bit frames may differ by rounding only: float32
+    /// here against float64 there can put a value on the other side of a .5, and a motion frame carries that on.
+    func testAFolderWrittenByOmnitorchGeneratesTheSameFrames() throws {
+        let folder = Self.fixtures.appendingPathComponent("generation_tiny")
+        let expected = try SafetensorsFile(path: folder.appendingPathComponent("expected.safetensors").path)
+        let shape = try expected.info("fixture.frames").shape
+        let truth = try expected.readFloats("fixture.frames").map { UInt8($0) }
+        let reference = RGBImage(width: 32, height: 32, pixels: try expected.readFloats("fixture.reference").map { UInt8($0) })
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("omnitorch-generation-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let referencePath = scratch.appendingPathComponent("reference.png").path
+        try ImageFile.writePNG(reference, to: referencePath)
+
+        let model = try LoadedModel.load(folder.path)
+        var r = GenerationRequest(model: folder.path, seed: 5, width: 32, height: 32, duration: Double(shape[0]) / 25)
+        r.reference = .init(enabled: true, path: referencePath)
+        var frames: [RGBImage] = []
+        try Generation(request: r, model: model).frames({ _ in }, deliver: { _, frame in frames.append(frame) })
+
+        XCTAssertEqual(frames.count, shape[0])
+        let made = frames.flatMap(\.pixels)
+        XCTAssertEqual(made.count, truth.count)
+        var worst = 0, off = 0
+        for (a, b) in zip(made, truth) {
+            let d = abs(Int(a) - Int(b))
+            worst = max(worst, d)
+            if d > 0 { off += 1 }
+        }
+        XCTAssertLessThanOrEqual(worst, 1, "largest difference in 8-bit levels")
+        XCTAssertLessThan(Double(off) / Double(truth.count), 0.001, "\(off) of \(truth.count) values differ")
+        // Not a still picture: the frames move, so matching them says something.
+        XCTAssertGreaterThan(zip(frames[0].pixels, frames[16].pixels).filter { $0 != $1 }.count, truth.count / shape[0] / 4)
+    }
 }

@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 
+import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -231,6 +232,38 @@ def build_pose_maps(seed: int = 5):
     return tensors, {"cases": json.dumps(cases), "generator": "python -m omnitorch.fixtures"}
 
 
+def build_generation(out: str, seed: int = 13):
+    """A model folder written by omnitorch (`generation_tiny/`: config.json, model.safetensors — the `random:tiny`
+    shape with the pixel-aligned reference input, non-trivial latent statistics, seeded weights) and
+    `generation_tiny/expected.safetensors`: `fixture.reference` `[32, 32, 3]` (uint8 values as float32) and
+    `fixture.frames` `[17, 32, 32, 3]`, the video `omnitorch.generate` makes from that reference with seed 5 — three
+    segments (9 frames, then two continuations of 4), the first continuing from the reference held still, 4 Euler
+    steps. Swift's `Generation` must make the same frames from the same folder (TorchParityTests)."""
+    from .generate import Generator
+    g = torch.Generator().manual_seed(seed)
+    z = TINY_MODEL["vae"]["z_channels"]
+    model = {**TINY_MODEL,
+             "vae": {**TINY_MODEL["vae"], "latent_mean": [round(0.1 * float(v), 4) for v in torch.randn(z, generator=g)],
+                     "latent_std": [round(0.6 + 0.8 * float(v), 4) for v in torch.rand(z, generator=g)]},
+             "dit": {**TINY_MODEL["dit"], "reference_input": True}}
+    vae_tensors, _ = build("generation", VAEConfig.from_json(model["vae"]), seed=seed)
+    dit_tensors, _ = build_dit(model, seed=seed + 1)
+    tensors = {k: v for k, v in {**vae_tensors, **dit_tensors}.items() if not k.startswith(("fixture.", "grad."))}
+    folder = os.path.join(out, "generation_tiny")
+    os.makedirs(folder, exist_ok=True)
+    write(os.path.join(folder, "model.safetensors"), tensors, {"format": "omni", "source": "python -m omnitorch.fixtures"})
+    with open(os.path.join(folder, "config.json.partial"), "w") as f:
+        json.dump(model, f, indent=2, sort_keys=True)
+    os.replace(os.path.join(folder, "config.json.partial"), os.path.join(folder, "config.json"))
+    # A reference with structure (a gradient and a bright square), so every latent carries something.
+    yy, xx = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    reference = torch.stack([xx * 8, yy * 8, (xx + yy) * 4], dim=-1).clamp(0, 255)
+    reference[10:20, 12:22] = torch.tensor([230, 200, 40])
+    reference = reference.to(torch.uint8).numpy()
+    frames = Generator(folder).generate(17, 5, reference)
+    return folder, {"fixture.reference": torch.from_numpy(np.ascontiguousarray(reference)).float(), "fixture.frames": torch.from_numpy(np.ascontiguousarray(frames)).float()}
+
+
 def write(path: str, tensors, meta):
     save_file(tensors, path + ".partial", metadata=meta)
     os.replace(path + ".partial", path)
@@ -240,7 +273,7 @@ def write(path: str, tensors, meta):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="Tests/OmniModelTests/Fixtures")
-    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, dit_tiny, dit_tiny_student, pose_maps); default all")
+    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, dit_tiny, dit_tiny_student, pose_maps, generation_tiny/expected); default all")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     builders = {f"vae_{name}": (lambda name=name, cfg=cfg: build(name, cfg)) for name, cfg in SHAPES.items()}
@@ -249,6 +282,11 @@ def main():
         {**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True, "step_embedding": True,
                                "reference_input": True}}, seed=12)
     builders["pose_maps"] = build_pose_maps
+
+    def generation():
+        folder, expected = build_generation(args.out)
+        return expected, {"generator": "python -m omnitorch.fixtures"}
+    builders["generation_tiny/expected"] = generation
     chosen = args.only.split(",") if args.only else list(builders)
     for name in chosen:
         if name not in builders:
