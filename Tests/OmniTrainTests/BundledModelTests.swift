@@ -7,7 +7,7 @@ import OmniWorld
 /// The model the repository ships, `Models/omni-mini`: it loads strictly, fits the 40 MB budget, carries the
 /// latent statistics measured at the end of stage 0, and on a held-out puppet clip (seed 9001, the eval set's
 /// first) its VAE and its reference + pose generation are far above untrained weights, and the generation beats
-/// holding the reference still. Floors sit 2–3 dB under the values measured when the model was trained
+/// holding the reference still. Floors sit about 2 dB under the values measured when the model was trained
 /// (in the messages), so they catch a wrong or damaged checkpoint; the whole eval is in `Models/omni-mini/MODEL.md`.
 final class BundledModelTests: XCTestCase {
     static let folder = URL(fileURLWithPath: #filePath)
@@ -38,7 +38,7 @@ final class BundledModelTests: XCTestCase {
         let frames = Self.clip.frames
         let decoded = FrameTensor.frames(try vae.decode(vae.encode(FrameTensor.tensor(frames)).mean))
         let psnr = ImageMetrics.psnr(decoded, frames)
-        XCTAssertGreaterThan(psnr, 19, "measured 22.1 dB when the model was trained; untrained random:mini weights give 7.8 dB")
+        XCTAssertGreaterThan(psnr, 23, "measured 25.5 dB for this (÷4) VAE; the first bundled ÷8 VAE 22.1 dB; untrained random:mini weights give 7.8 dB")
     }
 
     func testReferencePlusPoseGenerationKeepsTheCharacter() throws {
@@ -63,7 +63,7 @@ final class BundledModelTests: XCTestCase {
         XCTAssertEqual(frames.count, Self.clip.frames.count)
         let generated = ImageMetrics.psnr(frames, Self.clip.frames)
         let still = ImageMetrics.psnr(Array(repeating: Self.clip.reference, count: frames.count), Self.clip.frames)
-        XCTAssertGreaterThan(generated, 14.5, "measured 16.9 dB when the model was trained; random:mini gives 8.1 dB")
-        XCTAssertGreaterThan(generated, still + 0.5, "measured 16.9 dB against the still reference's 15.0 dB")
+        XCTAssertGreaterThan(generated, 14.5, "measured 16.4 dB when the model was trained; random:mini gives 8.1 dB")
+        XCTAssertGreaterThan(generated, still + 0.5, "measured 16.4 dB against the still reference's 15.0 dB")
     }
 }
