@@ -26,6 +26,7 @@ import torch
 from safetensors.torch import save_file
 
 from .dit import MMDiT, DiTConfig, PoseGuider, reference_channels
+from .generate import Generator, f32, flow_sigmas
 from .pose_maps import pose_maps
 from .vae import CausalVAE, VAEConfig, to_swift_layout
 
@@ -182,15 +183,12 @@ def sample_three_steps(dit, noise, rest, conditions, steps=3, shift=3.0, text_sc
     and audio (annealed linearly), passes (all on, audio off, both off) weighted (s_a, s_x − s_a, 1 − s_x), Euler
     steps x += (σ_{k+1} − σ_k)·v; σ and the step rounded to float32 as Swift feeds them. `rest`: the input channels
     after the noisy latent (motion, mask, pose, …). Returns (noise, x after the last step)."""
-    import numpy as np
-    f32 = lambda v: float(np.float32(v))
-    sigmas = [f32(shift * (1 - i / steps) / (1 + (shift - 1) * (1 - i / steps))) for i in range(steps + 1)]
+    sigmas = [f32(s) for s in flow_sigmas(steps, shift)]
     with torch.no_grad():
         cond = dit.condition_kv(*conditions)
         x = noise.clone()
         for k in range(steps):
-            sa = audio[0] + (audio[1] - audio[0]) * k / (steps - 1)
-            plan = [p for p in (((True, True), sa), ((True, False), text_scale - sa), ((False, False), 1 - text_scale)) if p[1] != 0]
+            plan = Generator.guidance(True, True, text_scale, audio, k, steps)
             batch = torch.cat([torch.cat([x, rest], dim=-1)] * len(plan))
             v_all = dit.velocity(batch, torch.full((len(plan),), sigmas[k], dtype=torch.float64), [p for p, _ in plan], cond)
             v = sum(w * v_all[i:i + 1] for i, (_, w) in enumerate(plan))
@@ -239,7 +237,6 @@ def build_generation(out: str, seed: int = 13):
     `fixture.frames` `[17, 32, 32, 3]`, the video `omnitorch.generate` makes from that reference with seed 5 — three
     segments (9 frames, then two continuations of 4), the first continuing from the reference held still, 4 Euler
     steps. Swift's `Generation` must make the same frames from the same folder (TorchParityTests)."""
-    from .generate import Generator
     g = torch.Generator().manual_seed(seed)
     z = TINY_MODEL["vae"]["z_channels"]
     model = {**TINY_MODEL,
@@ -261,7 +258,7 @@ def build_generation(out: str, seed: int = 13):
     reference[10:20, 12:22] = torch.tensor([230, 200, 40])
     reference = reference.to(torch.uint8).numpy()
     frames = Generator(folder).generate(17, 5, reference)
-    return folder, {"fixture.reference": torch.from_numpy(np.ascontiguousarray(reference)).float(), "fixture.frames": torch.from_numpy(np.ascontiguousarray(frames)).float()}
+    return {"fixture.reference": torch.from_numpy(np.ascontiguousarray(reference)).float(), "fixture.frames": torch.from_numpy(np.ascontiguousarray(frames)).float()}
 
 
 def write(path: str, tensors, meta):
@@ -283,10 +280,7 @@ def main():
                                "reference_input": True}}, seed=12)
     builders["pose_maps"] = build_pose_maps
 
-    def generation():
-        folder, expected = build_generation(args.out)
-        return expected, {"generator": "python -m omnitorch.fixtures"}
-    builders["generation_tiny/expected"] = generation
+    builders["generation_tiny/expected"] = lambda: (build_generation(args.out), {"generator": "python -m omnitorch.fixtures"})
     chosen = args.only.split(",") if args.only else list(builders)
     for name in chosen:
         if name not in builders:

@@ -53,6 +53,11 @@ def f32(v: float) -> float:
     return float(np.float32(v))
 
 
+def flow_sigmas(steps: int, shift: float) -> list[float]:
+    """`FlowSchedule.sigmas`: σ_i = shift·s / (1 + (shift − 1)·s), s = 1 − i/steps, i = 0 … steps (float64)."""
+    return [shift * (1 - i / steps) / (1 + (shift - 1) * (1 - i / steps)) for i in range(steps + 1)]
+
+
 class Generator:
     """A loaded model folder. `generate(...)` returns the video's frames, uint8 `[N, H, W, 3]`."""
 
@@ -114,7 +119,7 @@ class Generator:
         shape = (1, latent_frames, h, w, z)
 
         ref_latent = self.latents_of(reference[None])[None]                   # [1, 1, h, w, z]
-        sigmas = [shift * (1 - i / steps) / (1 + (shift - 1) * (1 - i / steps)) for i in range(steps + 1)]
+        sigmas = flow_sigmas(steps, shift)
         frames: list[np.ndarray] = []      # delivered frames, in order
         motion: list[np.ndarray] = []      # the last motion_frames delivered frames
         decoder_cache: dict = {}
