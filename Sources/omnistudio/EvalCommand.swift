@@ -22,6 +22,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Seconds per clip.") var duration = 2.0
     @Option(help: "Make the first clip this long (e.g. 30) for the Drift metric's 5 s windows.") var driftSeconds: Double?
     @Option(help: "Denoising steps (default: the model's).") var steps: Int?
+    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps.") var speed: SamplingSpeed = .quality
     @Option(help: "Generation seed.") var seed: UInt64 = 0
     @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
     @Flag(inversion: .prefixedNo, help: "Text-control probe: also generate each clip in ref+text mode with a fixed \"waves\" and a \"stands still\" prompt (rows text:waves, text:still; their HKV ratio in the notes). Default: on when ref+text is among the modes.") var promptProbe: Bool?
@@ -48,7 +49,7 @@ struct Eval: ParsableCommand {
         let probe = promptProbe ?? chosen.contains(.referenceText)
         let report = try Self.evaluate(model: loaded, detector: keypoints, set: set, modes: chosen,
                                        promptClasses: probe ? EvalPromptClass.allCases : [], duration: duration,
-                                       driftSeconds: driftSeconds, steps: steps, seed: seed)
+                                       driftSeconds: driftSeconds, steps: steps, speed: speed, seed: seed)
         if json { print(try report.json()) } else {
             print(report.table())
             print(String(format: "wall time %.1f s (model load + rendering + generation + scoring)", Date().timeIntervalSince(start)))
@@ -58,7 +59,7 @@ struct Eval: ParsableCommand {
     /// Renders the set's clips at the model's first size bucket and runs the harness.
     static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode],
                          promptClasses: [EvalPromptClass], duration: Double,
-                         driftSeconds: Double?, steps: Int?, seed: UInt64) throws -> EvalReport {
+                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed = .quality, seed: UInt64) throws -> EvalReport {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
         let clips = set.specs(size: size, duration: duration, fps: video.fps, driftSeconds: driftSeconds).map(Clip.render)
@@ -83,7 +84,7 @@ struct Eval: ParsableCommand {
                     throw EvalSkip("silent clips skipped (nothing to drive)")
                 }
                 runs += 1
-                let request = GenerationRequest(
+                var request = GenerationRequest(
                     model: model.source, seed: seed, steps: steps, fps: clip.spec.fps, width: size.width,
                     height: size.height, duration: Double(clip.frames.count) / Double(clip.spec.fps),
                     reference: .init(enabled: mode.usesReference, path: inputs.reference),
@@ -91,6 +92,7 @@ struct Eval: ParsableCommand {
                     // The truth pose is drawn on the clip's own frames: scored against them, it must stay there.
                     pose: .init(enabled: mode.usesPose, path: inputs.pose, retarget: false),
                     text: .init(enabled: mode.usesText, prompt: inputs.caption))
+                request.speed = speed
                 let out = URL(fileURLWithPath: work).appendingPathComponent("run_\(runs)")
                 var frames: [RGBImage] = []
                 var failure: ModelError?

@@ -41,6 +41,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Denoising steps, 1…1000 (default: the model's, 20 for omni-mini).") var steps: Int?
     @Option(help: "Flow schedule shift (default: the model's, 3 for omni-mini).") var shift: Double?
     @Option(help: "Sampler (default: euler).") var sampler: SamplerKind?
+    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps.") var speed: SamplingSpeed?
     @Option(help: "Noise seed (default: 0).") var seed: UInt64?
     @Option(help: "Seconds of video (default: the audio's, else the pose clip's length; needed for text alone).") var duration: Double?
     @Option(help: "WIDTHxHEIGHT in pixels, multiples of 8 (default: the model's first size, 64x64 for omni-mini).") var size: String?
@@ -82,6 +83,7 @@ struct Generate: ParsableCommand {
         if let steps { request.steps = steps }
         if let shift { request.shift = shift }
         if let sampler { request.sampler = sampler }
+        if let speed { request.speed = speed }
         if let seed { request.seed = seed }
         if let duration { request.duration = duration }
         if let fps { request.fps = fps }
@@ -125,4 +127,5 @@ struct MissingInputs: Error, CustomStringConvertible {
 
 extension AnnealingCurve: ExpressibleByArgument {}
 extension SamplerKind: ExpressibleByArgument {}
+extension SamplingSpeed: ExpressibleByArgument {}
 extension FitMode: ExpressibleByArgument {}

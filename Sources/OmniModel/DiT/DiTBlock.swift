@@ -80,7 +80,7 @@ public final class DiTBlock: Module {
         var qs: [Tensor] = [], ks: [Tensor] = [], vs: [Tensor] = []
         for (g, m) in zip(groups, mods) {
             let l = g.tokens.shape[1]
-            let h = g.tokens.layerNorm(epsilon: 1e-6) * m[1].adding(1) + m[0]
+            let h = g.tokens.modulatedLayerNorm(shift: m[0], scale: m[1])
             let parts = qkv(h).split([width, width, width], axis: -1)
             let shape = [batch, l, heads, width / heads]
             qs.append(normQ(parts[0]).reshaped(shape).rope3D(g.rope))
@@ -104,9 +104,9 @@ public final class DiTBlock: Module {
             let l = g.tokens.shape[1]
             let a = groups.count == 1 ? projected : projected.slice(axis: 1, start..<(start + l))
             start += l
-            let x = g.tokens + m[2] * a
-            let h = x.layerNorm(epsilon: 1e-6) * m[4].adding(1) + m[3]
-            results.append(x + m[5] * fc2(fc1(h).gelu(.tanh)))
+            let x = g.tokens.gatedResidual(gate: m[2], update: a)
+            let h = x.modulatedLayerNorm(shift: m[3], scale: m[4])
+            results.append(x.gatedResidual(gate: m[5], update: fc2(fc1(h).gelu(.tanh))))
         }
         return (results, returnKeysValues ? External(key: ownKeys, value: ownValues) : nil)
     }

@@ -134,7 +134,7 @@ public final class MMDiT: Module {
     func finalLayer(_ x: Tensor, timeEmbedding e: Tensor) -> Tensor {
         let b = x.shape[0]
         let m = (e.reshaped([b, 1, width]) + finalModulation.reshaped([1, 2, width])).split([1, 1], axis: 1)
-        return head(x.layerNorm(epsilon: 1e-6) * m[1].adding(1) + m[0])
+        return head(x.modulatedLayerNorm(shift: m[0], scale: m[1]))
     }
 
     // MARK: - Forward passes
