@@ -299,4 +299,41 @@ final class AttentionTests: XCTestCase {
         let mask = AttentionMask.boolean(allowed, queries: lq, keys: lk, batches: nB)
         GradCheck.check([q, k, v]) { Tensor.attention(query: $0[0], key: $0[1], value: $0[2], mask: mask, blockSize: 2) }
     }
+
+    // MARK: - Keys in parts
+
+    /// `[1, L, H, D]` repeated to `[B, L, H, D]` (test-side copy).
+    func repeated(_ t: Tensor, _ batch: Int) -> Tensor { Tensor.concat(Array(repeating: t, count: batch), axis: 0) }
+
+    func testKeyPartsEqualTheConcatenatedKeys() {
+        // Parts of batch B and of batch 1 (shared), an empty part, and key ranges that straddle part boundaries.
+        let nB = 3, lq = 9, nH = 2, d = 4
+        let q = rng.tensor([nB, lq, nH, d], -2, 2)
+        let k0 = rng.tensor([nB, 5, nH, d], -2, 2), v0 = rng.tensor([nB, 5, nH, d])
+        let k1 = rng.tensor([1, 3, nH, d], -2, 2), v1 = rng.tensor([1, 3, nH, d])
+        let k2 = rng.tensor([nB, 0, nH, d]), v2 = rng.tensor([nB, 0, nH, d])
+        let k3 = rng.tensor([1, 4, nH, d], -2, 2), v3 = rng.tensor([1, 4, nH, d])
+        let k = Tensor.concat([k0, repeated(k1, nB), k2, repeated(k3, nB)], axis: 1)
+        let v = Tensor.concat([v0, repeated(v1, nB), v2, repeated(v3, nB)], axis: 1)
+        let ranges = AttentionMask.ranges([.init(queries: 0..<4, keys: [3..<7, 10..<12]), .init(queries: 4..<9, keys: [0..<12])])
+        for mask in [AttentionMask.none, ranges] {
+            for block in [2, 64] {
+                let joined = Tensor.attention(query: q, key: k, value: v, mask: mask, blockSize: block)
+                let parts = Tensor.attention(query: q, keys: [k0, k1, k2, k3], values: [v0, v1, v2, v3], mask: mask, blockSize: block)
+                XCTAssertEqual(parts.shape, joined.shape)
+                assertClose(parts, joined.values, tolerance: 1e-6, "block \(block)")
+            }
+        }
+    }
+
+    func testGradientsOfKeyParts() {
+        // The shared part's gradient sums over the batch; ranges cut through the parts.
+        let nB = 2, lq = 3, nH = 2, d = 2
+        let q = rng.tensor([nB, lq, nH, d]), k0 = rng.tensor([nB, 2, nH, d]), v0 = rng.tensor([nB, 2, nH, d])
+        let k1 = rng.tensor([1, 3, nH, d]), v1 = rng.tensor([1, 3, nH, d])
+        let mask = AttentionMask.ranges([.init(queries: 0..<2, keys: [1..<4]), .init(queries: 2..<3, keys: [0..<5])])
+        GradCheck.check([q, k0, v0, k1, v1]) {
+            Tensor.attention(query: $0[0], keys: [$0[1], $0[3]], values: [$0[2], $0[4]], mask: mask, blockSize: 2)
+        }
+    }
 }

@@ -63,7 +63,8 @@ public final class DiTBlock: Module {
         }
     }
 
-    /// Keys and values `[B or 1, L, d]` from outside the block's own tokens (already normed, RoPE'd as needed).
+    /// Keys and values `[B or 1, L, d]` from outside the block's own tokens (already normed, RoPE'd as needed);
+    /// batch 1 is shared by every pass without a copy.
     public struct External {
         public var key: Tensor
         public var value: Tensor
@@ -87,15 +88,13 @@ public final class DiTBlock: Module {
             ks.append(normK(parts[1]).reshaped(shape).rope3D(g.rope).reshaped([batch, l, width]))
             vs.append(parts[2])
         }
-        let ownKeys = ks.count == 1 ? ks[0] : Tensor.concat(ks, axis: 1)
-        let ownValues = vs.count == 1 ? vs[0] : Tensor.concat(vs, axis: 1)
-        let keys = Tensor.concat([ownKeys] + externals.map { $0.key.expandedBatch(batch) }, axis: 1)
-        let values = Tensor.concat([ownValues] + externals.map { $0.value.expandedBatch(batch) }, axis: 1)
+        // Own keys of every group, then the external groups, as attention parts: nothing is concatenated, and
+        // external parts of batch 1 (cached conditions) serve every pass in place.
         let query = qs.count == 1 ? qs[0] : Tensor.concat(qs, axis: 1)
-        let lk = keys.shape[1], lq = query.shape[1]
-        let attended = Tensor.attention(query: query, key: keys.reshaped([batch, lk, heads, width / heads]),
-                                        value: values.reshaped([batch, lk, heads, width / heads]), mask: mask)
-            .reshaped([batch, lq, width])
+        func headed(_ t: Tensor) -> Tensor { t.reshaped([t.shape[0], t.shape[1], heads, width / heads]) }
+        let attended = Tensor.attention(query: query, keys: (ks + externals.map(\.key)).map(headed),
+                                        values: (vs + externals.map(\.value)).map(headed), mask: mask)
+            .reshaped([batch, query.shape[1], width])
         let projected = out(attended)
 
         var results: [Tensor] = []
@@ -108,7 +107,9 @@ public final class DiTBlock: Module {
             let h = x.modulatedLayerNorm(shift: m[3], scale: m[4])
             results.append(x.gatedResidual(gate: m[5], update: fc2(fc1(h).gelu(.tanh))))
         }
-        return (results, returnKeysValues ? External(key: ownKeys, value: ownValues) : nil)
+        guard returnKeysValues else { return (results, nil) }
+        return (results, External(key: ks.count == 1 ? ks[0] : Tensor.concat(ks, axis: 1),
+                                  value: vs.count == 1 ? vs[0] : Tensor.concat(vs, axis: 1)))
     }
 }
 

@@ -185,7 +185,7 @@ public final class MMDiT: Module {
         let rope = self.rope(frames: t, gridH: h / p, gridW: w / p, frameOffset: 1)
         for (i, block) in blocks.enumerated() {
             try cache.checkCancellation()
-            x = block([.init(tokens: x, timeProjection: time.projection, rope: rope)], externals: cache.externals(block: i, batch: b),
+            x = block([.init(tokens: x, timeProjection: time.projection, rope: rope)], externals: cache.externals(block: i),
                       mask: mask).tokens[0]
         }
         return Self.unpatchify(finalLayer(x, timeEmbedding: time.embedding), frames: t, height: h, width: w, patch: p)

@@ -30,6 +30,13 @@ public final class Tape: @unchecked Sendable {
         return nil
     }
 
+    /// `shouldRecord` over an array of inputs (ops with a variable number of operands).
+    @inline(__always)
+    static func shouldRecord(_ inputs: [Tensor]) -> Tape? {
+        guard let tape = active else { return nil }
+        return inputs.contains { $0.requiresGrad } ? tape : nil
+    }
+
     /// Records `backward`, which receives the output's gradient and accumulates into the inputs' gradients.
     static func record(_ tape: Tape?, output: Tensor, backward: @escaping (Tensor) -> Void) {
         guard let tape else { return }

@@ -32,20 +32,39 @@ extension Tensor {
     /// count. With a single worker the tasks run in order on the calling thread, softmax rows over `parallelFor`.
     public static func attention(query: Tensor, key: Tensor, value: Tensor, mask: AttentionMask = .none,
                                  scale: Float? = nil, blockSize: Int = Tensor.attentionBlockSize) -> Tensor {
-        let q = query, k = key, v = value
+        attention(query: query, keys: [key], values: [value], mask: mask, scale: scale, blockSize: blockSize)
+    }
+
+    /// The same attention over a key sequence given in parts: keys `keys[0] ⧺ keys[1] ⧺ …` along the length
+    /// axis (and the values alike), read where they lie instead of being copied into one tensor — the DiT's own
+    /// keys followed by cached condition keys. Part i is key `[Bᵢ, Lᵢ, H, D]`, value `[Bᵢ, Lᵢ, H, Dv]` with
+    /// Bᵢ = B, or Bᵢ = 1 for one part shared by every batch element (its gradient sums over the batch); rank-3
+    /// parts `[Lᵢ, H, D]` go with a rank-3 query. The mask's key columns count through the parts in order.
+    public static func attention(query: Tensor, keys: [Tensor], values: [Tensor], mask: AttentionMask = .none,
+                                 scale: Float? = nil, blockSize: Int = Tensor.attentionBlockSize) -> Tensor {
+        let q = query
         precondition(q.rank == 3 || q.rank == 4, "attention query must be [B, Lq, H, D] or [Lq, H, D], got \(q.shape)")
-        precondition(k.rank == q.rank && v.rank == q.rank,
-                     "attention query \(q.shape), key \(k.shape) and value \(v.shape) must have the same rank")
+        precondition(!keys.isEmpty && keys.count == values.count,
+                     "attention wants as many value parts as key parts (at least one), got \(keys.count) and \(values.count)")
         let batched = q.rank == 4
         let qs = batched ? q.shape : [1] + q.shape
-        let ks = batched ? k.shape : [1] + k.shape
-        let vs = batched ? v.shape : [1] + v.shape
         let nB = qs[0], lq = qs[1], nH = qs[2], d = qs[3]
-        let lk = ks[1], dv = vs[3]
-        precondition(ks[0] == nB && ks[2] == nH && ks[3] == d,
-                     "attention key \(k.shape) does not match query \(q.shape) (want [B, Lk, H, D])")
-        precondition(vs[0] == nB && vs[1] == lk && vs[2] == nH,
-                     "attention value \(v.shape) does not match key \(k.shape) (want [B, Lk, H, Dv])")
+        var partStart: [Int] = [], partLength: [Int] = [], partBatch: [Int] = []
+        var lk = 0, dvFound: Int?
+        for (k, v) in zip(keys, values) {
+            precondition(k.rank == q.rank && v.rank == q.rank,
+                         "attention query \(q.shape), key \(k.shape) and value \(v.shape) must have the same rank")
+            let ks = batched ? k.shape : [1] + k.shape
+            let vs = batched ? v.shape : [1] + v.shape
+            precondition((ks[0] == nB || ks[0] == 1) && ks[2] == nH && ks[3] == d,
+                         "attention key \(k.shape) does not match query \(q.shape) (want [B or 1, Lk, H, D])")
+            precondition(vs[0] == ks[0] && vs[1] == ks[1] && vs[2] == nH && (dvFound == nil || vs[3] == dvFound),
+                         "attention value \(v.shape) does not match key \(k.shape) (want [B, Lk, H, Dv], one Dv)")
+            dvFound = vs[3]
+            partStart.append(lk); partLength.append(ks[1]); partBatch.append(ks[0])
+            lk += ks[1]
+        }
+        let dv = dvFound!
         precondition(blockSize > 0, "attention blockSize must be positive")
         let alpha = scale ?? 1 / Float(max(d, 1)).squareRoot()
         let planner = AttentionPlanner(mask: mask, batch: nB, queries: lq, keys: lk)
@@ -54,7 +73,22 @@ extension Tensor {
         let logSumExp = Tensor(uninitialized: [nB, nH, lq])
         let block = min(blockSize, max(lq, 1))
         let hd = nH * d, hdv = nH * dv
-        let qd = q.data, kd = k.data, vd = v.data, od = out.data, lse = logSumExp.data
+        let qd = q.data, od = out.data, lse = logSumExp.data
+        let kds = keys.map(\.data), vds = values.map(\.data)
+
+        /// Calls `body(part, row offset of its first key in the part's buffer for batch b, keys, compact
+        /// column)` for the pieces of key interval `iv` that lie in each part (in key order).
+        @inline(__always)
+        func pieces(_ iv: AttentionBlockPlan.Interval, batch b: Int, _ body: (Int, Int, Int, Int) -> Void) {
+            var j = iv.start, column = iv.offset, p = 0
+            let end = iv.start + iv.count
+            while j < end {
+                while j >= partStart[p] + partLength[p] { p += 1 }
+                let n = min(end, partStart[p] + partLength[p]) - j
+                body(p, (partBatch[p] == 1 ? 0 : b) * partLength[p] + j - partStart[p], n, column)
+                j += n; column += n
+            }
+        }
         let blocksPerBatch = (lq + block - 1) / block
         let scratchCount = block * max(lk, 1)
 
@@ -73,11 +107,13 @@ extension Tensor {
                 return
             }
             let nc = plan.columns
-            // S = scale · Q_blk · K_rangeᵀ, one sgemm per key range.
+            // S = scale · Q_blk · K_rangeᵀ, one sgemm per key range (and part).
             for iv in plan.intervals {
-                GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
-                           a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
-                           c: sd + iv.offset, ldc: nc)
+                pieces(iv, batch: b) { p, row, n, column in
+                    GEMM.sgemm(transposeB: true, m: rows, n: n, k: d, alpha: alpha,
+                               a: qBase, lda: hd, b: kds[p] + row * hd + h * d, ldb: hd,
+                               c: sd + column, ldc: nc)
+                }
             }
             // P̃ = exp(S + mask − max) per row; the 1/Σ normalisation is applied to O's rows instead.
             if parallelRows {
@@ -92,10 +128,14 @@ extension Tensor {
                 }
             }
             // O_blk = P̃ · V_range, accumulated over key ranges, then each row times 1/Σ.
-            for (i, iv) in plan.intervals.enumerated() {
-                GEMM.sgemm(m: rows, n: dv, k: iv.count, a: sd + iv.offset, lda: nc,
-                           b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
-                           beta: i == 0 ? 0 : 1, c: oBase, ldc: hdv)
+            var first = true
+            for iv in plan.intervals {
+                pieces(iv, batch: b) { p, row, n, column in
+                    GEMM.sgemm(m: rows, n: dv, k: n, a: sd + column, lda: nc,
+                               b: vds[p] + row * hdv + h * dv, ldb: hdv,
+                               beta: first ? 0 : 1, c: oBase, ldc: hdv)
+                    first = false
+                }
             }
             for r in 0..<rows {
                 let o = oBase + r * hdv, f = inverseSum[r]
@@ -145,12 +185,13 @@ extension Tensor {
         ComputeThreads.withSingleThreadedBLAS(forwardWaves)
         withExtendedLifetime(scratch) {}   // scratch read through raw pointers above
 
-        Tape.record(Tape.shouldRecord(q, k, v), output: out) { [logSumExp, out] g in
+        Tape.record(Tape.shouldRecord([q] + keys + values), output: out) { [logSumExp, out] g in
             let lse = logSumExp.data, od = out.data, gd = g.data
+            let kds = keys.map(\.data), vds = values.map(\.data)
             let gq = q.requiresGrad ? q.gradData() : nil
-            let gk = k.requiresGrad ? k.gradData() : nil
-            let gv = v.requiresGrad ? v.gradData() : nil
-            let needDS = gq != nil || gk != nil
+            let gks = keys.map { $0.requiresGrad ? $0.gradData() : nil }
+            let gvs = values.map { $0.requiresGrad ? $0.gradData() : nil }
+            let needDS = gq != nil || gks.contains { $0 != nil }
 
             /// Backward of head h over query rows q0..<q0+rows of batch b: `pd`, `dpd` are block·Lk scratch.
             func backwardHead(_ b: Int, _ q0: Int, _ rows: Int, _ h: Int, _ plan: AttentionBlockPlan,
@@ -164,9 +205,11 @@ extension Tensor {
                 let lseBase = lse + (b * nH + h) * lq + q0
                 // Recompute P = exp(scale · Q·Kᵀ + mask − lse).
                 for iv in plan.intervals {
-                    GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: d, alpha: alpha,
-                               a: qBase, lda: hd, b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd,
-                               c: pd + iv.offset, ldc: nc)
+                    pieces(iv, batch: b) { p, row, n, column in
+                        GEMM.sgemm(transposeB: true, m: rows, n: n, k: d, alpha: alpha,
+                                   a: qBase, lda: hd, b: kds[p] + row * hd + h * d, ldb: hd,
+                                   c: pd + column, ldc: nc)
+                    }
                 }
                 func probabilities(_ range: Range<Int>) {
                     for r in range {
@@ -174,19 +217,21 @@ extension Tensor {
                     }
                 }
                 if parallelRows { ComputeThreads.parallelFor(rows, grain: grain, probabilities) } else { probabilities(0..<rows) }
-                if let gv {   // dV_range += Pᵀ · dO
-                    for iv in plan.intervals {
-                        GEMM.sgemm(transposeA: true, m: iv.count, n: dv, k: rows, a: pd + iv.offset, lda: nc,
-                                   b: gBase, ldb: hdv, beta: 1,
-                                   c: gv + (b * lk + iv.start) * hdv + h * dv, ldc: hdv)
+                // dV_range += Pᵀ · dO
+                for iv in plan.intervals {
+                    pieces(iv, batch: b) { p, row, n, column in
+                        guard let gv = gvs[p] else { return }
+                        GEMM.sgemm(transposeA: true, m: n, n: dv, k: rows, a: pd + column, lda: nc,
+                                   b: gBase, ldb: hdv, beta: 1, c: gv + row * hdv + h * dv, ldc: hdv)
                     }
                 }
                 guard needDS else { return }
                 // dP = dO · V_rangeᵀ
                 for iv in plan.intervals {
-                    GEMM.sgemm(transposeB: true, m: rows, n: iv.count, k: dv, a: gBase, lda: hdv,
-                               b: vd + (b * lk + iv.start) * hdv + h * dv, ldb: hdv,
-                               c: dpd + iv.offset, ldc: nc)
+                    pieces(iv, batch: b) { p, row, n, column in
+                        GEMM.sgemm(transposeB: true, m: rows, n: n, k: dv, a: gBase, lda: hdv,
+                                   b: vds[p] + row * hdv + h * dv, ldb: hdv, c: dpd + column, ldc: nc)
+                    }
                 }
                 // dS = P ⊙ (dP − rowsum(dO ⊙ O)), in place of dP.
                 func scores(_ range: Range<Int>) {
@@ -202,15 +247,19 @@ extension Tensor {
                 if let gq {   // dQ_blk += scale · dS · K_range
                     let dst = gq + (b * lq + q0) * hd + h * d
                     for iv in plan.intervals {
-                        GEMM.sgemm(m: rows, n: d, k: iv.count, alpha: alpha, a: dpd + iv.offset, lda: nc,
-                                   b: kd + (b * lk + iv.start) * hd + h * d, ldb: hd, beta: 1, c: dst, ldc: hd)
+                        pieces(iv, batch: b) { p, row, n, column in
+                            GEMM.sgemm(m: rows, n: d, k: n, alpha: alpha, a: dpd + column, lda: nc,
+                                       b: kds[p] + row * hd + h * d, ldb: hd, beta: 1, c: dst, ldc: hd)
+                        }
                     }
                 }
-                if let gk {   // dK_range += scale · dSᵀ · Q_blk
-                    for iv in plan.intervals {
-                        GEMM.sgemm(transposeA: true, m: iv.count, n: d, k: rows, alpha: alpha,
-                                   a: dpd + iv.offset, lda: nc, b: qBase, ldb: hd, beta: 1,
-                                   c: gk + (b * lk + iv.start) * hd + h * d, ldc: hd)
+                // dK_range += scale · dSᵀ · Q_blk
+                for iv in plan.intervals {
+                    pieces(iv, batch: b) { p, row, n, column in
+                        guard let gk = gks[p] else { return }
+                        GEMM.sgemm(transposeA: true, m: n, n: d, k: rows, alpha: alpha,
+                                   a: dpd + column, lda: nc, b: qBase, ldb: hd, beta: 1,
+                                   c: gk + row * hd + h * d, ldc: hd)
                     }
                 }
             }
