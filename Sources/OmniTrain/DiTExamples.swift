@@ -170,6 +170,9 @@ public final class DiTExamples {
         if d.motionOn {
             let count = motionLatentFrames * h * w * z
             let given = d.referenceOn && d.referenceStart ? ex.referenceStart ?? x0 : x0
+            // The sampler noises the motion slot of x from the given latents, not from the truth: so must training,
+            // or a reference-start sample would see the truth's first frames through x at small σ.
+            for i in 0..<count { noisy.data[i] = (1 - d.sigma) * given.data[i] + d.sigma * noise.data[i] }
             motion.data.update(from: given.data, count: count)
             mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
             if d.motionNoise > 0 {

@@ -181,6 +181,14 @@ final class TrainerTests: TrainingTestCase {
         let eps = Tensor(uninitialized: [held.count]); d.noise.split(1).fillNormal(eps.buffer)
         let s = objective.examples.draws(step: 0, index: 0).motionNoise
         for i in stride(from: 0, to: held.count, by: 97) { XCTAssertEqual(noisy[i], (1 - s) * held.values[i] + s * eps.data[i], accuracy: 1e-6) }
+        // x's motion slot is noised from the held reference too, as the sampler does, not from the truth's frames.
+        let sampled = objective.examples.inputs(ex, d, poseGuider: weights.poseGuider)
+        let (h, w) = (sampled.inputs.shape[2], sampled.inputs.shape[3])
+        for p in stride(from: 0, to: objective.examples.motionLatentFrames * h * w, by: 13) {
+            for k in 0..<z {
+                XCTAssertEqual(sampled.inputs.data[p * c + k], (1 - d.sigma) * held.values[p * z + k] + d.sigma * sampled.noise.data[p * z + k], accuracy: 1e-6)
+            }
+        }
         d.referenceStart = false
         XCTAssertEqual(motionSlot(d), Array(ex.target.values.prefix(held.count)), "otherwise the window's own first frames")
 
