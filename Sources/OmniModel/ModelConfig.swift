@@ -128,6 +128,9 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         }
         try within("sampling.steps", sampling.steps, r.stepRange)
         if let fast = sampling.fastSteps { try within("sampling.fast_steps", fast, r.stepRange) }
+        if sampling.speed == .fast && sampling.fastSteps == nil {
+            throw fail("sampling.speed = \"fast\" needs sampling.fast_steps (the steps a distilled student was trained for)")
+        }
         try finite("sampling.shift", sampling.shift, 0...r.maxShift, open: true)
         try finite("sampling.audio_guidance", sampling.audioGuidance, r.guidanceRange)
         try finite("sampling.audio_guidance_end", sampling.audioGuidanceEnd, r.guidanceRange)
@@ -323,6 +326,9 @@ public struct SamplingDefaults: Codable, Sendable, Equatable {
     /// The steps of `speed = "fast"`: set for step-distilled students (`train distill --method shortcut`); absent
     /// in other models, which have no fast sampler.
     public var fastSteps: Int?
+    /// What a request that names no speed runs: `fast` makes a student's few steps the default (the full
+    /// sampler stays `speed = "quality"`); absent means quality. `fast` needs `fast_steps`.
+    public var speed: SamplingSpeed? = nil
     public var shift: Double
     public var audioGuidance: Double
     public var audioGuidanceEnd: Double

@@ -183,7 +183,8 @@ public struct StudioState: Sendable {
         Switchboard.nudge(currentRow, d, &request, config: config, models: models, lengths: inputSeconds)
         if currentRow == .speed {
             if config.sampling.fastSteps != nil {
-                say("speed: \(request.speed.rawValue) — \(request.resolved(for: config).steps!) steps")
+                let resolved = request.resolved(for: config)
+                say("speed: \(resolved.speed!.rawValue) — \(resolved.steps!) steps")
             } else {
                 say("this model has no fast sampler: distil one with omnistudio train distill --method shortcut", error: true)
             }

@@ -58,7 +58,7 @@ public enum Switchboard {
         case .pose: return onOff(r.pose.enabled, (r.pose.path as NSString).lastPathComponent)
         case .text: return onOff(r.text.enabled, r.text.prompt.isEmpty ? "" : "\"\(r.text.prompt)\"")
         case .textCFG: return r.text.guidance.map(Fmt.num) ?? "auto"
-        case .speed: return r.speed.rawValue
+        case .speed: return r.speed?.rawValue ?? "auto"
         case .steps: return r.steps.map(String.init) ?? "auto"
         case .sampler: return r.sampler.rawValue
         case .shift: return r.shift.map(Fmt.num) ?? "auto"
@@ -114,7 +114,7 @@ public enum Switchboard {
             // Speed picks the step count, so it takes effect: steps go back to auto. A model without a fast
             // sampler stays at quality (the shell says why).
             guard config.sampling.fastSteps != nil else { r.speed = .quality; return }
-            r.speed = cycle(SamplingSpeed.allCases, r.speed, direction)
+            r.speed = cycle(SamplingSpeed.allCases, r.resolved(for: config).speed!, direction)
             r.steps = nil
         case .steps: r.steps = max(1, min(1000, r.resolved(for: config).steps! + direction))
         case .sampler: r.sampler = cycle(SamplerKind.allCases, r.sampler, direction)

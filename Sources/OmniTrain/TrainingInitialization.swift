@@ -71,13 +71,14 @@ public enum TrainingInitialization {
     /// `dit.guidance_embedding` (and `dit.step_embedding` with `steps`), every teacher tensor copied, and the parts of
     /// the `SamplingEmbedding` the teacher lacks random with zero output layers — so the student starts as exactly
     /// the teacher (with every guided condition on, for a teacher without the embedding). A step student's
-    /// `sampling.fast_steps` is `fastSteps` (what `speed = "fast"` runs).
+    /// `sampling.fast_steps` is `fastSteps` (what `speed = "fast"` runs) and its `sampling.speed` is fast: a request
+    /// that names no speed runs the few steps, `speed = "quality"` the teacher's step count.
     public static func student(of teacher: OmniModelWeights, config: ModelConfig, steps: Bool = false, fastSteps: Int = 4,
                                seed: UInt64) -> (config: ModelConfig, weights: OmniModelWeights) {
         var studentConfig = config
         studentConfig.dit.guidanceEmbedding = true
         studentConfig.dit.stepEmbedding = studentConfig.dit.stepEmbedding || steps
-        if steps { studentConfig.sampling.fastSteps = fastSteps }
+        if steps { studentConfig.sampling.fastSteps = fastSteps; studentConfig.sampling.speed = .fast }
         let student = OmniModelWeights(config: studentConfig)
         let source = Dictionary(uniqueKeysWithValues: teacher.namedTensors().map { ($0.key, $0.tensor) })
         for (key, tensor) in student.namedTensors() {

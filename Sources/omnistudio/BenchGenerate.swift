@@ -12,7 +12,7 @@ struct BenchGenerate: ParsableCommand {
     @Option(help: "Seconds of video for the timed run.") var seconds = 5.0
     @Option(help: "Seconds of video for the long memory run.") var longSeconds = 30.0
     @Option(help: "Steps of the memory runs (memory does not depend on them).") var memorySteps = 2
-    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps).") var speed: SamplingSpeed = .quality
+    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps); default: the model's sampling.speed.") var speed: SamplingSpeed?
 
     func run() throws {
         let r = try GenerationBenchmark.run(model: model, seconds: seconds, longSeconds: longSeconds, memorySteps: memorySteps, speed: speed) {

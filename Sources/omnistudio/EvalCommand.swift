@@ -22,7 +22,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Seconds per clip.") var duration = 2.0
     @Option(help: "Make the first clip this long (e.g. 30) for the Drift metric's 5 s windows.") var driftSeconds: Double?
     @Option(help: "Denoising steps (default: the model's).") var steps: Int?
-    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps.") var speed: SamplingSpeed = .quality
+    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps; default: the model's sampling.speed.") var speed: SamplingSpeed?
     @Option(help: "Generation seed.") var seed: UInt64 = 0
     @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
     @Flag(inversion: .prefixedNo, help: "Text-control probe: also generate each clip in ref+text mode with a fixed \"waves\" and a \"stands still\" prompt (rows text:waves, text:still; their HKV ratio in the notes). Default: on when ref+text is among the modes.") var promptProbe: Bool?
@@ -59,7 +59,7 @@ struct Eval: ParsableCommand {
     /// Renders the set's clips at the model's first size bucket and runs the harness.
     static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode],
                          promptClasses: [EvalPromptClass], duration: Double,
-                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed = .quality, seed: UInt64) throws -> EvalReport {
+                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed? = nil, seed: UInt64) throws -> EvalReport {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
         let clips = set.specs(size: size, duration: duration, fps: video.fps, driftSeconds: driftSeconds).map(Clip.render)

@@ -41,7 +41,7 @@ struct Generate: ParsableCommand {
     @Option(help: "Denoising steps, 1…1000 (default: the model's, 20 for omni-mini).") var steps: Int?
     @Option(help: "Flow schedule shift (default: the model's, 3 for omni-mini).") var shift: Double?
     @Option(help: "Sampler (default: euler).") var sampler: SamplerKind?
-    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps.") var speed: SamplingSpeed?
+    @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps; default: the model's sampling.speed.") var speed: SamplingSpeed?
     @Option(help: "Noise seed (default: 0).") var seed: UInt64?
     @Option(help: "Seconds of video (default: the audio's, else the pose clip's length; needed for text alone).") var duration: Double?
     @Option(help: "WIDTHxHEIGHT in pixels, multiples of 8 (default: the model's first size, 64x64 for omni-mini).") var size: String?

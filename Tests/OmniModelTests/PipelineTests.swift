@@ -302,6 +302,24 @@ final class PipelineTests: XCTestCase {
         let recipe = try GenerationRequest(recipeAt: dir.appendingPathComponent("fast/recipe.toml").path)
         XCTAssertEqual(recipe.speed, .fast)
         XCTAssertEqual(recipe.steps, 2, "the recipe records the steps it ran")
+
+        // A model whose sampling.speed is fast runs its few steps for a request that names no speed; quality
+        // stays one setting away. fast without fast_steps is refused, naming the field.
+        config.sampling.speed = .fast
+        let folder = dir.appendingPathComponent("fast-default")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try config.encoded().write(to: folder.appendingPathComponent("config.json"))
+        XCTAssertEqual(try ModelConfig.load(folder: folder.path).sampling.speed, .fast, "written and read back")
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("\"speed\""))
+        let fastDefault = try LoadedModel.load("random:" + folder.appendingPathComponent("config.json").path)
+        var unnamed = r
+        unnamed.speed = nil
+        XCTAssertEqual(unnamed.resolved(for: config).speed, .fast)
+        let run = PipelineFixtures.run(unnamed, model: fastDefault, out: dir.appendingPathComponent("default"))
+        XCTAssertEqual(run.events.compactMap { e -> Int? in if case .step(_, let n, _, _, _) = e { return n } else { return nil } }.first, 2)
+        XCTAssertEqual(quality.resolved(for: config).steps, config.sampling.steps)
+        config.sampling.fastSteps = nil
+        XCTAssertThrowsError(try config.validate(path: "config.json")) { XCTAssertTrue("\($0)".contains("sampling.speed"), "\($0)") }
     }
 
     /// The generator streams: `frames(_:deliver:)` hands over every frame in order as soon as it is decoded —

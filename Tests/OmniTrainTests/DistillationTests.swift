@@ -118,6 +118,8 @@ final class DistillationTests: TrainingTestCase {
         let (config, student) = TrainingInitialization.student(of: guidance, config: guidanceConfig, steps: true, fastSteps: 3, seed: 6)
         XCTAssertTrue(config.dit.stepEmbedding)
         XCTAssertEqual(config.sampling.fastSteps, 3, "speed = fast runs the steps it was distilled for")
+        XCTAssertEqual(config.sampling.speed, .fast, "and runs them when a request names no speed")
+        XCTAssertNil(guidanceConfig.sampling.speed)
         XCTAssertNil(guidanceConfig.sampling.fastSteps, "a guidance student has no fast sampler")
         XCTAssertNil(guidance.dit.samplingEmbedding!.step)
         let inputs = Tensor(uninitialized: [1, 2, 8, 8, student.dit.inputChannels])

@@ -31,7 +31,7 @@ public enum GenerationBenchmark {
     }
 
     public static func run(model source: String, seconds: Double = 5, longSeconds: Double = 30, memorySteps: Int = 2,
-                           speed: SamplingSpeed = .quality, log: (String) -> Void = { _ in }) throws -> Report {
+                           speed: SamplingSpeed? = nil, log: (String) -> Void = { _ in }) throws -> Report {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-gen-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -75,7 +75,7 @@ public enum GenerationBenchmark {
         let p5 = try peak(seconds, "m5")
         let p30 = try peak(longSeconds, "m30")
 
-        let settings = "\(resolved.width!)×\(resolved.height!) @ \(resolved.fps!) fps, \(resolved.steps!) \(resolved.sampler.rawValue) steps (\(speed.rawValue)), shift \(resolved.shift!), "
+        let settings = "\(resolved.width!)×\(resolved.height!) @ \(resolved.fps!) fps, \(resolved.steps!) \(resolved.sampler.rawValue) steps (\(resolved.speed!.rawValue)), shift \(resolved.shift!), "
             + "audio CFG \(resolved.audio.guidance!)→\(resolved.audio.guidanceEnd!) (\(resolved.audio.annealing.rawValue))"
             + (resolved.text.enabled ? ", text CFG \(resolved.text.guidance!)" : ", text off (MiniLM not installed)")
             + String(format: ", %.1f passes/step", passesPerStep)

@@ -20,7 +20,7 @@ extension GenerationRequest {
         if let steps { d.set("", "steps", .integer(steps)) }
         if let shift { d.set("", "shift", .float(shift)) }
         d.set("", "sampler", .string(sampler.rawValue))
-        d.set("", "speed", .string(speed.rawValue))
+        if let speed { d.set("", "speed", .string(speed.rawValue)) }
         if let fps { d.set("", "fps", .integer(fps)) }
         if let width, let height { d.set("", "size", .array([.integer(width), .integer(height)])) }
         if let duration { d.set("", "duration", .float(duration)) }

@@ -60,8 +60,9 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     public var steps: Int?
     public var shift: Double?
     public var sampler: SamplerKind
-    /// Which of the model's step counts an unset `steps` takes (`SamplingSpeed`).
-    public var speed: SamplingSpeed = .quality
+    /// Which of the model's step counts an unset `steps` takes (`SamplingSpeed`); nil: the model's
+    /// `sampling.speed` (quality where it names none).
+    public var speed: SamplingSpeed?
     public var fps: Int?
     public var width: Int?
     public var height: Int?
@@ -95,6 +96,8 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     /// This request with every model default filled in.
     public func resolved(for config: ModelConfig) -> GenerationRequest {
         var r = self
+        let speed = speed ?? config.sampling.speed ?? .quality
+        r.speed = speed
         r.steps = steps ?? (speed == .fast ? config.sampling.fastSteps : nil) ?? config.sampling.steps
         r.shift = shift ?? config.sampling.shift
         r.fps = fps ?? config.video.fps
