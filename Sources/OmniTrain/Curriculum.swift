@@ -18,14 +18,19 @@ public struct ConditionRatios: Codable, Sendable, Equatable {
     /// 0…this, so continuations learn not to copy their motion frames blindly (in generation those come from the
     /// model's own, blurrier frames). Absent in older runs: 0.
     public var motionNoise: Double
+    /// Of the samples continuing from the window's own frames, the fraction whose motion latents are instead the
+    /// model's own one-step estimate of them (x_τ − τ·v at τ in 0.3…0.7, no gradient): blurred and drifted the way
+    /// generated motion frames are, so a continuation learns to restore the reference's details rather than copy
+    /// what it is given. Absent in older runs: 0.
+    public var selfMotion: Double
 
     public init(reference: Double = 0.7, text: Double = 0.9, audio: Double = 0.5, pose: Double = 0.5, motion: Double = 0.5,
-                referenceStart: Double = 0, motionNoise: Double = 0) {
+                referenceStart: Double = 0, motionNoise: Double = 0, selfMotion: Double = 0) {
         self.reference = reference; self.text = text; self.audio = audio; self.pose = pose; self.motion = motion
-        self.referenceStart = referenceStart; self.motionNoise = motionNoise
+        self.referenceStart = referenceStart; self.motionNoise = motionNoise; self.selfMotion = selfMotion
     }
 
-    enum CodingKeys: String, CodingKey { case reference, text, audio, pose, motion, referenceStart, motionNoise }
+    enum CodingKeys: String, CodingKey { case reference, text, audio, pose, motion, referenceStart, motionNoise, selfMotion }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -33,7 +38,8 @@ public struct ConditionRatios: Codable, Sendable, Equatable {
                   audio: try c.decode(Double.self, forKey: .audio), pose: try c.decode(Double.self, forKey: .pose),
                   motion: try c.decode(Double.self, forKey: .motion),
                   referenceStart: try c.decodeIfPresent(Double.self, forKey: .referenceStart) ?? 0,
-                  motionNoise: try c.decodeIfPresent(Double.self, forKey: .motionNoise) ?? 0)
+                  motionNoise: try c.decodeIfPresent(Double.self, forKey: .motionNoise) ?? 0,
+                  selfMotion: try c.decodeIfPresent(Double.self, forKey: .selfMotion) ?? 0)
     }
 
     /// The ratios stage `stage` uses: stage 1 text + reference, stage 2 adds audio, stage 3 adds pose.

@@ -31,6 +31,9 @@ public final class DiTExamples {
         var referenceStart = false
         /// The fraction of noise mixed into the motion latents.
         var motionNoise: Float = 0
+        /// The motion latents are the model's own one-step estimate from σ = `selfSigma` (`ConditionRatios.selfMotion`).
+        var selfMotion = false
+        var selfSigma: Float = 0
     }
 
     let vae: CausalVAE
@@ -147,20 +150,23 @@ public final class DiTExamples {
         // Drawn after the others, so runs without these options draw as before.
         let referenceStart = Double(draw.uniform()) < ratios.referenceStart
         let motionNoise = Float(ratios.motionNoise) * draw.uniform()
+        let selfMotion = Double(draw.uniform()) < ratios.selfMotion
+        let selfSigma = 0.3 + 0.4 * draw.uniform()
         var sigmaStream = stepStream.split(PuppetSamples.Purpose.ditSigma.rawValue).split(UInt64(index))
         let sigma = 1 / (1 + exp(-sigmaStream.normal()))
         return Draws(referenceOn: referenceOn, textOn: textOn, audioOn: audioOn, poseOn: poseOn, motionOn: motionOn, sigma: sigma,
                      noise: stepStream.split(PuppetSamples.Purpose.ditNoise.rawValue).split(UInt64(index)),
-                     referenceStart: referenceStart, motionNoise: motionNoise)
+                     referenceStart: referenceStart, motionNoise: motionNoise, selfMotion: selfMotion, selfSigma: selfSigma)
     }
 
     /// The DiT's channel-concatenated input `[1, T', h, w, inputChannels]` for `ex` noised to `d.sigma` with
     /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn` — or the
     /// reference held still with `referenceStart` — mixed with `motionNoise` of noise), pose
     /// features through `poseGuider` (zeros with pose off), and with `dit.reference_input` the reference latent
-    /// in every frame (zeros with the reference off). Also returns the noise and the first latent frame the
-    /// loss counts (motion frames are given, not predicted).
-    func inputs(_ ex: Example, _ d: Draws, poseGuider: PoseGuider) -> (inputs: Tensor, noise: Tensor, lossFrom: Int) {
+    /// in every frame (zeros with the reference off). `motion` replaces the window's own first latent frames as the
+    /// given motion latents (`selfMotionLatents`). Also returns the noise and the first latent frame the loss counts
+    /// (motion frames are given, not predicted).
+    func inputs(_ ex: Example, _ d: Draws, poseGuider: PoseGuider, motion override: Tensor? = nil) -> (inputs: Tensor, noise: Tensor, lossFrom: Int) {
         let x0 = ex.target
         let (t, h, w, z) = (x0.shape[1], x0.shape[2], x0.shape[3], x0.shape[4])
         let noise = Tensor(uninitialized: x0.shape)
@@ -169,7 +175,7 @@ public final class DiTExamples {
         let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
         if d.motionOn {
             let count = motionLatentFrames * h * w * z
-            let given = d.referenceOn && d.referenceStart ? ex.referenceStart ?? x0 : x0
+            let given = d.referenceOn && d.referenceStart ? ex.referenceStart ?? x0 : override ?? x0
             // The sampler noises the motion slot of x from the given latents, not from the truth: so must training,
             // or a reference-start sample would see the truth's first frames through x at small σ.
             for i in 0..<count { noisy.data[i] = (1 - d.sigma) * given.data[i] + d.sigma * noise.data[i] }

@@ -63,7 +63,8 @@ public final class DiTObjective: TrainingObjective {
             let ex = try example(step: step, index: i, profile: &profile)
             let draws = examples.draws(step: step, index: i)
             let loss = profile.measure(.forward) { () -> Tensor in
-                tape.recording { self.loss(ex, draws).scaled(1 / Float(batch)) }
+                let motion = selfMotionLatents(ex, draws)   // outside the tape: no gradient through the estimate
+                return tape.recording { self.loss(ex, draws, motion: motion).scaled(1 / Float(batch)) }
             }
             profile.measure(.backward) { tape.backward(from: loss) }
             total += Double(loss.item)
@@ -72,14 +73,35 @@ public final class DiTObjective: TrainingObjective {
     }
 
     /// The flow-matching loss of one example under the given draws.
-    func loss(_ ex: DiTExamples.Example, _ d: DiTExamples.Draws) -> Tensor {
-        let (inputs, noise, first) = examples.inputs(ex, d, poseGuider: weights.poseGuider)
-        let v = weights.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(d.textOn, d.audioOn)],
-                                             referenceLatent: d.referenceOn ? ex.reference : nil,
-                                             textStates: d.textOn ? ex.textStates : nil, audioFeatures: d.audioOn ? ex.audio : nil)
+    func loss(_ ex: DiTExamples.Example, _ d: DiTExamples.Draws, motion: Tensor? = nil) -> Tensor {
+        let (inputs, noise, first) = examples.inputs(ex, d, poseGuider: weights.poseGuider, motion: motion)
+        let v = velocity(inputs, ex, d)
         let target = FlowMatchSampler.velocityTarget(clean: ex.target, noise: noise)
         let t = ex.target.shape[1]
         return v.slice(axis: 1, first..<t).mseLoss(target.slice(axis: 1, first..<t))
+    }
+
+    /// The DiT's velocity for `inputs` under the draws' conditions and σ.
+    func velocity(_ inputs: Tensor, _ ex: DiTExamples.Example, _ d: DiTExamples.Draws) -> Tensor {
+        weights.dit.velocityUncached(inputs: inputs, sigmas: [d.sigma], passes: [(d.textOn, d.audioOn)],
+                                     referenceLatent: d.referenceOn ? ex.reference : nil,
+                                     textStates: d.textOn ? ex.textStates : nil, audioFeatures: d.audioOn ? ex.audio : nil)
+    }
+
+    /// For a `selfMotion` draw continuing from the window's own frames: the model's one-step estimate of the
+    /// window's clean latents, x̂₀ = x_τ − τ·v(x_τ, τ), from the window noised to τ = `selfSigma` (its own noise
+    /// stream) with no motion frames and the sample's other conditions — generated motion frames are such
+    /// estimates, blurred and drifted; nil for other draws. Run outside the tape.
+    func selfMotionLatents(_ ex: DiTExamples.Example, _ d: DiTExamples.Draws) -> Tensor? {
+        guard d.motionOn && d.selfMotion && !(d.referenceOn && d.referenceStart) else { return nil }
+        var pre = d
+        pre.motionOn = false
+        pre.sigma = d.selfSigma
+        pre.noise = d.noise.split(2)
+        let (inputs, noise, _) = examples.inputs(ex, pre, poseGuider: weights.poseGuider)
+        let v = velocity(inputs, ex, pre)
+        let noisy = FlowMatchSampler.noised(ex.target, noise: noise, sigma: pre.sigma)
+        return FlowMatchSampler.combine(noisy, 1, v, -pre.sigma)
     }
 
     public func finish(config: ModelConfig) throws -> ModelConfig { config }

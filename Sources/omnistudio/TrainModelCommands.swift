@@ -153,6 +153,8 @@ struct TrainDiT: ParsableCommand {
     @Option(help: "Of the samples with motion frames and the reference, the fraction whose motion frames are the reference picture held still (what generation's reference.starts_video does).")
     var referenceStartRatio = 0.0
     @Option(help: "The most noise mixed into the given motion latents (uniform per sample, 0…this).") var motionNoise = 0.0
+    @Option(help: "Of the samples continuing from the window's own frames, the fraction given the model's own one-step estimate of those frames instead (blurred like generated ones).")
+    var motionSelfRatio = 0.0
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache) instead of encoding them every step.",
                                valueName: "dir"))
     var latents: String?
@@ -166,7 +168,7 @@ struct TrainDiT: ParsableCommand {
             throw ValidationError("--audio-encoder starts a DiT from scratch: stage 1 only (later stages keep the previous stage's)")
         }
         for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio),
-                          ("reference-start", referenceStartRatio)]
+                          ("reference-start", referenceStartRatio), ("motion-self", motionSelfRatio)]
         where !(0...1).contains(r) { throw ValidationError("--\(name)-ratio must be within 0…1") }
         guard (0...1).contains(motionNoise) else { throw ValidationError("--motion-noise must be within 0…1") }
     }
@@ -196,7 +198,7 @@ struct TrainDiT: ParsableCommand {
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),
                                   from: from, config: config)
             state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio,
-                                           referenceStart: referenceStartRatio, motionNoise: motionNoise)
+                                           referenceStart: referenceStartRatio, motionNoise: motionNoise, selfMotion: motionSelfRatio)
             state.latents = latents
         }
         let config = state.config

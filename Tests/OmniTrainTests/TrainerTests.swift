@@ -199,6 +199,57 @@ final class TrainerTests: TrainingTestCase {
         XCTAssertNil(try plain.example(step: 0, index: 0).referenceStart, "no held reference is encoded without the option")
     }
 
+    /// `selfMotion`: a continuation from the window's own frames is given the model's one-step estimate of them,
+    /// x̂₀ = x_τ − τ·v(x_τ, τ) from the window noised to τ on its own stream with no motion frames, in the motion
+    /// slot and in x's motion slot; reference-start samples and draws without the option keep what they had.
+    func testSelfMotionGivesTheModelsOwnOneStepEstimate() throws {
+        let weights = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        RandomWeights.fill(weights.dit, seed: 9)   // a DiT whose velocity is not zero
+        let ratios = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1, selfMotion: 1)
+        let objective = try DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3, ratios: ratios, batch: 1, text: Self.text)
+        let ex = try objective.example(step: 0, index: 0)
+        let d = objective.examples.draws(step: 0, index: 0)
+        XCTAssertTrue(d.motionOn && d.selfMotion && !d.referenceStart)
+        XCTAssertTrue((0.3...0.7).contains(d.selfSigma), "\(d.selfSigma)")
+        let estimate = try XCTUnwrap(objective.selfMotionLatents(ex, d))
+
+        var pre = d
+        pre.motionOn = false; pre.sigma = d.selfSigma; pre.noise = d.noise.split(2)
+        let built = objective.examples.inputs(ex, pre, poseGuider: weights.poseGuider)
+        let (c, z) = (built.inputs.shape[4], ModelConfig.tiny.vae.zChannels)
+        XCTAssertEqual((0..<(built.inputs.count / c)).map { built.inputs.data[$0 * c + z] }.max(), 0, "no motion frames in the estimate's input")
+        let v = weights.dit.velocityUncached(inputs: built.inputs, sigmas: [d.selfSigma], passes: [(d.textOn, d.audioOn)],
+                                             referenceLatent: ex.reference, textStates: ex.textStates, audioFeatures: ex.audio)
+        XCTAssertGreaterThan(v.values.map(abs).max()!, 1e-3)
+        for i in stride(from: 0, to: estimate.count, by: 7) {
+            let noisy = (1 - d.selfSigma) * ex.target.data[i] + d.selfSigma * built.noise.data[i]
+            XCTAssertEqual(estimate.data[i], noisy - d.selfSigma * v.data[i], accuracy: 1e-4)
+        }
+
+        let main = objective.examples.inputs(ex, d, poseGuider: weights.poseGuider, motion: estimate)
+        let (h, w) = (main.inputs.shape[2], main.inputs.shape[3])
+        let slots = objective.examples.motionLatentFrames * h * w
+        var differs = false
+        for p in 0..<slots {
+            for k in 0..<z {
+                let given = estimate.data[p * z + k]
+                XCTAssertEqual(main.inputs.data[p * c + z + k], given, accuracy: 1e-6)
+                XCTAssertEqual(main.inputs.data[p * c + k], (1 - d.sigma) * given + d.sigma * main.noise.data[p * z + k], accuracy: 1e-5)
+                differs = differs || abs(given - ex.target.data[p * z + k]) > 1e-3
+            }
+        }
+        XCTAssertTrue(differs, "the estimate is not the truth's first frames")
+
+        var held = d
+        held.referenceStart = true
+        XCTAssertNil(objective.selfMotionLatents(ex, held), "a reference-start sample keeps the held reference")
+        var plain = d
+        plain.selfMotion = false
+        XCTAssertNil(objective.selfMotionLatents(ex, plain))
+        let old = try DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3, ratios: ConditionRatios(), batch: 1, text: Self.text)
+        XCTAssertFalse(old.examples.draws(step: 3, index: 1).selfMotion, "runs without the option never take it")
+    }
+
     // MARK: - Runs
 
     func vaeRun(_ folder: String, steps: Int) throws -> TrainingRun {
