@@ -132,6 +132,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             throw fail("sampling.speed = \"fast\" needs sampling.fast_steps (the steps a distilled student was trained for)")
         }
         try finite("sampling.shift", sampling.shift, 0...r.maxShift, open: true)
+        if let noise = sampling.motionNoise { try finite("sampling.motion_noise", noise, 0...1) }
         try finite("sampling.audio_guidance", sampling.audioGuidance, r.guidanceRange)
         try finite("sampling.audio_guidance_end", sampling.audioGuidanceEnd, r.guidanceRange)
         try finite("sampling.text_guidance", sampling.textGuidance, r.guidanceRange)
@@ -329,6 +330,8 @@ public struct SamplingDefaults: Codable, Sendable, Equatable {
     /// What a request that names no speed runs: `fast` makes a student's few steps the default (the full
     /// sampler stays `speed = "quality"`); absent means quality. `fast` needs `fast_steps`.
     public var speed: SamplingSpeed? = nil
+    /// The default of a request's `motion_noise` (noise mixed into a continuation's motion latents); absent: 0.
+    public var motionNoise: Double? = nil
     public var shift: Double
     public var audioGuidance: Double
     public var audioGuidanceEnd: Double

@@ -101,7 +101,7 @@ public final class DiTObjective: TrainingObjective {
         let (inputs, noise, _) = examples.inputs(ex, pre, poseGuider: weights.poseGuider)
         let v = velocity(inputs, ex, pre)
         let noisy = FlowMatchSampler.noised(ex.target, noise: noise, sigma: pre.sigma)
-        return FlowMatchSampler.combine(noisy, 1, v, -pre.sigma)
+        return FlowMatchSampler.predictedClean(noisy, velocity: v, sigma: pre.sigma)
     }
 
     public func finish(config: ModelConfig) throws -> ModelConfig { config }

@@ -23,6 +23,7 @@ struct Eval: ParsableCommand {
     @Option(help: "Make the first clip this long (e.g. 30) for the Drift metric's 5 s windows.") var driftSeconds: Double?
     @Option(help: "Denoising steps (default: the model's).") var steps: Int?
     @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps; default: the model's sampling.speed.") var speed: SamplingSpeed?
+    @Option(help: "Noise mixed into each continuation's motion latents, 0…1 (default: the model's sampling.motion_noise).") var motionNoise: Double?
     @Option(help: "Generation seed.") var seed: UInt64 = 0
     @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
     @Flag(inversion: .prefixedNo, help: "Text-control probe: also generate each clip in ref+text mode with a fixed \"waves\" and a \"stands still\" prompt (rows text:waves, text:still; their HKV ratio in the notes). Default: on when ref+text is among the modes.") var promptProbe: Bool?
@@ -49,7 +50,7 @@ struct Eval: ParsableCommand {
         let probe = promptProbe ?? chosen.contains(.referenceText)
         let report = try Self.evaluate(model: loaded, detector: keypoints, set: set, modes: chosen,
                                        promptClasses: probe ? EvalPromptClass.allCases : [], duration: duration,
-                                       driftSeconds: driftSeconds, steps: steps, speed: speed, seed: seed)
+                                       driftSeconds: driftSeconds, steps: steps, speed: speed, motionNoise: motionNoise, seed: seed)
         if json { print(try report.json()) } else {
             print(report.table())
             print(String(format: "wall time %.1f s (model load + rendering + generation + scoring)", Date().timeIntervalSince(start)))
@@ -59,7 +60,7 @@ struct Eval: ParsableCommand {
     /// Renders the set's clips at the model's first size bucket and runs the harness.
     static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode],
                          promptClasses: [EvalPromptClass], duration: Double,
-                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed? = nil, seed: UInt64) throws -> EvalReport {
+                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed? = nil, motionNoise: Double? = nil, seed: UInt64) throws -> EvalReport {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
         let clips = set.specs(size: size, duration: duration, fps: video.fps, driftSeconds: driftSeconds).map(Clip.render)
@@ -93,6 +94,7 @@ struct Eval: ParsableCommand {
                     pose: .init(enabled: mode.usesPose, path: inputs.pose, retarget: false),
                     text: .init(enabled: mode.usesText, prompt: inputs.caption))
                 request.speed = speed
+                request.motionNoise = motionNoise
                 let out = URL(fileURLWithPath: work).appendingPathComponent("run_\(runs)")
                 var frames: [RGBImage] = []
                 var failure: ModelError?

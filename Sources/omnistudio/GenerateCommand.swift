@@ -40,6 +40,7 @@ struct Generate: ParsableCommand {
     @Option(name: .customLong("text-cfg"), help: "Text guidance scale, 0…30 (default: the model's, 4 for omni-mini).") var textCFG: Double?
     @Option(help: "Denoising steps, 1…1000 (default: the model's, 20 for omni-mini).") var steps: Int?
     @Option(help: "Flow schedule shift (default: the model's, 3 for omni-mini).") var shift: Double?
+    @Option(help: "Noise mixed into each continuation's motion latents, 0…1 (default: the model's sampling.motion_noise).") var motionNoise: Double?
     @Option(help: "Sampler (default: euler).") var sampler: SamplerKind?
     @Option(help: "quality (the model's steps) or fast (a distilled student's sampling.fast_steps) for unset steps; default: the model's sampling.speed.") var speed: SamplingSpeed?
     @Option(help: "Noise seed (default: 0).") var seed: UInt64?
@@ -82,6 +83,7 @@ struct Generate: ParsableCommand {
         if let textCFG { request.text.guidance = textCFG }
         if let steps { request.steps = steps }
         if let shift { request.shift = shift }
+        if let motionNoise { request.motionNoise = motionNoise }
         if let sampler { request.sampler = sampler }
         if let speed { request.speed = speed }
         if let seed { request.seed = seed }

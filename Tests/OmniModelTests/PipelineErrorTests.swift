@@ -128,9 +128,26 @@ final class PipelineErrorTests: XCTestCase {
         r.text = .init(enabled: true, prompt: "waves \"hello\"\nthen bows", guidance: 4.5)
         r.seed = UInt64.max
         r.audio.annealing = .cosine
+        r.motionNoise = 0.25
         let path = dir.appendingPathComponent("r.toml").path
         try r.tomlText().write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertEqual(try GenerationRequest(recipeAt: path), r)
+    }
+
+    /// motion_noise: 0…1 in a request and in a model's sampling defaults, each refusal naming the setting; unset,
+    /// a request takes the model's (0 where the model names none).
+    func testMotionNoiseIsBoundedAndDefaultsToTheModels() throws {
+        var r = try base()
+        XCTAssertEqual(r.resolved(for: .tiny).motionNoise, 0)
+        var config = ModelConfig.tiny
+        config.sampling.motionNoise = 0.2
+        XCTAssertEqual(r.resolved(for: config).motionNoise, 0.2)
+        r.motionNoise = 0
+        XCTAssertEqual(r.resolved(for: config).motionNoise, 0, "a request's own value wins")
+        r.motionNoise = 1.5
+        XCTAssertThrowsError(try r.validate()) { XCTAssertTrue("\($0)".contains("motion_noise"), "\($0)") }
+        config.sampling.motionNoise = -0.1
+        XCTAssertThrowsError(try config.validate(path: "config.json")) { XCTAssertTrue("\($0)".contains("sampling.motion_noise"), "\($0)") }
     }
 }
 

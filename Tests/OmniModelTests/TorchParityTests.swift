@@ -287,23 +287,40 @@ final class TorchParityTests: XCTestCase {
         try ImageFile.writePNG(reference, to: referencePath)
 
         let model = try LoadedModel.load(folder.path)
-        var r = GenerationRequest(model: folder.path, seed: 5, width: 32, height: 32, duration: Double(shape[0]) / 25)
-        r.reference = .init(enabled: true, path: referencePath)
-        var frames: [RGBImage] = []
-        try Generation(request: r, model: model).frames({ _ in }, deliver: { _, frame in frames.append(frame) })
-
-        XCTAssertEqual(frames.count, shape[0])
-        let made = frames.flatMap(\.pixels)
-        XCTAssertEqual(made.count, truth.count)
-        var worst = 0, off = 0
-        for (a, b) in zip(made, truth) {
-            let d = abs(Int(a) - Int(b))
-            worst = max(worst, d)
-            if d > 0 { off += 1 }
+        func generate(motionNoise: Double?) throws -> [RGBImage] {
+            var r = GenerationRequest(model: folder.path, seed: 5, width: 32, height: 32, duration: Double(shape[0]) / 25)
+            r.reference = .init(enabled: true, path: referencePath)
+            r.motionNoise = motionNoise
+            var frames: [RGBImage] = []
+            try Generation(request: r, model: model).frames({ _ in }, deliver: { _, frame in frames.append(frame) })
+            return frames
         }
-        XCTAssertLessThanOrEqual(worst, 1, "largest difference in 8-bit levels")
-        XCTAssertLessThan(Double(off) / Double(truth.count), 0.001, "\(off) of \(truth.count) values differ")
+        func compare(_ frames: [RGBImage], _ truth: [UInt8], _ what: String) {
+            XCTAssertEqual(frames.count, shape[0], what)
+            let made = frames.flatMap(\.pixels)
+            XCTAssertEqual(made.count, truth.count, what)
+            var worst = 0, off = 0
+            for (a, b) in zip(made, truth) {
+                let d = abs(Int(a) - Int(b))
+                worst = max(worst, d)
+                if d > 0 { off += 1 }
+            }
+            XCTAssertLessThanOrEqual(worst, 1, "\(what): largest difference in 8-bit levels")
+            XCTAssertLessThan(Double(off) / Double(truth.count), 0.001, "\(what): \(off) of \(truth.count) values differ")
+        }
+        let frames = try generate(motionNoise: nil)
+        compare(frames, truth, "plain")
         // Not a still picture: the frames move, so matching them says something.
         XCTAssertGreaterThan(zip(frames[0].pixels, frames[16].pixels).filter { $0 != $1 }.count, truth.count / shape[0] / 4)
+
+        // motion_noise: the continuations' given motion latents mixed with their own noise stream, the same there.
+        let noisyTruth = try expected.readFloats("fixture.frames_motion_noise").map { UInt8($0) }
+        let noisy = try generate(motionNoise: 0.3)
+        compare(noisy, noisyTruth, "motion_noise 0.3")
+        let firstSegment = 9 * 32 * 32 * 3
+        XCTAssertEqual(Array(noisy.flatMap(\.pixels).prefix(firstSegment)), Array(frames.flatMap(\.pixels).prefix(firstSegment)),
+                       "the first segment (the held reference) is left clean")
+        XCTAssertGreaterThan(zip(noisy.flatMap(\.pixels), frames.flatMap(\.pixels)).filter { $0 != $1 }.count, truth.count / 20,
+                             "the continuations change")
     }
 }

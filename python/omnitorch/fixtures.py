@@ -236,7 +236,8 @@ def build_generation(out: str, seed: int = 13):
     `generation_tiny/expected.safetensors`: `fixture.reference` `[32, 32, 3]` (uint8 values as float32) and
     `fixture.frames` `[17, 32, 32, 3]`, the video `omnitorch.generate` makes from that reference with seed 5 — three
     segments (9 frames, then two continuations of 4), the first continuing from the reference held still, 4 Euler
-    steps. Swift's `Generation` must make the same frames from the same folder (TorchParityTests)."""
+    steps; and `fixture.frames_motion_noise`, the same with `motion_noise` 0.3. Swift's `Generation` must make the
+    same frames from the same folder (TorchParityTests)."""
     g = torch.Generator().manual_seed(seed)
     z = TINY_MODEL["vae"]["z_channels"]
     model = {**TINY_MODEL,
@@ -258,7 +259,10 @@ def build_generation(out: str, seed: int = 13):
     reference[10:20, 12:22] = torch.tensor([230, 200, 40])
     reference = reference.to(torch.uint8).numpy()
     frames = Generator(folder).generate(17, 5, reference)
-    return {"fixture.reference": torch.from_numpy(np.ascontiguousarray(reference)).float(), "fixture.frames": torch.from_numpy(np.ascontiguousarray(frames)).float()}
+    noisy = Generator(folder).generate(17, 5, reference, motion_noise=0.3)
+    return {"fixture.reference": torch.from_numpy(np.ascontiguousarray(reference)).float(),
+            "fixture.frames": torch.from_numpy(np.ascontiguousarray(frames)).float(),
+            "fixture.frames_motion_noise": torch.from_numpy(np.ascontiguousarray(noisy)).float()}
 
 
 def write(path: str, tensors, meta):

@@ -94,16 +94,20 @@ class Generator:
     def generate(self, total_frames: int, seed: int, reference: np.ndarray | None = None, starts_video: bool = True,
                  text_states: torch.Tensor | None = None, audio_rows: torch.Tensor | None = None,
                  pose_maps: torch.Tensor | None = None, steps: int | None = None, shift: float | None = None,
-                 text_scale: float | None = None, audio_scale: tuple[float, float] | None = None) -> np.ndarray:
+                 text_scale: float | None = None, audio_scale: tuple[float, float] | None = None,
+                 motion_noise: float | None = None) -> np.ndarray:
         """`reference` uint8 `[H, W, 3]` at the output size; `text_states` `[L, text_width]`; `audio_rows`
         `[F, audio_feature_width]` and `pose_maps` `[F, H, W, map_channels]` with F covering the last segment whole
         (the plan's segments run past `total_frames` by up to a segment's stride). Unset sampling values take the
-        folder's `sampling` defaults, as an unset recipe does; annealing is linear (the recipe default)."""
+        folder's `sampling` defaults, as an unset recipe does; annealing is linear (the recipe default).
+        `motion_noise` s: a continuation's motion latents are given as (1 − s)·m + s·ε, ε from
+        `RandomStream(seed).split(segment).split(1)`; x's motion slot stays on the clean m's path."""
         cfg, video, sampling = self.config, self.config["video"], self.config["sampling"]
         steps = steps or sampling["steps"]
         shift = shift if shift is not None else sampling["shift"]
         text_scale = text_scale if text_scale is not None else sampling["text_guidance"]
         audio_scale = audio_scale or (sampling["audio_guidance"], sampling["audio_guidance_end"])
+        motion_noise = motion_noise if motion_noise is not None else sampling.get("motion_noise", 0.0)
         seg_frames, motion_frames = video["segment_frames"], video["motion_frames"]
         s, tf, z = self.vcfg.spatial_factor, self.vcfg.temporal_factor, self.vcfg.z_channels
         if reference is None:
@@ -143,8 +147,14 @@ class Generator:
                 pose = self.guider(pose_maps[first:first + seg_frames][None].double())
             else:
                 pose = torch.zeros(shape[:-1] + (self.dcfg.feature_channels,), dtype=torch.float64)
+            given = motion_latents
+            if segment.has_motion and motion_noise > 0:
+                s_m = f32(motion_noise)
+                eps = torch.from_numpy(RandomStream(seed).split(segment.index).split(1).normals(count).reshape(shape)).double()
+                given = torch.zeros(shape, dtype=torch.float64)
+                given[0, :motion_latent_frames] = ((1 - s_m) * motion_latents + s_m * eps)[0, :motion_latent_frames]
             aligned = reference_channels(self.dcfg, ref_latent, torch.tensor([True]), latent_frames)
-            rest = [motion_latents, mask, pose] + ([aligned] if aligned is not None else [])
+            rest = [given, mask, pose] + ([aligned] if aligned is not None else [])
 
             def velocity(x, sigma, k):
                 plan = self.guidance(text is not None, audio is not None, text_scale, audio_scale, k, steps)

@@ -239,6 +239,18 @@ public final class Generation: @unchecked Sendable {
             motionLatents.data.update(from: encoded.data, count: encoded.count)
             mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
         }
+        // What the DiT is given as motion latents: a continuation's mixed with `motion_noise` of noise (its own
+        // stream), so it leans less on the previous segment's blur; x's motion slot stays on the clean latents' path.
+        let givenMotion: Tensor
+        let motionNoise = Float(inputs.request.motionNoise!)
+        if segment.hasMotion && motionNoise > 0 {
+            let eps = Tensor(uninitialized: shape)
+            RandomStream(seed: inputs.request.seed).split(UInt64(segment.index)).split(1).fillNormal(eps.buffer)
+            givenMotion = FlowMatchSampler.noised(motionLatents, noise: eps, sigma: motionNoise)
+            for j in (motionLatentFrames * h * w * z)..<givenMotion.count { givenMotion.data[j] = 0 }
+        } else {
+            givenMotion = motionLatents
+        }
         let pose: Tensor
         if let maps = inputs.poseMaps(first: segment.firstFrame, count: plan.segmentFrames) {
             pose = timings.measure(.encoders) { model.poseGuider(maps) }.reshaped([1, latentFrames, h, w, config.pose.featureChannels])
@@ -268,7 +280,7 @@ public final class Generation: @unchecked Sendable {
         func velocity(_ x: Tensor, sigma: Float, step k: Int) throws(ModelError) -> Tensor {
             let passes = guidance.passes(step: k, of: steps)
             observePasses?(passes)
-            let batch = GuidancePlan.stacked(Tensor.concat([x, motionLatents, mask, pose] + referenceChannels, axis: -1), passes: passes)
+            let batch = GuidancePlan.stacked(Tensor.concat([x, givenMotion, mask, pose] + referenceChannels, axis: -1), passes: passes)
             let v = try timings.measure(.dit) { () throws(ModelError) in
                 try dit.velocity(inputs: batch, sigmas: Array(repeating: sigma, count: passes.count),
                                  passes: passes.map { ($0.textOn, $0.audioOn) },

@@ -5,7 +5,7 @@ import OmniMedia
 /// error naming the file and the line.
 extension GenerationRequest {
     private static let schema: [String: [String]] = [
-        "": ["model", "seed", "steps", "shift", "sampler", "speed", "fps", "size", "duration", "fit"],
+        "": ["model", "seed", "steps", "shift", "sampler", "speed", "motion_noise", "fps", "size", "duration", "fit"],
         "reference": ["enabled", "path", "starts_video"],
         "audio": ["enabled", "path", "guidance", "guidance_end", "annealing"],
         "pose": ["enabled", "path", "canvas", "retarget"],
@@ -21,6 +21,7 @@ extension GenerationRequest {
         if let shift { d.set("", "shift", .float(shift)) }
         d.set("", "sampler", .string(sampler.rawValue))
         if let speed { d.set("", "speed", .string(speed.rawValue)) }
+        if let motionNoise { d.set("", "motion_noise", .float(motionNoise)) }
         if let fps { d.set("", "fps", .integer(fps)) }
         if let width, let height { d.set("", "size", .array([.integer(width), .integer(height)])) }
         if let duration { d.set("", "duration", .float(duration)) }
@@ -83,6 +84,7 @@ extension GenerationRequest {
             case ("", "shift"): shift = try number()
             case ("", "sampler"): sampler = try choice(SamplerKind.self, SamplerKind.allCases)
             case ("", "speed"): speed = try choice(SamplingSpeed.self, SamplingSpeed.allCases)
+            case ("", "motion_noise"): motionNoise = try number()
             case ("", "fps"): fps = try int()
             case ("", "size"):
                 guard case .array(let a) = e.value, a.count == 2, case .integer(let w) = a[0], case .integer(let h) = a[1] else {

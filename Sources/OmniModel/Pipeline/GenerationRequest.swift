@@ -63,6 +63,10 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
     /// Which of the model's step counts an unset `steps` takes (`SamplingSpeed`); nil: the model's
     /// `sampling.speed` (quality where it names none).
     public var speed: SamplingSpeed?
+    /// Noise mixed into a continuation's motion latents, 0…1: the model sees (1 − s)·m + s·ε, not the previous
+    /// segment's frames as they are, so it copies their blur and drift less (the first segment's held reference is
+    /// left clean). nil: the model's `sampling.motion_noise` (0 where it names none).
+    public var motionNoise: Double?
     public var fps: Int?
     public var width: Int?
     public var height: Int?
@@ -100,6 +104,7 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
         r.speed = speed
         r.steps = steps ?? (speed == .fast ? config.sampling.fastSteps : nil) ?? config.sampling.steps
         r.shift = shift ?? config.sampling.shift
+        r.motionNoise = motionNoise ?? config.sampling.motionNoise ?? 0
         r.fps = fps ?? config.video.fps
         r.width = width ?? config.video.sizes.first?[0] ?? 64
         r.height = height ?? config.video.sizes.first?[1] ?? 64
@@ -116,6 +121,7 @@ public struct GenerationRequest: Codable, Sendable, Equatable {
         let s = Self.self
         if let steps, !s.stepRange.contains(steps) { throw fail("steps", "must be \(s.stepRange.lowerBound)…\(s.stepRange.upperBound), got \(steps)") }
         if let shift, !(shift > 0 && shift <= s.maxShift) { throw fail("shift", "must be in (0, \(Int(s.maxShift))], got \(shift)") }
+        if let motionNoise, !(0...1).contains(motionNoise) { throw fail("motion_noise", "must be within 0…1, got \(motionNoise)") }
         if let fps, !s.fpsRange.contains(fps) { throw fail("fps", "must be \(s.fpsRange.lowerBound)…\(s.fpsRange.upperBound), got \(fps)") }
         for (key, side) in [("width", width), ("height", height)] {
             if let side, !s.sideRange.contains(side) || side % 8 != 0 {
