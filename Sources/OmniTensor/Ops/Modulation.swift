@@ -22,13 +22,7 @@ extension Tensor {
             for row in r {
                 let xr = xd + row * c, yr = yd + row * c
                 let sh = shd + (row / l) * c, sc = scd + (row / l) * c
-                var mean: Float = 0
-                for i in 0..<c { mean += xr[i] }
-                mean /= Float(c)
-                var variance: Float = 0
-                for i in 0..<c { let d = xr[i] - mean; variance += d * d }
-                variance /= Float(c)
-                let s = 1 / (variance + epsilon).squareRoot()
+                let (mean, s) = layerNormMoments(xr, count: c, epsilon: epsilon)
                 sd[2 * row] = mean; sd[2 * row + 1] = s
                 for i in 0..<c { yr[i] = (xr[i] - mean) * s * (1 + sc[i]) + sh[i] }
             }

@@ -15,13 +15,7 @@ extension Tensor {
             ComputeThreads.parallelFor(rows, grain: max(1, 8192 / max(c, 1))) { r in
                 for row in r {
                     let xr = x.data + row * c, nr = normalized.data + row * c, yr = out.data + row * c
-                    var mean: Float = 0
-                    for i in 0..<c { mean += xr[i] }
-                    mean /= Float(c)
-                    var variance: Float = 0
-                    for i in 0..<c { let d = xr[i] - mean; variance += d * d }
-                    variance /= Float(c)
-                    let s = 1 / (variance + epsilon).squareRoot()
+                    let (mean, s) = layerNormMoments(xr, count: c, epsilon: epsilon)
                     istd[row] = s
                     for i in 0..<c {
                         let n = (xr[i] - mean) * s
@@ -135,4 +129,16 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
     for i in 0..<n { let e = exp(x[i] - m); y[i] = e; s += e }
     let inv = 1 / s
     for i in 0..<n { y[i] *= inv }
+}
+
+/// Mean and 1/√(variance + ε) of `count` values (two passes, as layer norm's forward needs both).
+@inline(__always)
+func layerNormMoments(_ x: UnsafeMutablePointer<Float>, count c: Int, epsilon: Float) -> (mean: Float, inverseStd: Float) {
+    var mean: Float = 0
+    for i in 0..<c { mean += x[i] }
+    mean /= Float(c)
+    var variance: Float = 0
+    for i in 0..<c { let d = x[i] - mean; variance += d * d }
+    variance /= Float(c)
+    return (mean, 1 / (variance + epsilon).squareRoot())
 }
