@@ -150,9 +150,7 @@ struct TrainDiT: ParsableCommand {
     @Option(help: "Fraction of samples with audio (stage ≥ 2).") var audioRatio = 0.5
     @Option(help: "Fraction of samples with pose (stage 3).") var poseRatio = 0.5
     @Option(help: "Fraction of samples continuing from motion frames.") var motionRatio = 0.5
-    @Option(help: "Of the samples with motion frames and the reference, the fraction whose motion frames are the reference picture held still (what generation's reference.starts_video does).")
-    var referenceStartRatio = 0.0
-    @Option(help: "The most noise mixed into the given motion latents (uniform per sample, 0…this).") var motionNoise = 0.0
+    @OptionGroup var motionFrames: MotionFrameOptions
     @Option(help: "Of the samples continuing from the window's own frames, the fraction given the model's own one-step estimate of those frames instead (blurred like generated ones).")
     var motionSelfRatio = 0.0
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache) instead of encoding them every step.",
@@ -168,9 +166,8 @@ struct TrainDiT: ParsableCommand {
             throw ValidationError("--audio-encoder starts a DiT from scratch: stage 1 only (later stages keep the previous stage's)")
         }
         for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio),
-                          ("reference-start", referenceStartRatio), ("motion-self", motionSelfRatio)]
+                          ("motion-self", motionSelfRatio)]
         where !(0...1).contains(r) { throw ValidationError("--\(name)-ratio must be within 0…1") }
-        guard (0...1).contains(motionNoise) else { throw ValidationError("--motion-noise must be within 0…1") }
     }
 
     func run() throws {
@@ -198,7 +195,8 @@ struct TrainDiT: ParsableCommand {
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),
                                   from: from, config: config)
             state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio,
-                                           referenceStart: referenceStartRatio, motionNoise: motionNoise, selfMotion: motionSelfRatio)
+                                           referenceStart: motionFrames.referenceStartRatio, motionNoise: motionFrames.motionNoise,
+                                           selfMotion: motionSelfRatio)
             state.latents = latents
         }
         let config = state.config
@@ -240,6 +238,7 @@ struct TrainDistill: ParsableCommand {
     var fastSteps = 4
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache of the teacher).", valueName: "dir"))
     var latents: String?
+    @OptionGroup var motionFrames: MotionFrameOptions
 
     static func range(_ text: String, name: String) throws -> ClosedRange<Float> {
         let parts = text.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
@@ -281,7 +280,9 @@ struct TrainDistill: ParsableCommand {
             state = TrainingState(kind: "distill", stage: stage, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 1e-4, warmup: 50),
                                   from: teacher, config: start.config)
-            state.ratios = ConditionRatios()
+            // The teacher's motion-frame practice: a student that never saw the held reference or noisy motion
+            // latents would meet them first in generation.
+            state.ratios = ConditionRatios(referenceStart: motionFrames.referenceStartRatio, motionNoise: motionFrames.motionNoise)
             state.latents = latents
             state.teacher = teacher
             let a = try Self.range(audioScales, name: "audio-scales"), x = try Self.range(textScales, name: "text-scales")
@@ -360,6 +361,19 @@ struct TrainCache: ParsableCommand {
 
 /// `--audio-encoder`, for the commands that start a DiT's training data or weights from a model folder whose VAE is
 /// kept but whose DiT is trained from scratch (so its audio features may change).
+/// How training samples' motion frames are shaped (`ConditionRatios.referenceStart`, `.motionNoise`), for the DiT
+/// stages and for distillation alike.
+struct MotionFrameOptions: ParsableArguments {
+    @Option(help: "Of the samples with motion frames and the reference, the fraction whose motion frames are the reference picture held still (what generation's reference.starts_video does).")
+    var referenceStartRatio = 0.0
+    @Option(help: "The most noise mixed into the given motion latents (uniform per sample, 0…this).") var motionNoise = 0.0
+
+    func validate() throws {
+        guard (0...1).contains(referenceStartRatio) else { throw ValidationError("--reference-start-ratio must be within 0…1") }
+        guard (0...1).contains(motionNoise) else { throw ValidationError("--motion-noise must be within 0…1") }
+    }
+}
+
 struct AudioEncoderOption: ParsableArguments {
     @Option(help: ArgumentHelp("Audio features for a DiT trained from scratch on this model's VAE: logmel or whisper-tiny.en (default: the model's own).",
                                valueName: "encoder"))
