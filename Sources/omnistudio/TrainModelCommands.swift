@@ -359,8 +359,6 @@ struct TrainCache: ParsableCommand {
     }
 }
 
-/// `--audio-encoder`, for the commands that start a DiT's training data or weights from a model folder whose VAE is
-/// kept but whose DiT is trained from scratch (so its audio features may change).
 /// How training samples' motion frames are shaped (`ConditionRatios.referenceStart`, `.motionNoise`), for the DiT
 /// stages and for distillation alike.
 struct MotionFrameOptions: ParsableArguments {
@@ -374,6 +372,8 @@ struct MotionFrameOptions: ParsableArguments {
     }
 }
 
+/// `--audio-encoder`, for the commands that start a DiT's training data or weights from a model folder whose VAE is
+/// kept but whose DiT is trained from scratch (so its audio features may change).
 struct AudioEncoderOption: ParsableArguments {
     @Option(help: ArgumentHelp("Audio features for a DiT trained from scratch on this model's VAE: logmel or whisper-tiny.en (default: the model's own).",
                                valueName: "encoder"))
