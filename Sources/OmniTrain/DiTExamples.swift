@@ -182,9 +182,7 @@ public final class DiTExamples {
             motion.data.update(from: given.data, count: count)
             mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
             if d.motionNoise > 0 {
-                let eps = Tensor(uninitialized: [count])
-                d.noise.split(1).fillNormal(eps.buffer)
-                for i in 0..<count { motion.data[i] = (1 - d.motionNoise) * motion.data[i] + d.motionNoise * eps.data[i] }
+                FlowMatchSampler.noiseInPlace(motion, count: count, amount: d.motionNoise, stream: d.noise.split(1))
             }
         }
         let pose = d.poseOn ? poseGuider(ex.poseMaps).reshaped([1, t, h, w, config.pose.featureChannels])

@@ -241,15 +241,13 @@ public final class Generation: @unchecked Sendable {
         }
         // What the DiT is given as motion latents: a continuation's mixed with `motion_noise` of noise (its own
         // stream), so it leans less on the previous segment's blur; x's motion slot stays on the clean latents' path.
-        let givenMotion: Tensor
+        var givenMotion = motionLatents
         let motionNoise = Float(inputs.request.motionNoise!)
         if segment.hasMotion && motionNoise > 0 {
-            let eps = Tensor(uninitialized: shape)
-            RandomStream(seed: inputs.request.seed).split(UInt64(segment.index)).split(1).fillNormal(eps.buffer)
-            givenMotion = FlowMatchSampler.noised(motionLatents, noise: eps, sigma: motionNoise)
-            for j in (motionLatentFrames * h * w * z)..<givenMotion.count { givenMotion.data[j] = 0 }
-        } else {
-            givenMotion = motionLatents
+            givenMotion = Tensor(zeros: shape)
+            givenMotion.data.update(from: motionLatents.data, count: motionLatentFrames * h * w * z)
+            FlowMatchSampler.noiseInPlace(givenMotion, count: motionLatentFrames * h * w * z, amount: motionNoise,
+                                          stream: RandomStream(seed: inputs.request.seed).split(UInt64(segment.index)).split(1))
         }
         let pose: Tensor
         if let maps = inputs.poseMaps(first: segment.firstFrame, count: plan.segmentFrames) {

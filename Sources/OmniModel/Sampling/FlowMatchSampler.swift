@@ -41,6 +41,15 @@ public struct FlowMatchSampler: Sendable {
         combine(x, 1, v, -sigma)
     }
 
+    /// Moves the first `count` values of `x` to (1 − s)·x + s·ε, ε the first `count` normals of `stream`: given motion
+    /// latents made less certain — generation's `motion_noise` and training's `--motion-noise` alike.
+    public static func noiseInPlace(_ x: Tensor, count: Int, amount s: Float, stream: RandomStream) {
+        precondition(count <= x.count)
+        let eps = Tensor(uninitialized: [count])
+        stream.fillNormal(eps.buffer)
+        for i in 0..<count { x.data[i] = (1 - s) * x.data[i] + s * eps.data[i] }
+    }
+
     /// a·`x` + b·`y`, element-wise.
     public static func combine(_ x: Tensor, _ a: Float, _ y: Tensor, _ b: Float) -> Tensor {
         precondition(x.shape == y.shape, "shapes \(x.shape) and \(y.shape)")
