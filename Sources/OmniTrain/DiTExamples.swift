@@ -159,6 +159,13 @@ public final class DiTExamples {
                      referenceStart: referenceStart, motionNoise: motionNoise, selfMotion: selfMotion, selfSigma: selfSigma)
     }
 
+    /// The clean latents a `motionOn` sample's motion frames come from (before `motionNoise`): the reference held
+    /// still for a reference-start sample, else `override` (`selfMotionLatents`) or the window's own; the first
+    /// `motionLatentFrames` of them are used. x's motion slot stays on their flow path, as in the sampler.
+    func givenMotion(_ ex: Example, _ d: Draws, override: Tensor? = nil) -> Tensor {
+        d.referenceOn && d.referenceStart ? ex.referenceStart ?? ex.target : override ?? ex.target
+    }
+
     /// The DiT's channel-concatenated input `[1, T', h, w, inputChannels]` for `ex` noised to `d.sigma` with
     /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn` — or the
     /// reference held still with `referenceStart` — mixed with `motionNoise` of noise), pose
@@ -175,7 +182,7 @@ public final class DiTExamples {
         let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
         if d.motionOn {
             let count = motionLatentFrames * h * w * z
-            let given = d.referenceOn && d.referenceStart ? ex.referenceStart ?? x0 : override ?? x0
+            let given = givenMotion(ex, d, override: override)
             // The sampler noises the motion slot of x from the given latents, not from the truth: so must training,
             // or a reference-start sample would see the truth's first frames through x at small σ.
             for i in 0..<count { noisy.data[i] = (1 - d.sigma) * given.data[i] + d.sigma * noise.data[i] }

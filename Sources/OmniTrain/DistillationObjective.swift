@@ -141,9 +141,10 @@ public final class DistillationObjective: TrainingObjective {
                            controls: half)
         }
         let xa = inputs.slice(axis: 4, 0..<z)
-        var xb = FlowMatchSampler.combine(xa, 1, halfStep(inputs, sigma: a), b - a)
+        let xb = FlowMatchSampler.combine(xa, 1, halfStep(inputs, sigma: a), b - a)
         if d.motionOn {
-            let pinned = FlowMatchSampler.noised(ex.target, noise: noise, sigma: b)
+            // Pinned to the given motion latents' path (the held reference on a reference-start sample), as in `inputs`.
+            let pinned = FlowMatchSampler.noised(examples.givenMotion(ex, d), noise: noise, sigma: b)
             let count = examples.motionLatentFrames * ex.target.shape[2] * ex.target.shape[3] * z
             xb.data.update(from: pinned.data, count: count)
         }
