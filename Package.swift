@@ -31,7 +31,11 @@ let package = Package(
         // Tensors, kernels (GEMMs through cblas_sgemm), reverse-mode autodiff, optimisers, safetensors, seeded RNG.
         // Knows nothing about video. -Ounchecked drops overflow and bounds checks in the kernels' inner loops;
         // every kernel is checked against a naive loop implementation and finite differences in the tests.
-        .target(name: "OmniTensor", dependencies: ["COpenBLAS"],
+        // OmniTensor's row and elementwise kernels in C, built for three x86-64 levels and picked at load time
+        // (Swift builds only for the baseline). No FMA contraction: the same bits on every level.
+        .target(name: "COmniKernels",
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        .target(name: "OmniTensor", dependencies: ["COpenBLAS", "COmniKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // FFmpeg image/audio/video I/O. Knows nothing about models.
         .target(name: "OmniMedia", dependencies: ["CFFmpeg"]),
@@ -61,7 +65,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "OmniFuzzTests", dependencies: ["OmniFuzz", "OmniModel", "OmniMedia", "OmniTensor"], exclude: ["Corpus"]),
-        .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor"]),
+        .testTarget(name: "OmniTensorTests", dependencies: ["OmniTensor", "COmniKernels"]),
         .testTarget(name: "OmniMediaTests", dependencies: ["OmniMedia", "CFFmpeg"]),
         .testTarget(name: "OmniModelTests", dependencies: ["OmniModel", "OmniTensor", "OmniMedia", "OmniFuzz"], exclude: ["Fixtures"]),
         .testTarget(name: "OmniTerminalTests", dependencies: ["OmniTerminal", "OmniMedia", "CChafa"]),

@@ -1,3 +1,4 @@
+import COmniKernels
 import Foundation
 
 /// Elementwise activations. Each is a forward map and its derivative in terms of the input x (and output y).
@@ -5,16 +6,17 @@ extension Tensor {
     /// Which GELU: the exact erf form (BERT/MiniLM) or the tanh approximation.
     public enum GELUApproximation: Sendable { case erf, tanh }
 
-    /// x·σ(x). Tight loops over `fastSigmoid` (no libm calls), as it runs on every DiT MLP and VAE block.
+    /// x·σ(x), through COmniKernels' vectorised loops (the `fastSigmoid` polynomial), as it runs on every DiT
+    /// MLP and VAE block.
     public func silu() -> Tensor {
         let a = self
         let out = Tensor(uninitialized: shape)
         let x = data, y = out.data
-        ComputeThreads.parallelFor(count, grain: 1 << 14) { r in for i in r { y[i] = x[i] * fastSigmoid(x[i]) } }
+        ComputeThreads.parallelFor(count, grain: 1 << 14) { r in omni_silu(x + r.lowerBound, y + r.lowerBound, r.count) }
         Tape.record(Tape.shouldRecord(a), output: out) { g in
             let ga = a.gradData(), gd = g.data
             ComputeThreads.parallelFor(g.count, grain: 1 << 14) { r in
-                for i in r { let s = fastSigmoid(x[i]); ga[i] += gd[i] * s * (1 + x[i] * (1 - s)) }
+                omni_silu_backward(x + r.lowerBound, gd + r.lowerBound, ga + r.lowerBound, r.count)
             }
         }
         return out
@@ -46,17 +48,11 @@ extension Tensor {
             let a = self
             let out = Tensor(uninitialized: shape)
             let x = data, y = out.data
-            let c2: Float = 2 * 0.79788456080286536, k: Float = 0.044715
-            ComputeThreads.parallelFor(count, grain: 1 << 14) { r in
-                for i in r { let v = x[i]; y[i] = v * fastSigmoid(c2 * (v + k * v * v * v)) }
-            }
+            ComputeThreads.parallelFor(count, grain: 1 << 14) { r in omni_gelu_tanh(x + r.lowerBound, y + r.lowerBound, r.count) }
             Tape.record(Tape.shouldRecord(a), output: out) { g in
                 let ga = a.gradData(), gd = g.data
                 ComputeThreads.parallelFor(g.count, grain: 1 << 14) { r in
-                    for i in r {
-                        let v = x[i], s = fastSigmoid(c2 * (v + k * v * v * v))
-                        ga[i] += gd[i] * (s + v * s * (1 - s) * c2 * (1 + 3 * k * v * v))
-                    }
+                    omni_gelu_tanh_backward(x + r.lowerBound, gd + r.lowerBound, ga + r.lowerBound, r.count)
                 }
             }
             return out

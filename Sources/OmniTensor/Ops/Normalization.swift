@@ -1,3 +1,4 @@
+import COmniKernels
 import Foundation
 
 /// Normalisations over the last dimension (channels-last): LayerNorm (with optional affine weight and bias)
@@ -66,9 +67,7 @@ extension Tensor {
             ComputeThreads.parallelFor(rows, grain: max(1, 8192 / max(c, 1))) { r in
                 for row in r {
                     let xr = x.data + row * c, yr = out.data + row * c
-                    var ss: Float = 0
-                    for i in 0..<c { ss += xr[i] * xr[i] }
-                    let s = 1 / (ss / Float(c) + epsilon).squareRoot()
+                    let s = 1 / (omni_sum_squared_deviations(xr, c, 0) / Float(c) + epsilon).squareRoot()
                     irms[row] = s
                     if let w = weight?.data { for i in 0..<c { yr[i] = xr[i] * s * w[i] } }
                     else { for i in 0..<c { yr[i] = xr[i] * s } }
@@ -134,11 +133,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n
 /// Mean and 1/√(variance + ε) of `count` values (two passes, as layer norm's forward needs both).
 @inline(__always)
 func layerNormMoments(_ x: UnsafeMutablePointer<Float>, count c: Int, epsilon: Float) -> (mean: Float, inverseStd: Float) {
-    var mean: Float = 0
-    for i in 0..<c { mean += x[i] }
-    mean /= Float(c)
-    var variance: Float = 0
-    for i in 0..<c { let d = x[i] - mean; variance += d * d }
-    variance /= Float(c)
+    let mean = omni_sum(x, c) / Float(c)
+    let variance = omni_sum_squared_deviations(x, c, mean) / Float(c)
     return (mean, 1 / (variance + epsilon).squareRoot())
 }
