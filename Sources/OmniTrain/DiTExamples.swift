@@ -166,6 +166,16 @@ public final class DiTExamples {
         d.referenceOn && d.referenceStart ? ex.referenceStart ?? ex.target : override ?? ex.target
     }
 
+    /// Puts the motion slot of `x` (its first `motionLatentFrames`, `[1, T', h, w, z]`) on the given motion latents'
+    /// flow path at σ: (1 − σ)·given + σ·noise, as the sampler does. The given latents may hold only the motion
+    /// frames (the held reference).
+    func pinMotionSlot(_ x: Tensor, _ ex: Example, _ d: Draws, noise: Tensor, sigma: Float, override: Tensor? = nil) {
+        let count = motionLatentFrames * x.shape[2] * x.shape[3] * x.shape[4]
+        let given = givenMotion(ex, d, override: override)
+        precondition(given.count >= count && noise.count >= count && x.count >= count, "motion slot of \(x.shape)")
+        for i in 0..<count { x.data[i] = (1 - sigma) * given.data[i] + sigma * noise.data[i] }
+    }
+
     /// The DiT's channel-concatenated input `[1, T', h, w, inputChannels]` for `ex` noised to `d.sigma` with
     /// `d.noise`: noisy latents, motion latents and mask (the first motion latent frames with `motionOn` — or the
     /// reference held still with `referenceStart` — mixed with `motionNoise` of noise), pose
@@ -182,11 +192,10 @@ public final class DiTExamples {
         let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
         if d.motionOn {
             let count = motionLatentFrames * h * w * z
-            let given = givenMotion(ex, d, override: override)
             // The sampler noises the motion slot of x from the given latents, not from the truth: so must training,
             // or a reference-start sample would see the truth's first frames through x at small σ.
-            for i in 0..<count { noisy.data[i] = (1 - d.sigma) * given.data[i] + d.sigma * noise.data[i] }
-            motion.data.update(from: given.data, count: count)
+            pinMotionSlot(noisy, ex, d, noise: noise, sigma: d.sigma, override: override)
+            motion.data.update(from: givenMotion(ex, d, override: override).data, count: count)
             mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
             if d.motionNoise > 0 {
                 FlowMatchSampler.noiseInPlace(motion, count: count, amount: d.motionNoise, stream: d.noise.split(1))

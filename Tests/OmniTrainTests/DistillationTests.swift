@@ -171,6 +171,39 @@ final class DistillationTests: TrainingTestCase {
         }
     }
 
+    /// On a reference-start sample the midpoint's motion slot is pinned to the held reference's path — whose
+    /// latents hold only the motion frames (this once failed a shape precondition).
+    func testShortcutTargetPinsTheHeldReferenceOnAReferenceStartSample() throws {
+        let teacher = teacher()
+        let (config, student) = TrainingInitialization.student(of: teacher, config: .tiny, steps: true, seed: 5)
+        let objective = try objective(student: student, teacher: teacher, config: config, batch: 1,
+                                      ratios: .init(reference: 1, text: 1, audio: 1, pose: 1, motion: 1, referenceStart: 1),
+                                      method: .shortcut(maxSteps: 8, shift: 3, bootstrap: 1))
+        var profile = TrainingProfile()
+        let ex = try objective.examples.example(step: 0, index: 0, perStep: 1, profile: &profile)
+        let held = try XCTUnwrap(ex.referenceStart)
+        let s = SamplingControls(audio: 2, text: 3)
+        let grid = FlowSchedule(steps: 8, shift: 3).sigmas
+        var d = objective.examples.draws(step: 0, index: 0)
+        XCTAssertTrue(d.motionOn && d.referenceStart)
+        d.sigma = Float(grid[2])
+        let (inputs, noise, first) = objective.examples.inputs(ex, d, poseGuider: teacher.poseGuider)
+        XCTAssertGreaterThan(first, 0)
+        let target = try objective.shortcutTarget(ex, d, s, inputs: inputs, noise: noise, steps: 4, sigmas: Array(grid[2...4]))
+        let z = ex.target.shape[4], c = inputs.shape[4]
+        let count = objective.examples.motionLatentFrames * ex.target.shape[2] * ex.target.shape[3] * z
+        XCTAssertLessThan(count, ex.target.count)
+        XCTAssertEqual(held.count, count)
+        let (a, b, e) = (Float(grid[2]), Float(grid[3]), Float(grid[4]))
+        let xa = inputs.slice(axis: 4, 0..<z)
+        let xb = FlowMatchSampler.combine(xa, 1, objective.teacherVelocity(ex, d, s, inputs: inputs, sigma: a), b - a)
+        for i in 0..<count { xb.data[i] = (1 - b) * held.data[i] + b * noise.data[i] }
+        let vb = objective.teacherVelocity(ex, d, s, inputs: Tensor.concat([xb, inputs.slice(axis: 4, z..<c)], axis: -1), sigma: b)
+        let xc = FlowMatchSampler.combine(xb, 1, vb, e - b)
+        let expected = zip(xc.values, xa.values).map { ($0 - $1) / (e - a) }
+        for (x, y) in zip(target.values, expected) { XCTAssertEqual(x, y, accuracy: 1e-4 * max(1, abs(y))) }
+    }
+
     func testShortcutLossFallsOnAFixedBatch() throws {
         let teacher = teacher()
         let (config, student) = TrainingInitialization.student(of: teacher, config: .tiny, steps: true, seed: 5)
