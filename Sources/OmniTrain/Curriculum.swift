@@ -23,14 +23,19 @@ public struct ConditionRatios: Codable, Sendable, Equatable {
     /// generated motion frames are, so a continuation learns to restore the reference's details rather than copy
     /// what it is given. Absent in older runs: 0.
     public var selfMotion: Double
+    /// Extra weight λ of the loss at the latent positions around the mouth (the eval's mouth box of the frames a
+    /// latent frame covers, from the clip's head joints): they count 1 + λ, the rest 1. At 64×64 a mouth is one
+    /// or two of 16×16 latent positions, so the plain loss barely sees lips move. Absent in older runs: 0.
+    public var mouthWeight: Double
 
     public init(reference: Double = 0.7, text: Double = 0.9, audio: Double = 0.5, pose: Double = 0.5, motion: Double = 0.5,
-                referenceStart: Double = 0, motionNoise: Double = 0, selfMotion: Double = 0) {
+                referenceStart: Double = 0, motionNoise: Double = 0, selfMotion: Double = 0, mouthWeight: Double = 0) {
         self.reference = reference; self.text = text; self.audio = audio; self.pose = pose; self.motion = motion
         self.referenceStart = referenceStart; self.motionNoise = motionNoise; self.selfMotion = selfMotion
+        self.mouthWeight = mouthWeight
     }
 
-    enum CodingKeys: String, CodingKey { case reference, text, audio, pose, motion, referenceStart, motionNoise, selfMotion }
+    enum CodingKeys: String, CodingKey { case reference, text, audio, pose, motion, referenceStart, motionNoise, selfMotion, mouthWeight }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -39,7 +44,8 @@ public struct ConditionRatios: Codable, Sendable, Equatable {
                   motion: try c.decode(Double.self, forKey: .motion),
                   referenceStart: try c.decodeIfPresent(Double.self, forKey: .referenceStart) ?? 0,
                   motionNoise: try c.decodeIfPresent(Double.self, forKey: .motionNoise) ?? 0,
-                  selfMotion: try c.decodeIfPresent(Double.self, forKey: .selfMotion) ?? 0)
+                  selfMotion: try c.decodeIfPresent(Double.self, forKey: .selfMotion) ?? 0,
+                  mouthWeight: try c.decodeIfPresent(Double.self, forKey: .mouthWeight) ?? 0)
     }
 
     /// The ratios stage `stage` uses: stage 1 text + reference, stage 2 adds audio, stage 3 adds pose.

@@ -20,6 +20,8 @@ public final class DiTExamples {
         /// The motion latents `[1, T'm, h, w, z]` of the reference picture held still (only with
         /// `ratios.referenceStart` > 0).
         var referenceStart: Tensor?
+        /// The loss weights `[1, T', h, w, 1]` favouring the mouth (only with `ratios.mouthWeight` > 0).
+        var lossWeights: Tensor?
     }
 
     /// The switchboard, σ and noise of one sample.
@@ -69,6 +71,7 @@ public final class DiTExamples {
     func example(step: Int, index: Int, perStep batch: Int, profile: inout TrainingProfile) throws -> Example {
         let frames = config.video.segmentFrames
         let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0, needsPicture = ratios.referenceStart > 0
+        let needsMouth = ratios.mouthWeight > 0
         var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
         let spec: ClipSpec, clip: Clip?, start: Int, target: Tensor, reference: Tensor
         var cachedAudio: Tensor?
@@ -89,7 +92,7 @@ public final class DiTExamples {
                 if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
                 spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
                                           realSpeech: latents.manifest.realSpeech ?? false)
-                clip = needsPose || needsPicture || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
+                clip = needsPose || needsPicture || needsMouth || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
                                        cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
@@ -131,8 +134,14 @@ public final class DiTExamples {
                 let latents = try profile.measure(.encoding) { () throws -> Tensor in try vae.motionLatents(of: frames) }
                 held = latents.reshaped([1] + latents.shape)
             }
+            let mouth = needsMouth ? clip.map { clip in
+                MouthLossWeights.weights(poses: Array(clip.pose.frames[start..<(start + frames)]), width: w, height: h,
+                                         latentFrames: target.shape[0], temporalFactor: config.vae.temporalFactor,
+                                         spatialFactor: config.vae.spatialFactor, weight: Float(ratios.mouthWeight))
+            } : nil
             return Example(target: target.reshaped([1] + target.shape), reference: reference.reshaped([1] + reference.shape),
-                           textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps, referenceStart: held)
+                           textStates: states.reshaped([1] + states.shape), audio: audio, poseMaps: maps, referenceStart: held,
+                           lossWeights: mouth)
         } catch let error as ModelError {
             throw TrainingError.model(error)
         }

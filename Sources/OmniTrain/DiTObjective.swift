@@ -78,7 +78,8 @@ public final class DiTObjective: TrainingObjective {
         let v = velocity(inputs, ex, d)
         let target = FlowMatchSampler.velocityTarget(clean: ex.target, noise: noise)
         let t = ex.target.shape[1]
-        return v.slice(axis: 1, first..<t).mseLoss(target.slice(axis: 1, first..<t))
+        guard let weights = ex.lossWeights else { return v.slice(axis: 1, first..<t).mseLoss(target.slice(axis: 1, first..<t)) }
+        return v.slice(axis: 1, first..<t).weightedMSELoss(target.slice(axis: 1, first..<t), weights: weights.slice(axis: 1, first..<t))
     }
 
     /// The DiT's velocity for `inputs` under the draws' conditions and σ.

@@ -153,6 +153,8 @@ struct TrainDiT: ParsableCommand {
     @OptionGroup var motionFrames: MotionFrameOptions
     @Option(help: "Of the samples continuing from the window's own frames, the fraction given the model's own one-step estimate of those frames instead (blurred like generated ones).")
     var motionSelfRatio = 0.0
+    @Option(help: "Extra loss weight λ on the latent positions around the mouth (they count 1 + λ): lips are one or two of 16×16 latent positions at 64×64.")
+    var mouthWeight = 0.0
     @Option(help: ArgumentHelp("Read the target windows' latents from this cache (omnistudio train cache) instead of encoding them every step.",
                                valueName: "dir"))
     var latents: String?
@@ -168,6 +170,7 @@ struct TrainDiT: ParsableCommand {
         for (name, r) in [("reference", referenceRatio), ("text", textRatio), ("audio", audioRatio), ("pose", poseRatio), ("motion", motionRatio),
                           ("motion-self", motionSelfRatio)]
         where !(0...1).contains(r) { throw ValidationError("--\(name)-ratio must be within 0…1") }
+        guard (0...100).contains(mouthWeight) else { throw ValidationError("--mouth-weight must be within 0…100") }
     }
 
     func run() throws {
@@ -196,7 +199,7 @@ struct TrainDiT: ParsableCommand {
                                   from: from, config: config)
             state.ratios = ConditionRatios(reference: referenceRatio, text: textRatio, audio: audioRatio, pose: poseRatio, motion: motionRatio,
                                            referenceStart: motionFrames.referenceStartRatio, motionNoise: motionFrames.motionNoise,
-                                           selfMotion: motionSelfRatio)
+                                           selfMotion: motionSelfRatio, mouthWeight: mouthWeight)
             state.latents = latents
         }
         let config = state.config

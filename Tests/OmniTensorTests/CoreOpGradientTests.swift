@@ -81,6 +81,13 @@ final class CoreOpGradientTests: XCTestCase {
         }
         let target = rng.tensor([3, 4, 2])
         GradCheck.check([a]) { $0[0].mseLoss(target) }
+        let weights = Tensor((0..<12).map { 0.5 + Float($0 % 5) }, shape: [3, 4, 1])
+        GradCheck.check([a]) { $0[0].weightedMSELoss(target, weights: weights) }
+        XCTAssertEqual(a.weightedMSELoss(target, weights: Tensor([Float](repeating: 1, count: 12), shape: [3, 4, 1])).item, a.mseLoss(target).item, accuracy: 1e-7)
+        // Σ w·d² / (C·Σ w) by hand.
+        var num = 0.0, den = 0.0
+        for p in 0..<12 { for c in 0..<2 { let d = Double(a.values[2 * p + c] - target.values[2 * p + c]); num += Double(weights.values[p]) * d * d }; den += 2 * Double(weights.values[p]) }
+        XCTAssertEqual(Double(a.weightedMSELoss(target, weights: weights).item), num / den, accuracy: 1e-6)
         // L1 away from its kink: the inputs differ from the target by at least 0.05.
         let shifted = Tensor(target.values.enumerated().map { $0.element + ($0.offset % 2 == 0 ? 0.3 : -0.2) }, shape: target.shape)
         GradCheck.check([shifted]) { $0[0].l1Loss(target) }

@@ -61,6 +61,31 @@ extension Tensor {
         return out
     }
 
+    /// Weighted mean squared error against `target`: Σ w·(x − t)² / (C·Σ w), the weights `[…, 1]` one per position
+    /// (broadcast over the C channels of the last dimension). All weights 1 give `mseLoss`.
+    public func weightedMSELoss(_ target: Tensor, weights: Tensor) -> Tensor {
+        precondition(shape == target.shape, "weighted mse of \(shape) against \(target.shape)")
+        let c = shape.last ?? 1
+        precondition(weights.shape == Array(shape.dropLast()) + [1], "weights \(weights.shape) for \(shape): one per position, last dimension 1")
+        let a = self, positions = weights.count
+        var s = 0.0, total = 0.0
+        for p in 0..<positions {
+            let w = Double(weights.data[p])
+            total += w
+            for i in (p * c)..<((p + 1) * c) { let d = Double(data[i] - target.data[i]); s += w * d * d }
+        }
+        let n = Float(max(total * Double(c), 1e-12))
+        let out = Tensor(scalar: Float(s / Double(n)))
+        Tape.record(Tape.shouldRecord(a), output: out) { g in
+            let ga = a.gradData(), k = 2 * g.data[0] / n
+            for p in 0..<positions {
+                let kw = k * weights.data[p]
+                for i in (p * c)..<((p + 1) * c) { ga[i] += kw * (a.data[i] - target.data[i]) }
+            }
+        }
+        return out
+    }
+
     /// Mean absolute error against `target` (subgradient 0 at equality).
     public func l1Loss(_ target: Tensor) -> Tensor {
         precondition(shape == target.shape, "l1 of \(shape) against \(target.shape)")
