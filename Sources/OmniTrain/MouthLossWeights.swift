@@ -6,7 +6,7 @@ import OmniWorld
 /// on the latent positions the eval's mouth box (`SyncMetric.mouthBox`) touches in any of the frames a latent frame
 /// covers, 1 elsewhere. The causal VAE's latent frame 0 covers frame 0 and latent frame k the frames
 /// `temporalFactor·(k − 1) + 1 … temporalFactor·k`; latent position (i, j) covers pixels `spatialFactor` wide. A frame
-/// whose face joints (nose, eyes) are missing adds nothing.
+/// missing any joint the mouth box is placed from (nose, eyes, ears: a head at the frame's edge) adds nothing.
 public enum MouthLossWeights {
     public static func weights(poses: [PoseFrame], width: Int, height: Int, latentFrames: Int, temporalFactor: Int,
                                spatialFactor: Int, weight: Float) -> Tensor {
@@ -17,7 +17,8 @@ public enum MouthLossWeights {
             let frames = k == 0 ? 0...0 : (temporalFactor * (k - 1) + 1)...(temporalFactor * k)
             for f in frames where f < poses.count {
                 let pose = poses[f]
-                guard pose[.nose].isPresent, pose[.rightEye].isPresent, pose[.leftEye].isPresent else { continue }
+                let face: [PoseJoint] = [.nose, .rightEye, .leftEye, .rightEar, .leftEar]
+                guard face.allSatisfy({ pose[$0].isPresent }) else { continue }
                 let (x0, y0, x1, y1) = SyncMetric.mouthBox(pose, width: width, height: height)
                 for i in (y0 / spatialFactor)...(y1 / spatialFactor) where i < gh {
                     for j in (x0 / spatialFactor)...(x1 / spatialFactor) where j < gw {

@@ -30,6 +30,11 @@ final class MouthLossWeightsTests: TrainingTestCase {
         let none = MouthLossWeights.weights(poses: [.missing], width: 64, height: 64, latentFrames: 1,
                                             temporalFactor: 4, spatialFactor: 4, weight: 5)
         XCTAssertEqual(Set(none.values), [1])
+        var earless = poses[0]
+        earless[.leftEar] = .missing
+        let partial = MouthLossWeights.weights(poses: [earless], width: 64, height: 64, latentFrames: 1,
+                                               temporalFactor: 4, spatialFactor: 4, weight: 5)
+        XCTAssertEqual(Set(partial.values), [1], "an ear out of frame: the box cannot be placed")
     }
 
     func testADiTRunWithMouthWeightTrainsOnTheWeightedLoss() throws {
