@@ -28,13 +28,13 @@ let package = Package(
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
                                          "libswscale-dev", "libswresample-dev"])]),
 
-        // Tensors, kernels (GEMMs through cblas_sgemm), reverse-mode autodiff, optimisers, safetensors, seeded RNG.
-        // Knows nothing about video. -Ounchecked drops overflow and bounds checks in the kernels' inner loops;
-        // every kernel is checked against a naive loop implementation and finite differences in the tests.
         // OmniTensor's row and elementwise kernels in C, built for three x86-64 levels and picked at load time
         // (Swift builds only for the baseline). No FMA contraction: the same bits on every level.
         .target(name: "COmniKernels",
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off"])]),
+        // Tensors, kernels (GEMMs through cblas_sgemm), reverse-mode autodiff, optimisers, safetensors, seeded RNG.
+        // Knows nothing about video. -Ounchecked drops overflow and bounds checks in the kernels' inner loops;
+        // every kernel is checked against a naive loop implementation and finite differences in the tests.
         .target(name: "OmniTensor", dependencies: ["COpenBLAS", "COmniKernels"],
                 swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         // FFmpeg image/audio/video I/O. Knows nothing about models.
