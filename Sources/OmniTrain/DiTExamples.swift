@@ -175,12 +175,11 @@ public final class DiTExamples {
         d.referenceOn && d.referenceStart ? ex.referenceStart ?? ex.target : override ?? ex.target
     }
 
-    /// Puts the motion slot of `x` (its first `motionLatentFrames`, `[1, T', h, w, z]`) on the given motion latents'
-    /// flow path at σ: (1 − σ)·given + σ·noise, as the sampler does. The given latents may hold only the motion
-    /// frames (the held reference).
-    func pinMotionSlot(_ x: Tensor, _ ex: Example, _ d: Draws, noise: Tensor, sigma: Float, override: Tensor? = nil) {
+    /// Puts the motion slot of `x` (its first `motionLatentFrames`, `[1, T', h, w, z]`) on the flow path of `given`
+    /// (`givenMotion`) at σ: (1 − σ)·given + σ·noise, as the sampler does. `given` may hold only the motion frames
+    /// (the held reference).
+    func pinMotionSlot(_ x: Tensor, given: Tensor, noise: Tensor, sigma: Float) {
         let count = motionLatentFrames * x.shape[2] * x.shape[3] * x.shape[4]
-        let given = givenMotion(ex, d, override: override)
         precondition(given.count >= count && noise.count >= count && x.count >= count, "motion slot of \(x.shape)")
         for i in 0..<count { x.data[i] = (1 - sigma) * given.data[i] + sigma * noise.data[i] }
     }
@@ -200,11 +199,11 @@ public final class DiTExamples {
         let noisy = FlowMatchSampler.noised(x0, noise: noise, sigma: d.sigma)
         let motion = Tensor(zeros: x0.shape), mask = Tensor(zeros: [1, t, h, w, 1])
         if d.motionOn {
-            let count = motionLatentFrames * h * w * z
+            let count = motionLatentFrames * h * w * z, given = givenMotion(ex, d, override: override)
             // The sampler noises the motion slot of x from the given latents, not from the truth: so must training,
             // or a reference-start sample would see the truth's first frames through x at small σ.
-            pinMotionSlot(noisy, ex, d, noise: noise, sigma: d.sigma, override: override)
-            motion.data.update(from: givenMotion(ex, d, override: override).data, count: count)
+            pinMotionSlot(noisy, given: given, noise: noise, sigma: d.sigma)
+            motion.data.update(from: given.data, count: count)
             mask.data.update(repeating: 1, count: motionLatentFrames * h * w)
             if d.motionNoise > 0 {
                 FlowMatchSampler.noiseInPlace(motion, count: count, amount: d.motionNoise, stream: d.noise.split(1))

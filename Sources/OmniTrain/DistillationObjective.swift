@@ -143,7 +143,7 @@ public final class DistillationObjective: TrainingObjective {
         let xa = inputs.slice(axis: 4, 0..<z)
         let xb = FlowMatchSampler.combine(xa, 1, halfStep(inputs, sigma: a), b - a)
         // Pinned to the given motion latents' path (the held reference on a reference-start sample), as in `inputs`.
-        if d.motionOn { examples.pinMotionSlot(xb, ex, d, noise: noise, sigma: b) }
+        if d.motionOn { examples.pinMotionSlot(xb, given: examples.givenMotion(ex, d), noise: noise, sigma: b) }
         let vb = halfStep(Tensor.concat([xb, inputs.slice(axis: 4, z..<channels)], axis: -1), sigma: b)
         let xc = FlowMatchSampler.combine(xb, 1, vb, c - b)
         return FlowMatchSampler.combine(xc, 1 / (c - a), xa, -1 / (c - a))   // (x_c − x_a) / (σ_c − σ_a)
