@@ -279,16 +279,21 @@ public struct AudioConditionConfig: Codable, Sendable, Equatable {
     public var hidden: Int
     public var band: Int
     public var encoder: String
+    /// Each audio token a latent frame reads carries a learned embedding of its place in that latent frame's band
+    /// (`MMDiT.audioPositions`; docs/ARCHITECTURE.md §4.4): without it the band's tokens are an unordered set, and a
+    /// latent frame cannot tell which of its four video frames a sound belongs to. Absent in older models: false.
+    public var bandPositions: Bool
     /// Values per video frame of one frame's own features (before the neighbours).
     public var frameWidth: Int { encoder == Self.whisperEncoder ? 384 : melFramesPerVideoFrame * melBins }
     public var featureWidth: Int { (2 * neighbours + 1) * frameWidth }
 
-    public init(melBins: Int, melFramesPerVideoFrame: Int, neighbours: Int, hidden: Int, band: Int, encoder: String = logMelEncoder) {
+    public init(melBins: Int, melFramesPerVideoFrame: Int, neighbours: Int, hidden: Int, band: Int, encoder: String = logMelEncoder,
+                bandPositions: Bool = false) {
         self.melBins = melBins; self.melFramesPerVideoFrame = melFramesPerVideoFrame; self.neighbours = neighbours
-        self.hidden = hidden; self.band = band; self.encoder = encoder
+        self.hidden = hidden; self.band = band; self.encoder = encoder; self.bandPositions = bandPositions
     }
 
-    enum CodingKeys: String, CodingKey { case melBins, melFramesPerVideoFrame, neighbours, hidden, band, encoder }
+    enum CodingKeys: String, CodingKey { case melBins, melFramesPerVideoFrame, neighbours, hidden, band, encoder, bandPositions }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -296,7 +301,16 @@ public struct AudioConditionConfig: Codable, Sendable, Equatable {
                   melFramesPerVideoFrame: try c.decode(Int.self, forKey: .melFramesPerVideoFrame),
                   neighbours: try c.decode(Int.self, forKey: .neighbours), hidden: try c.decode(Int.self, forKey: .hidden),
                   band: try c.decode(Int.self, forKey: .band),
-                  encoder: try c.decodeIfPresent(String.self, forKey: .encoder) ?? Self.logMelEncoder)
+                  encoder: try c.decodeIfPresent(String.self, forKey: .encoder) ?? Self.logMelEncoder,
+                  bandPositions: try c.decodeIfPresent(Bool.self, forKey: .bandPositions) ?? false)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(melBins, forKey: .melBins); try c.encode(melFramesPerVideoFrame, forKey: .melFramesPerVideoFrame)
+        try c.encode(neighbours, forKey: .neighbours); try c.encode(hidden, forKey: .hidden); try c.encode(band, forKey: .band)
+        try c.encode(self.encoder, forKey: .encoder)
+        if bandPositions { try c.encode(true, forKey: .bandPositions) }
     }
 }
 

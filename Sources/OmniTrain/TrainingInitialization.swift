@@ -67,6 +67,19 @@ public enum TrainingInitialization {
         return (wider, weights)
     }
 
+    /// `source` (a trained model) with `audio.band_positions` added: every tensor copied and the new
+    /// `dit.audioPositions` zero — each latent frame then reads the same audio keys and values as before, only laid
+    /// out band by band, so the model computes what `source` does until training moves the positions.
+    public static func withAudioBandPositions(_ source: OmniModelWeights, config: ModelConfig) -> (config: ModelConfig, weights: OmniModelWeights) {
+        precondition(!config.audio.bandPositions, "the model already has audio band positions")
+        var banded = config
+        banded.audio.bandPositions = true
+        let weights = OmniModelWeights(config: banded)
+        let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
+        for (key, tensor) in weights.namedTensors() where key != "dit.audioPositions" { tensor.copyValues(from: from[key]!) }
+        return (banded, weights)
+    }
+
     /// A distillation student of `teacher` (whose config is `config`): the teacher's config with
     /// `dit.guidance_embedding` (and `dit.step_embedding` with `steps`), every teacher tensor copied, and the parts of
     /// the `SamplingEmbedding` the teacher lacks random with zero output layers — so the student starts as exactly

@@ -161,6 +161,8 @@ struct TrainDiT: ParsableCommand {
     @OptionGroup var audio: AudioEncoderOption
     @Flag(help: "Also feed the reference latent pixel-aligned, in every latent frame's input (dit.reference_input). Starting from a model without it, the new input's weights start at zero, so the stage starts as that model.")
     var referenceInput = false
+    @Flag(help: "Give each audio token a learned embedding of its place in the band of the latent frame reading it (audio.band_positions), so a latent frame can tell which of its video frames a sound belongs to. Starting from a model without it, the embedding starts at zero, so the stage starts as that model.")
+    var audioBandPositions = false
 
     func validate() throws {
         guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
@@ -188,11 +190,17 @@ struct TrainDiT: ParsableCommand {
             var config = audio.applied(to: source.config)
             if stage == 1 {
                 config.dit.referenceInput = config.dit.referenceInput || referenceInput
+                config.audio.bandPositions = config.audio.bandPositions || audioBandPositions
                 weights = TrainingInitialization.ditStage(config: config, vaeFrom: source.weights, seed: options.seed)
-            } else if referenceInput && !config.dit.referenceInput {
-                (config, weights) = TrainingInitialization.withReferenceInput(source.weights, config: config)
             } else {
-                weights = source.weights
+                var grown = source.weights
+                if referenceInput && !config.dit.referenceInput {
+                    (config, grown) = TrainingInitialization.withReferenceInput(grown, config: config)
+                }
+                if audioBandPositions && !config.audio.bandPositions {
+                    (config, grown) = TrainingInitialization.withAudioBandPositions(grown, config: config)
+                }
+                weights = grown
             }
             state = TrainingState(kind: "dit", stage: stage, totalSteps: options.steps, seed: options.seed,
                                   hyperparameters: options.hyperparameters(batch: 4, learningRate: 3e-4, warmup: 200),

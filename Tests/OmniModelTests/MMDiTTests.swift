@@ -31,7 +31,7 @@ final class MMDiTTests: XCTestCase {
         let c = ConditionCache()
         if reference { c.setReference(model.referenceKeysValues(latent: self.reference)) }
         if text { c.setText(model.textKeysValues(states: self.text)) }
-        if audio { c.setAudio(model.audioKeysValues(features: self.audio)) }
+        if audio { c.setAudio(model.audioKeysValues(features: self.audio, latentFrames: frames), frames: videoFrames) }
         return c
     }
 
@@ -141,7 +141,7 @@ final class MMDiTTests: XCTestCase {
 
     func testTokenLayoutAudioBand() {
         let layout = TokenLayout(latentFrames: 3, gridTokens: 2, referenceTokens: 2, referenceIsQuery: false,
-                                 textTokens: 1, audioTokens: 9, audioBand: 1, temporalFactor: 4)
+                                 textTokens: 1, audioFrames: 9, audioBand: 1, temporalFactor: 4)
         XCTAssertEqual(layout.videoFrames(ofLatentFrame: 0), 0..<1)
         XCTAssertEqual(layout.videoFrames(ofLatentFrame: 2), 5..<9)
         let groups = layout.rowGroups(textOn: true, audioOn: true)
@@ -149,5 +149,59 @@ final class MMDiTTests: XCTestCase {
         XCTAssertEqual(groups[1].queries, 2..<4)
         XCTAssertEqual(groups[1].keys, [0..<15])   // adjacent ranges merge
         XCTAssertEqual(layout.rowGroups(textOn: false, audioOn: false)[0].keys, [0..<8])
+    }
+
+    func testTokenLayoutWithBandPositionsGivesEachLatentFrameItsOwnBand() {
+        let layout = TokenLayout(latentFrames: 3, gridTokens: 2, referenceTokens: 2, referenceIsQuery: false,
+                                 textTokens: 1, audioFrames: 9, audioBand: 1, audioBandPositions: true, temporalFactor: 4)
+        // Bands: latent frame 0 reads video 0..<2 (its own frame 0 is slot 1), 1 reads 0..<6, 2 reads 4..<9 (clipped).
+        XCTAssertEqual(layout.audioBands.map(\.frames), [0..<2, 0..<6, 4..<9])
+        XCTAssertEqual(layout.audioBands.map(\.firstSlot), [1, 0, 0])
+        XCTAssertEqual(layout.bandSlots, 6)
+        XCTAssertEqual(layout.audioTokens, 13)
+        // A = 9..<22: the bands one after another.
+        XCTAssertEqual((0..<3).map(layout.audioKeys(ofLatentFrame:)), [9..<11, 11..<17, 17..<22])
+        XCTAssertEqual(layout.rowGroups(textOn: false, audioOn: true)[2].keys, [0..<8, 17..<22])
+    }
+
+    /// A model with `audio.band_positions` whose positions are still zero (what `train dit --audio-band-positions` starts
+    /// from) computes what the same weights compute without them: the same keys per latent frame, only laid out
+    /// band by band.
+    func testZeroBandPositionsComputeWhatTheModelComputedWithoutThem() throws {
+        var withPositions = config
+        withPositions.audio.bandPositions = true
+        let banded = MMDiT(config: withPositions)
+        let from = Dictionary(uniqueKeysWithValues: model.namedTensors().map { ($0.key, $0.tensor) })
+        for (key, tensor) in banded.namedTensors() where key != "audioPositions" { tensor.copyValues(from: from[key]!) }
+        XCTAssertEqual(try XCTUnwrap(banded.audioPositions).shape, [6, config.dit.width])
+        let plain = try model.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: cache())
+        let c = ConditionCache()
+        c.setReference(banded.referenceKeysValues(latent: reference))
+        c.setText(banded.textKeysValues(states: text))
+        c.setAudio(banded.audioKeysValues(features: audio, latentFrames: frames), frames: videoFrames)
+        XCTAssertEqual(c.audioTokens, 13)
+        XCTAssertLessThanOrEqual(maxDifference(try banded.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: c), plain), 1e-6)
+        let uncached = banded.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passes, referenceLatent: reference,
+                                               textStates: text, audioFeatures: audio)
+        XCTAssertLessThanOrEqual(maxDifference(uncached, plain), 1e-5)
+    }
+
+    /// What the positions are for: swapping the audio of video frames 2 and 3 (both in latent frame 1's band and in no
+    /// other) changes nothing without them — a band is an unordered set — and changes latent frame 1 with them.
+    func testBandPositionsTellTheFramesOfABandApart() throws {
+        var withPositions = config
+        withPositions.audio.bandPositions = true
+        let banded = MMDiT(config: withPositions)
+        RandomWeights.fill(banded, seed: 5, vectorStd: 0.2)
+        let swapped = audio.slice(axis: 1, 0..<2)
+        let features = Tensor.concat([swapped, audio.slice(axis: 1, 3..<4), audio.slice(axis: 1, 2..<3), audio.slice(axis: 1, 4..<9)], axis: 1)
+        func velocity(_ m: MMDiT, _ a: Tensor) -> Tensor {
+            m.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passes, referenceLatent: reference, textStates: text, audioFeatures: a)
+        }
+        XCTAssertLessThanOrEqual(maxDifference(velocity(model, audio), velocity(model, features)), 1e-5)
+        let a = velocity(banded, audio), b = velocity(banded, features)
+        // Pass 0 has audio on: its latent frame 1 moves; pass 1 (audio off) does not.
+        XCTAssertGreaterThan(maxDifference(a.slice(axis: 0, 0..<1).slice(axis: 1, 1..<2), b.slice(axis: 0, 0..<1).slice(axis: 1, 1..<2)), 1e-3)
+        XCTAssertLessThanOrEqual(maxDifference(a.slice(axis: 0, 1..<2), b.slice(axis: 0, 1..<2)), 1e-6)
     }
 }

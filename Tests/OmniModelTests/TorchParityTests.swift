@@ -140,7 +140,8 @@ final class TorchParityTests: XCTestCase {
         let cache = ConditionCache()
         cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
         cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
-        cache.setAudio(f.dit.audioKeysValues(features: try f.tensor("fixture.audio")))
+        let audio = try f.tensor("fixture.audio")
+        cache.setAudio(f.dit.audioKeysValues(features: audio, latentFrames: try f.inputs().shape[1]), frames: audio.shape[1])
         let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, controls: try f.controls,
                                           cache: cache)
         let error = relativeL2(velocity, try f.tensor("fixture.velocity"))
@@ -192,7 +193,8 @@ final class TorchParityTests: XCTestCase {
         let cache = ConditionCache()
         cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
         cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
-        cache.setAudio(f.dit.audioKeysValues(features: try f.tensor("fixture.audio")))
+        let audio = try f.tensor("fixture.audio")
+        cache.setAudio(f.dit.audioKeysValues(features: audio, latentFrames: try f.inputs().shape[1]), frames: audio.shape[1])
         let plan = GuidancePlan(hasText: true, hasAudio: true, textScale: 4, audioStart: 2.5, audioEnd: 1.5, annealing: .linear)
         let sampler = FlowMatchSampler(schedule: FlowSchedule(steps: 3, shift: 3), kind: .euler)
         var passCounts: [Int] = []
@@ -214,11 +216,13 @@ final class TorchParityTests: XCTestCase {
     func testCachedMMDiTMatchesTheTorchReference() throws { try checkCached("dit_tiny") }
 
     /// A distilled student (`dit.guidance_embedding`, `dit.step_embedding`): per-pass scales and step sizes through
-    /// its sampling embedding; it also has `dit.reference_input`, on in two passes and off in two.
+    /// its sampling embedding; it also has `dit.reference_input`, on in two passes and off in two, and
+    /// `audio.band_positions`.
     func testDistilledStudentMatchesTheTorchReference() throws {
         let f = try loadDiT("dit_tiny_student")
         XCTAssertNotNil(f.dit.samplingEmbedding)
         XCTAssertTrue(f.config.dit.referenceInput, "the student fixture also checks the pixel-aligned reference input")
+        XCTAssertNotNil(f.dit.audioPositions, "the student fixture also checks the audio band positions")
         XCTAssertEqual(try f.controls?.count, 4)
         try checkUncached("dit_tiny_student")
         try checkCached("dit_tiny_student")

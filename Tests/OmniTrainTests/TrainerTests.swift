@@ -126,6 +126,36 @@ final class TrainerTests: TrainingTestCase {
         XCTAssertGreaterThan(example.reference.values.map(abs).max()!, 0)
     }
 
+    /// `train dit --audio-band-positions` on a trained model: every tensor kept, the positions zero — the loss equals
+    /// the source's on an example with audio; the positions get gradient there and none with audio off; the flag is
+    /// written to config.json only when set.
+    func testAddingAudioBandPositionsStartsAsTheSourceModel() throws {
+        let source = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        RandomWeights.fill(source.dit.head, seed: 9)
+        let (config, banded) = TrainingInitialization.withAudioBandPositions(source, config: .tiny)
+        XCTAssertTrue(config.audio.bandPositions)
+        XCTAssertTrue(String(decoding: config.encoded(), as: UTF8.self).contains("\"band_positions\" : true"))
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("band_positions"), "older configs stay as they were")
+        let all = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1)
+        let before = try DiTObjective(weights: source, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let after = try DiTObjective(weights: banded, config: config, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let example = try after.example(step: 0, index: 0)
+        let positions = try XCTUnwrap(banded.dit.audioPositions)
+        XCTAssertTrue(after.parameters.contains { $0.0 == "dit.audioPositions" }, "trained from stage 2 on")
+        for audioOn in [true, false] {
+            let d = DiTExamples.Draws(referenceOn: true, textOn: true, audioOn: audioOn, poseOn: true, motionOn: true,
+                                      sigma: 0.6, noise: RandomStream(seed: 4))
+            let expected = before.loss(example, d).item
+            positions.zeroGrad()
+            let tape = Tape()
+            let loss = tape.recording { after.loss(example, d) }
+            XCTAssertEqual(loss.item, expected, accuracy: 1e-6 * abs(expected), "audio \(audioOn)")
+            tape.backward(from: loss)
+            let norm = positions.grad.map { $0.values.map { $0 * $0 }.reduce(0, +) } ?? 0
+            if audioOn { XCTAssertGreaterThan(norm, 0) } else { XCTAssertEqual(norm, 0) }
+        }
+    }
+
     /// The new input carries gradient: finite differences through the widened patch embedding (its reference
     /// columns made non-zero) and the rest of a stage-3 model.
     func testPixelAlignedReferenceGradientMatchesFiniteDifferences() throws {

@@ -44,7 +44,8 @@ def build(folder: str, text_tokens: int, passes: int):
     with torch.no_grad():
         conditions = dit.condition_kv(torch.randn(1, 1, h, w, z, generator=g),
                                       torch.randn(1, text_tokens, dcfg.text_width, generator=g),
-                                      torch.randn(1, config["video"]["segment_frames"], dcfg.audio_feature_width, generator=g))
+                                      torch.randn(1, config["video"]["segment_frames"], dcfg.audio_feature_width, generator=g),
+                                      latent_frames=t)
     latents = torch.randn(1, z, t, h, w, generator=g)
 
     def step(model):

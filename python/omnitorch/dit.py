@@ -66,6 +66,8 @@ class DiTConfig:
     step_embedding: bool = False
     # the reference latent also enters pixel-aligned, in every latent frame's V input (and a presence channel)
     reference_input: bool = False
+    # audio.band_positions: A laid out band by band, each token plus a learned embedding of its slot in the band
+    audio_band_positions: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -88,7 +90,7 @@ class DiTConfig:
     @staticmethod
     def from_json(model: dict) -> "DiTConfig":
         """From a whole config.json object (absent `patch_size` means 1, absent `audio.encoder` log-mel, absent
-        `guidance_embedding` / `step_embedding` / `reference_input` false, as in Swift)."""
+        `guidance_embedding` / `step_embedding` / `reference_input` / `audio.band_positions` false, as in Swift)."""
         d, p, v, a = model["dit"], model["pose"], model["vae"], model["audio"]
         frame = 384 if a.get("encoder", "logmel") == WHISPER_ENCODER else a["mel_frames_per_video_frame"] * a["mel_bins"]
         return DiTConfig(d["width"], d["depth"], d["heads"], d["mlp_ratio"], float(d["rope_base"]),
@@ -96,7 +98,8 @@ class DiTConfig:
                          list(v["temporal_downsample"]), p["map_channels"], list(p["guider_channels"]),
                          p["feature_channels"], model["text"]["encoder_width"], (2 * a["neighbours"] + 1) * frame,
                          a["hidden"], a["band"], bool(d.get("guidance_embedding", False)),
-                         bool(d.get("step_embedding", False)), bool(d.get("reference_input", False)))
+                         bool(d.get("step_embedding", False)), bool(d.get("reference_input", False)),
+                         bool(a.get("band_positions", False)))
 
     @staticmethod
     def from_folder(folder: str) -> "DiTConfig":
@@ -164,12 +167,26 @@ def apply_rope(x: torch.Tensor, table) -> torch.Tensor:
 
 # -- Attention mask ---------------------------------------------------------------------------------------------
 
+def audio_bands(latent_frames: int, audio_frames: int, audio_band: int, temporal_factor: int) -> list[tuple[int, int, int]]:
+    """Per latent frame, the video frames of audio its band covers, clipped to the segment's audio, as (first, end),
+    and the slot of `first` in the band (Swift's `TokenLayout.audioBands`): latent frame 0 covers video frame 0,
+    f ≥ 1 frames 1 + (f−1)·tf … f·tf; its own first frame is always slot `audio_band`."""
+    out = []
+    for f in range(latent_frames):
+        first, end = (0, 1) if f == 0 else (1 + (f - 1) * temporal_factor, 1 + f * temporal_factor)
+        lo, hi = max(0, first - audio_band), min(audio_frames, end + audio_band)
+        out.append((lo, max(lo, hi), lo - (first - audio_band)))
+    return out
+
+
 def attention_mask(latent_frames: int, grid_tokens: int, reference_tokens: int, reference_is_query: bool,
-                   text_tokens: int, audio_tokens: int, audio_band: int, temporal_factor: int,
-                   passes: list[tuple[bool, bool]], reference_on=None, text_lengths=None, device=None) -> torch.Tensor:
+                   text_tokens: int, audio_frames: int, audio_band: int, temporal_factor: int,
+                   passes: list[tuple[bool, bool]], reference_on=None, text_lengths=None, device=None,
+                   audio_band_positions: bool = False) -> torch.Tensor:
     """`[B, Lq, Lk]` booleans (True: may attend), one `(text_on, audio_on)` pass per batch element (Swift's
-    `TokenLayout`). Keys are [V | R | X | A]; queries V, then R when `reference_is_query`. Latent frame 0 covers
-    video frame 0, latent frame f ≥ 1 video frames 1 + (f−1)·tf … f·tf.
+    `TokenLayout`). Keys are [V | R | X | A]; queries V, then R when `reference_is_query`. A holds one token per
+    video frame of audio (`audio_frames`), latent frame f reading its band's run of them; with
+    `audio_band_positions`, each latent frame's band as its own run, in latent-frame order (`audio_bands`).
 
     Per-sample conditions of a batched training step (the Swift trainer runs each sample alone, its absent groups
     simply not in the sequence): `reference_on` `[B]` bools (None: all on) takes R away from that sample's V rows;
@@ -181,6 +198,13 @@ def attention_mask(latent_frames: int, grid_tokens: int, reference_tokens: int, 
     lv = latent_frames * grid_tokens
     r0, x0 = lv, lv + reference_tokens
     a0 = x0 + text_tokens
+    bands = audio_bands(latent_frames, audio_frames, audio_band, temporal_factor)
+    if audio_band_positions:
+        starts = [sum(e - s for s, e, _ in bands[:f]) for f in range(latent_frames)]
+        key_ranges = [(starts[f], starts[f] + e - s) for f, (s, e, _) in enumerate(bands)]
+    else:
+        key_ranges = [(s, e) for s, e, _ in bands]
+    audio_tokens = key_ranges[-1][1] if audio_band_positions and key_ranges else audio_frames
     lk = a0 + audio_tokens
     flags = torch.tensor([[bool(t), bool(a)] for t, a in passes], dtype=torch.bool).reshape(b, 2).to(device)
     text_on, audio_on = flags[:, 0, None, None], flags[:, 1, None, None]
@@ -189,12 +213,9 @@ def attention_mask(latent_frames: int, grid_tokens: int, reference_tokens: int, 
     lengths = (torch.full((b,), text_tokens, device=device) if text_lengths is None
                else torch.as_tensor(text_lengths).to(device))[:, None, None]
     k = torch.arange(lk, device=device)[None, None, :]
-    # The latent frame of each V row and the band of audio tokens (video frames) it reads.
-    f = torch.arange(latent_frames, device=device).repeat_interleave(grid_tokens)
-    first = torch.where(f == 0, 0, 1 + (f - 1) * temporal_factor)
-    end = torch.where(f == 0, 1, 1 + f * temporal_factor)
-    lo = (first - audio_band).clamp(min=0)[None, :, None]
-    hi = (end + audio_band).clamp(max=audio_tokens)[None, :, None]
+    # The audio keys (offsets into A) each V row's latent frame reads.
+    ranges = torch.tensor(key_ranges, dtype=torch.long, device=device).reshape(latent_frames, 2).repeat_interleave(grid_tokens, dim=0)
+    lo, hi = ranges[None, :, 0, None], ranges[None, :, 1, None]
     is_r = (k >= r0) & (k < x0)
     is_x = (k >= x0) & (k < a0)
     is_a = k >= a0
@@ -386,6 +407,8 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         self.textEmbeddingOut = nn.Linear(d, d)
         self.audioEmbedding = nn.Linear(cfg.audio_feature_width, cfg.audio_hidden)
         self.audioEmbeddingOut = nn.Linear(cfg.audio_hidden, d)
+        self.audioPositions = (nn.Parameter(torch.zeros(cfg.temporal_factor + 2 * cfg.audio_band, d))
+                               if cfg.audio_band_positions else None)
         self.blocks = nn.ModuleList([DiTBlock(d, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth)])
         self.finalModulation = nn.Parameter(torch.zeros(2, d))
         self.head = nn.Linear(d, p2 * z)
@@ -413,6 +436,16 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     def embed_audio(self, features: torch.Tensor) -> torch.Tensor:
         return self.audioEmbeddingOut(F.silu(self.audioEmbedding(features)))
+
+    def audio_sequence(self, embedded: torch.Tensor, latent_frames: int) -> torch.Tensor:
+        """A tokens of embedded audio `[B, La, d]` for a segment of `latent_frames`: the embedding itself, or with
+        `audio_band_positions` each latent frame's band in turn, each token plus `audioPositions[slot]`."""
+        if self.audioPositions is None:
+            return embedded
+        cfg = self.cfg
+        bands = audio_bands(latent_frames, embedded.shape[1], cfg.audio_band, cfg.temporal_factor)
+        return torch.cat([embedded[:, s:e] + self.audioPositions[slot:slot + e - s][None]
+                          for s, e, slot in bands if e > s], dim=1)
 
     def rope(self, frames: int, grid_h: int, grid_w: int, frame_offset: int):
         """RoPE table for a frames × grid_h × grid_w token grid (token units), time from `frame_offset`, in the
@@ -458,9 +491,10 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     # -- cached (inference) path -------------------------------------------------------------------------------
 
-    def condition_kv(self, reference_latent=None, text_states=None, audio_features=None):
-        """Per block, the external (key, value) list `[1, Lr + Lx + La, d]` in sequence order R, X, A, plus the
-        token counts (Lr, Lx, La). R runs through the blocks alone (σ = 0, RoPE time 0)."""
+    def condition_kv(self, reference_latent=None, text_states=None, audio_features=None, latent_frames=None):
+        """Per block, the external (key, value) list `[1, Lr + Lx + A tokens, d]` in sequence order R, X, A, plus
+        (Lr, Lx, La): R and X token counts and the video frames of audio. R runs through the blocks alone (σ = 0,
+        RoPE time 0). `latent_frames`: the segment's, needed to lay out A with `audio_band_positions`."""
         cfg, per_block = self.cfg, [[] for _ in self.blocks]
         counts = [0, 0, 0]
         if reference_latent is not None:
@@ -478,10 +512,11 @@ class MMDiT(nn.Module, SwiftCheckpoint):
                 per_block[i].append(block.text_kv(x))
             counts[1] = x.shape[1]
         if audio_features is not None:
-            a = self.embed_audio(audio_features)
+            assert latent_frames is not None or self.audioPositions is None, "band positions need the latent frames"
+            a = self.audio_sequence(self.embed_audio(audio_features), latent_frames)
             for i, block in enumerate(self.blocks):
                 per_block[i].append(block.audio_kv(a))
-            counts[2] = a.shape[1]
+            counts[2] = audio_features.shape[1]
         joined = [[(torch.cat([k for k, _ in g], dim=1), torch.cat([v for _, v in g], dim=1))] if g else [] for g in per_block]
         return joined, tuple(counts)
 
@@ -493,7 +528,7 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         x = self.embed_video(inputs)
         e, proj = self.time_conditioning(sigmas, controls)
         mask = attention_mask(t, (h // p) * (w // p), lr, False, lx, la, cfg.audio_band, cfg.temporal_factor, passes,
-                              device=inputs.device)
+                              device=inputs.device, audio_band_positions=cfg.audio_band_positions)
         rope = self.rope(t, h // p, w // p, 1)
         for i, block in enumerate(self.blocks):
             (x,), _ = block([(x, proj, rope)], externals[i], mask)
@@ -516,12 +551,12 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         e, proj = self.time_conditioning(sigmas, controls)
         _, zero_proj = self.time_conditioning(torch.zeros(b, dtype=torch.float64, device=inputs.device))
         text = self.embed_text(text_states) if text_states is not None else None
-        audio = self.embed_audio(audio_features) if audio_features is not None else None
+        audio = self.audio_sequence(self.embed_audio(audio_features), t) if audio_features is not None else None
         mask = attention_mask(t, (h // p) * (w // p), 0 if r is None else r.shape[1], True,
-                              0 if text is None else text.shape[1], 0 if audio is None else audio.shape[1],
+                              0 if text is None else text.shape[1], 0 if audio_features is None else audio_features.shape[1],
                               cfg.audio_band, cfg.temporal_factor, passes,
                               reference_on if r is not None else None, text_lengths if text is not None else None,
-                              device=inputs.device)
+                              device=inputs.device, audio_band_positions=cfg.audio_band_positions)
         video_rope = self.rope(t, h // p, w // p, 1)
         reference_rope = self.rope(1, h // p, w // p, 0)
         for block in self.blocks:

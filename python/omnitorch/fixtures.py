@@ -101,7 +101,8 @@ def build_dit(model: dict, seed: int = 11):
     - for a distilled student (`dit.guidance_embedding` and `dit.step_embedding`, fixture `dit_tiny_student`),
       `fixture.controls` `[4, 3]`: each pass's audio scale, text scale and step size, which the velocities above read;
       the student fixture also has `dit.reference_input`: its inputs end with the reference latent and a presence
-      channel in passes 0 and 2 and zeros in passes 1 and 3.
+      channel in passes 0 and 2 and zeros in passes 1 and 3; and `audio.band_positions` (A band by band, each token
+      plus its slot's `audioPositions` row).
     Weights and inputs are rounded to float32 before the float64 computation, so the outputs are the exact
     function of what the file stores."""
     cfg = DiTConfig.from_json(model)
@@ -147,7 +148,7 @@ def build_dit(model: dict, seed: int = 11):
         aligned = reference_channels(cfg, reference.expand(4, -1, -1, -1, -1), torch.tensor([True, False, True, False]), latent_frames)
         inputs = torch.cat(parts + ([aligned] if aligned is not None else []), dim=-1)
         velocity, reference_states = dit(inputs, sigmas, passes, reference, text, audio, controls=controls)
-        cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio), controls=controls)
+        cached = dit.velocity(inputs, sigmas, passes, dit.condition_kv(reference, text, audio, latent_frames), controls=controls)
     # The two Python paths agree (to float64 rounding) before Swift is asked to match either.
     assert (cached - velocity).norm() / velocity.norm() < 1e-12
     # One training step of the DiT: the trainer's loss (MSE against a target over the latent frames after the
@@ -185,7 +186,7 @@ def sample_three_steps(dit, noise, rest, conditions, steps=3, shift=3.0, text_sc
     after the noisy latent (motion, mask, pose, …). Returns (noise, x after the last step)."""
     sigmas = [f32(s) for s in flow_sigmas(steps, shift)]
     with torch.no_grad():
-        cond = dit.condition_kv(*conditions)
+        cond = dit.condition_kv(*conditions, latent_frames=noise.shape[1])
         x = noise.clone()
         for k in range(steps):
             plan = Generator.guidance(True, True, text_scale, audio, k, steps)
@@ -281,7 +282,8 @@ def main():
     builders["dit_tiny"] = lambda: build_dit(TINY_MODEL)
     builders["dit_tiny_student"] = lambda: build_dit(
         {**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True, "step_embedding": True,
-                               "reference_input": True}}, seed=12)
+                               "reference_input": True},
+         "audio": {**TINY_MODEL["audio"], "band_positions": True}}, seed=12)
     builders["pose_maps"] = build_pose_maps
 
     builders["generation_tiny/expected"] = lambda: (build_generation(args.out), {"generator": "python -m omnitorch.fixtures"})

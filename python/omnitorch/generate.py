@@ -131,7 +131,7 @@ class Generator:
             first = segment.first_frame
             text = text_states[None].double() if text_states is not None else None
             audio = audio_rows[first:first + seg_frames][None].double() if audio_rows is not None else None
-            conditions = self.dit.condition_kv(ref_latent, text, audio)
+            conditions = self.dit.condition_kv(ref_latent, text, audio, latent_frames)
 
             count = int(np.prod(shape))
             noise = torch.from_numpy(RandomStream(seed).split(segment.index).normals(count).reshape(shape)).double()

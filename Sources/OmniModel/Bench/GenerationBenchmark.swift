@@ -140,7 +140,7 @@ public enum GenerationBenchmark {
         let cache = ConditionCache()
         cache.setReference(model.dit.referenceKeysValues(latent: reference))
         if let text { cache.setText(model.dit.textKeysValues(states: text)) }
-        cache.setAudio(model.dit.audioKeysValues(features: audio))
+        cache.setAudio(model.dit.audioKeysValues(features: audio, latentFrames: t), frames: audio.shape[1])
         let sigmas = [Float](repeating: 0.5, count: passes)
         func cached() { _ = try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache) }
         func uncached() {

@@ -31,7 +31,7 @@ public struct PeerWorkload {
         passList = Array([(true, true), (true, false), (false, true)].prefix(passes))
         cache.setReference(model.dit.referenceKeysValues(latent: reference))
         cache.setText(model.dit.textKeysValues(states: text))
-        cache.setAudio(model.dit.audioKeysValues(features: audio))
+        cache.setAudio(model.dit.audioKeysValues(features: audio, latentFrames: latentFrames), frames: audio.shape[1])
     }
 
     /// One guided DiT call on the cached path (what a denoising step of generation makes).

@@ -12,6 +12,8 @@ public final class ConditionCache: @unchecked Sendable {
     public private(set) var referenceLatent: Tensor?
     public private(set) var text: [DiTBlock.External]?
     public private(set) var audio: [DiTBlock.External]?
+    /// Video frames of audio behind `audio` (its key count differs with `audio.band_positions`).
+    public private(set) var audioFrames = 0
     private let cancelled: Atomic<Bool>
 
     public init() { cancelled = Atomic(false) }
@@ -24,7 +26,8 @@ public final class ConditionCache: @unchecked Sendable {
         reference = kv; referenceLatent = latent
     }
     public func setText(_ kv: [DiTBlock.External]?) { text = kv }
-    public func setAudio(_ kv: [DiTBlock.External]?) { audio = kv }
+    /// The segment's audio keys and values (`MMDiT.audioKeysValues`) and the video frames of audio they come from.
+    public func setAudio(_ kv: [DiTBlock.External]?, frames: Int) { audio = kv; audioFrames = kv == nil ? 0 : frames }
 
     /// The external keys and values of block `i`: R, X, A (those present) in sequence order, each `[1, L, d]`,
     /// read in place by every pass of a call (attention takes them as key parts, nothing is copied).

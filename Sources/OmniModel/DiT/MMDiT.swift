@@ -10,7 +10,8 @@ import OmniTensor
 /// - R: the reference latent through the same `patchEmbedding` and the same blocks with σ = 0 modulation,
 ///   RoPE time index 0, attending only to R — so its per-block keys and values can be cached;
 /// - X: MiniLM token states → `textEmbedding` → per-block key/value projections;
-/// - A: per-video-frame audio features → `audioEmbedding` → per-block key/value projections.
+/// - A: per-video-frame audio features → `audioEmbedding` → per-block key/value projections; with
+///   `audio.band_positions`, laid out band by band with `audioPositions` added (`TokenLayout`).
 ///
 /// Shapes: latents are channels-last `[B, latentFrames, gridH, gridW, z]` (gridH, gridW multiples of p); B counts
 /// guidance passes (or training samples). Tokens per latent frame: (gridH/p)·(gridW/p). Checkpoint keys are the
@@ -25,6 +26,9 @@ public final class MMDiT: Module {
     public let textEmbeddingOut: Linear
     public let audioEmbedding: Linear
     public let audioEmbeddingOut: Linear
+    /// `[bandSlots, d]` with `audio.band_positions`: added to an audio token by its slot in the band of the latent
+    /// frame reading it. Starts at zero, so a model that gains it computes what it did before.
+    public let audioPositions: Tensor?
     public let blocks: [DiTBlock]
     public let finalModulation: Tensor
     public let head: Linear
@@ -49,6 +53,13 @@ public final class MMDiT: Module {
         textEmbeddingOut = Linear(d, d)
         audioEmbedding = Linear(config.audio.featureWidth, config.audio.hidden)
         audioEmbeddingOut = Linear(config.audio.hidden, d)
+        if config.audio.bandPositions {
+            let positions = Tensor(zeros: [config.vae.temporalFactor + 2 * config.audio.band, d])
+            positions.requiresGrad = true
+            audioPositions = positions
+        } else {
+            audioPositions = nil
+        }
         blocks = (0..<config.dit.depth).map { _ in DiTBlock(width: d, heads: config.dit.heads, mlpRatio: config.dit.mlpRatio) }
         finalModulation = Tensor(zeros: [2, d])
         finalModulation.requiresGrad = true
@@ -73,6 +84,28 @@ public final class MMDiT: Module {
 
     /// Audio features `[B, La, featureWidth]` → `[B, La, d]`.
     public func embedAudio(_ features: Tensor) -> Tensor { audioEmbeddingOut(audioEmbedding(features).silu()) }
+
+    /// Where the audio tokens of a segment of `latentFrames` and `audioFrames` video frames of audio sit.
+    func audioLayout(latentFrames: Int, audioFrames: Int) -> TokenLayout {
+        TokenLayout(latentFrames: latentFrames, gridTokens: 0, referenceTokens: 0, referenceIsQuery: false, textTokens: 0,
+                    audioFrames: audioFrames, audioBand: config.audio.band, audioBandPositions: config.audio.bandPositions,
+                    temporalFactor: config.vae.temporalFactor)
+    }
+
+    /// The A tokens `[B, ·, d]` of embedded audio `[B, La, d]` for a segment of `latentFrames`: the embedding itself,
+    /// or with `audio.band_positions` each latent frame's band in turn, each token plus its slot's position.
+    /// Differentiable.
+    func audioSequence(_ embedded: Tensor, latentFrames: Int) -> Tensor {
+        guard let audioPositions else { return embedded }
+        let d = embedded.shape[2]
+        let parts = audioLayout(latentFrames: latentFrames, audioFrames: embedded.shape[1]).audioBands
+            .filter { !$0.frames.isEmpty }
+            .map { band in
+                embedded.slice(axis: 1, band.frames)
+                    + audioPositions.slice(axis: 0, band.firstSlot..<(band.firstSlot + band.frames.count)).reshaped([1, band.frames.count, d])
+            }
+        return parts.count == 1 ? parts[0] : Tensor.concat(parts, axis: 1)
+    }
 
     /// RoPE table for `frames × gridH × gridW` tokens with time indices starting at `frameOffset`.
     public func rope(frames: Int, gridH: Int, gridW: Int, frameOffset: Int) -> RoPETable {
@@ -162,9 +195,11 @@ public final class MMDiT: Module {
         return blocks.map { let kv = $0.textKeysValues(x); return .init(key: kv.key, value: kv.value) }
     }
 
-    /// Per-block audio keys and values `[1, La, d]` of per-video-frame features `[1, La, featureWidth]`.
-    public func audioKeysValues(features: Tensor) -> [DiTBlock.External] {
-        let a = embedAudio(features)
+    /// Per-block audio keys and values `[1, ·, d]` of per-video-frame features `[1, La, featureWidth]` for a segment of
+    /// `latentFrames` (the token count is La, or with band positions the bands' total). Store them with
+    /// `ConditionCache.setAudio(_:frames: La)`.
+    public func audioKeysValues(features: Tensor, latentFrames: Int) -> [DiTBlock.External] {
+        let a = audioSequence(embedAudio(features), latentFrames: latentFrames)
         return blocks.map { let kv = $0.audioKeysValues(a); return .init(key: kv.key, value: kv.value) }
     }
 
@@ -179,8 +214,9 @@ public final class MMDiT: Module {
         var x = embedVideo(inputs)
         let time = timeConditioning(sigmas, controls: controls)
         let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: cache.referenceTokens, referenceIsQuery: false,
-                                 textTokens: cache.textTokens, audioTokens: cache.audioTokens,
-                                 audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
+                                 textTokens: cache.textTokens, audioFrames: cache.audioFrames, audioBand: config.audio.band,
+                                 audioBandPositions: config.audio.bandPositions, temporalFactor: config.vae.temporalFactor)
+        precondition(layout.audioTokens == cache.audioTokens, "cached audio of \(cache.audioTokens) tokens for a layout of \(layout.audioTokens)")
         let mask = layout.mask(passes: passes)
         let rope = self.rope(frames: t, gridH: h / p, gridW: w / p, frameOffset: 1)
         for (i, block) in blocks.enumerated() {
@@ -210,10 +246,10 @@ public final class MMDiT: Module {
         let time = timeConditioning(sigmas, controls: controls)
         let zeroTime = timeConditioning([Float](repeating: 0, count: b), controls: [SamplingControls](repeating: .neutral, count: b))
         let text = textStates.map(embedText)
-        let audio = audioFeatures.map(embedAudio)
+        let audio = audioFeatures.map { audioSequence(embedAudio($0), latentFrames: t) }
         let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: r?.shape[1] ?? 0, referenceIsQuery: true,
-                                 textTokens: text?.shape[1] ?? 0, audioTokens: audio?.shape[1] ?? 0,
-                                 audioBand: config.audio.band, temporalFactor: config.vae.temporalFactor)
+                                 textTokens: text?.shape[1] ?? 0, audioFrames: audioFeatures?.shape[1] ?? 0, audioBand: config.audio.band,
+                                 audioBandPositions: config.audio.bandPositions, temporalFactor: config.vae.temporalFactor)
         let mask = layout.mask(passes: passes)
         let videoRope = rope(frames: t, gridH: h / p, gridW: w / p, frameOffset: 1)
         let referenceRope = rope(frames: 1, gridH: h / p, gridW: w / p, frameOffset: 0)

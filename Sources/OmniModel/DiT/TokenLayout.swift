@@ -5,10 +5,15 @@ import OmniTensor
 ///
 /// Query rows are the block's own tokens: video tokens V (`latentFrames × gridTokens`, latent frame by latent
 /// frame) and, in the uncached path, reference tokens R after them. Keys are the own tokens followed by the
-/// external groups in order: R (when cached), X (text), A (audio, one token per video frame of the segment).
+/// external groups in order: R (when cached), X (text), A (audio).
 ///
 /// V rows of latent frame f read [V, R, X, A-band(f)]; R rows read only R. A pass (batch element) with text
 /// or audio switched off reads no X or A keys — exactly as if those tokens were never in the sequence.
+///
+/// A comes in one of two layouts. Without band positions: one token per video frame of audio (`audioFrames`), and
+/// latent frame f reads the run of them its band covers (bands of neighbouring latent frames overlap). With
+/// `audioBandPositions`: each latent frame's band as its own run of tokens, in latent-frame order, so each token can
+/// carry its place in that band (`MMDiT.audioPositions`); a video frame's token then appears once per band it is in.
 public struct TokenLayout: Sendable, Equatable {
     public var latentFrames: Int
     public var gridTokens: Int
@@ -17,17 +22,20 @@ public struct TokenLayout: Sendable, Equatable {
     /// True when R is a query group of this call (uncached path); false when R comes as cached keys.
     public var referenceIsQuery: Bool
     public var textTokens: Int
-    public var audioTokens: Int
+    /// Video frames of audio features the segment has (0 when audio is off).
+    public var audioFrames: Int
     /// Extra video frames on each side of a latent frame's own frames whose audio tokens it reads.
     public var audioBand: Int
+    /// True: A holds each latent frame's band as its own run of tokens (`audio.band_positions`).
+    public var audioBandPositions: Bool
     /// Video frames per latent frame after the first (the VAE's temporal factor, 4).
     public var temporalFactor: Int
 
     public init(latentFrames: Int, gridTokens: Int, referenceTokens: Int, referenceIsQuery: Bool,
-                textTokens: Int, audioTokens: Int, audioBand: Int, temporalFactor: Int) {
+                textTokens: Int, audioFrames: Int, audioBand: Int, audioBandPositions: Bool = false, temporalFactor: Int) {
         self.latentFrames = latentFrames; self.gridTokens = gridTokens; self.referenceTokens = referenceTokens
-        self.referenceIsQuery = referenceIsQuery; self.textTokens = textTokens; self.audioTokens = audioTokens
-        self.audioBand = audioBand; self.temporalFactor = temporalFactor
+        self.referenceIsQuery = referenceIsQuery; self.textTokens = textTokens; self.audioFrames = audioFrames
+        self.audioBand = audioBand; self.audioBandPositions = audioBandPositions; self.temporalFactor = temporalFactor
     }
 
     public var videoTokens: Int { latentFrames * gridTokens }
@@ -38,9 +46,36 @@ public struct TokenLayout: Sendable, Equatable {
     public var audio: Range<Int> { text.upperBound..<(text.upperBound + audioTokens) }
     public var keyCount: Int { audio.upperBound }
 
+    /// Audio tokens in the sequence: `audioFrames`, or with band positions the sum of the bands' lengths.
+    public var audioTokens: Int {
+        audioBandPositions ? audioBands.reduce(0) { $0 + $1.frames.count } : audioFrames
+    }
+
     /// The video frames (within the segment) that latent frame `f` covers: frame 0 alone, then 4 each.
     public func videoFrames(ofLatentFrame f: Int) -> Range<Int> {
         f == 0 ? 0..<1 : (1 + (f - 1) * temporalFactor)..<(1 + f * temporalFactor)
+    }
+
+    /// Slots of a band: a latent frame's own video frames (at most `temporalFactor`) widened by `audioBand` each side.
+    public var bandSlots: Int { temporalFactor + 2 * audioBand }
+
+    /// Per latent frame, the video frames of audio its band covers (clipped to the segment's audio) and the slot
+    /// of the first of them: slot = frame − (first own frame − `audioBand`), so a latent frame's own first frame is
+    /// always slot `audioBand`.
+    public var audioBands: [(frames: Range<Int>, firstSlot: Int)] {
+        (0..<latentFrames).map { f in
+            let own = videoFrames(ofLatentFrame: f)
+            let lo = max(0, own.lowerBound - audioBand), hi = min(audioFrames, own.upperBound + audioBand)
+            return (lo < hi ? lo..<hi : lo..<lo, lo - (own.lowerBound - audioBand))
+        }
+    }
+
+    /// The audio keys (sequence indices) latent frame `f` reads; empty when its band holds no audio.
+    public func audioKeys(ofLatentFrame f: Int) -> Range<Int> {
+        let bands = audioBands
+        if !audioBandPositions { return (audio.lowerBound + bands[f].frames.lowerBound)..<(audio.lowerBound + bands[f].frames.upperBound) }
+        let start = audio.lowerBound + bands[..<f].reduce(0) { $0 + $1.frames.count }
+        return start..<(start + bands[f].frames.count)
     }
 
     /// Row groups for one pass; `textOn`/`audioOn` say whether this pass reads X / A.
@@ -49,10 +84,9 @@ public struct TokenLayout: Sendable, Equatable {
         for f in 0..<latentFrames {
             var keys = [video, reference]
             if textOn { keys.append(text) }
-            if audioOn && audioTokens > 0 {
-                let frames = videoFrames(ofLatentFrame: f)
-                let lo = max(0, frames.lowerBound - audioBand), hi = min(audioTokens, frames.upperBound + audioBand)
-                if lo < hi { keys.append((audio.lowerBound + lo)..<(audio.lowerBound + hi)) }
+            if audioOn && audioFrames > 0 {
+                let band = audioKeys(ofLatentFrame: f)
+                if !band.isEmpty { keys.append(band) }
             }
             groups.append(.init(queries: (f * gridTokens)..<((f + 1) * gridTokens), keys: keys))
         }

@@ -214,10 +214,10 @@ public final class Generation: @unchecked Sendable {
             emit(.encodingConditions("audio"))
             let key = "audio|\(inputs.request.audio.path)|\(fileStamp(inputs.request.audio.path))|\(inputs.fps)|\(inputs.duration)|\(segment.firstFrame)|\(plan.segmentFrames)"
             cache.setAudio(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
-                timings.measure(.encoders) { dit.audioKeysValues(features: rows) }
-            })
+                timings.measure(.encoders) { dit.audioKeysValues(features: rows, latentFrames: latentFrames) }
+            }, frames: rows.shape[1])
         } else {
-            cache.setAudio(nil)
+            cache.setAudio(nil, frames: 0)
         }
 
         // Noise: a stream per segment, so segment n's noise never depends on earlier segments' draws.
