@@ -43,9 +43,9 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// Runs `body` once per convolution path, forced for every convolution created inside (the shapes in these
-    /// tests are small, so `ConvolutionGeometry.rule` alone would mostly pick im2col).
+    /// tests are small, so `ConvolutionGeometry.rule` alone would mostly pick frame im2col).
     func forEachPath(_ body: (ConvolutionPath) -> Void) {
-        for path in [ConvolutionPath.perTap, .im2colBlocks] {
+        for path in [ConvolutionPath.perTap, .frameIm2col] {
             ConvolutionPath.$forced.withValue(path) { body(path) }
         }
     }
@@ -119,9 +119,10 @@ final class ConvolutionTests: XCTestCase {
     }
 
     func testRowBlockedGEMMsMatchNaiveLoopsAndGradients() {
-        // Tiny GEMM row blocks on both paths (the default blocks hold more rows than these shapes have); the
-        // im2col blocks of 5 and 23 rows start and end in the middle of output rows and frames.
-        for path in [ConvolutionPath.perTap, .im2colBlocks] {
+        // Tiny GEMM row blocks on both paths (the default blocks hold more rows than these shapes have): per tap,
+        // blocks of 5 and 23 rows start and end in the middle of output rows and frames; frame im2col rounds them
+        // down to one output frame a block, so its window of S frames slides (kept frames moved, new ones gathered).
+        for path in [ConvolutionPath.perTap, .frameIm2col] {
             for blockRows in [5, 23] {
                 var geometry = ConvolutionGeometry(batch: 2, frames: 3, height: 5, width: 4, inChannels: 3, outChannels: 2,
                                                    kernel: (3, 3, 3), stride: (1, 2, 1), padFront: 2, padTop: 1, padBottom: 1,
@@ -141,12 +142,12 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    func testIm2colBlocksWithCachedFrontFramesMatchNaiveLoops() {
-        // Cached front frames (not zeros) read by the im2col gather, with blocks of 7 rows; gradients into the
-        // input and weight only.
+    func testCachedFrontFramesMatchNaiveLoops() {
+        // Cached front frames (not zeros) read by the frame gather, with blocks of 7 rows (one output frame on the
+        // frame path); gradients into the input and weight only.
         let x = rng.tensor([2, 3, 4, 5, 3]), front = rng.tensor([2, 2, 4, 5, 3])
         let weight = rng.tensor([3, 3, 3, 3, 4], -0.5, 0.5), bias = rng.tensor([4])
-        for path in [ConvolutionPath.perTap, .im2colBlocks] {
+        for path in [ConvolutionPath.perTap, .frameIm2col] {
             var geometry = ConvolutionGeometry(batch: 2, frames: 3, height: 4, width: 5, inChannels: 3, outChannels: 4,
                                                kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
             geometry.blockRows = 7
@@ -161,7 +162,7 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    func testIm2colPathGivesTheSameBitsOnOneAndTwoThreads() {
+    func testFrameIm2colPathGivesTheSameBitsOnOneAndTwoThreads() {
         // K = 27·16 = 432 and 27·13 = 351 (OpenBLAS on its own groups such K differently on 1 and 2 threads),
         // blocks of 301 rows (the dW GEMM's K), forward and backward.
         let saved = ComputeThreads.count
@@ -169,7 +170,7 @@ final class ConvolutionTests: XCTestCase {
         for (cin, cout) in [(16, 24), (13, 40)] {
             var geometry = ConvolutionGeometry(batch: 1, frames: 3, height: 16, width: 16, inChannels: cin, outChannels: cout,
                                                kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-            geometry.path = .im2colBlocks
+            geometry.path = .frameIm2col
             geometry.blockRows = 301
             let x = rng.tensor([3, 16, 16, cin]), weight = rng.tensor([3, 3, 3, cin, cout]), bias = rng.tensor([cout])
             let seed = rng.tensor([3, 16, 16, cout])
@@ -200,16 +201,22 @@ final class ConvolutionTests: XCTestCase {
                                     padTop: kernel.1 / 2, padBottom: kernel.1 / 2, padLeft: kernel.2 / 2, padRight: kernel.2 / 2)
             }
         }
-        XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).path, .im2colBlocks)
-        XCTAssertEqual(geometry(side: 16, kernel: (3, 3, 3)).path, .im2colBlocks)
-        XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3)).path, .perTap)
-        XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, .im2colBlocks)   // 16×16 output
+        XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).path, .frameIm2col)
+        XCTAssertEqual(geometry(side: 64, kernel: (3, 3, 3)).path, .frameIm2col)
+        XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, .frameIm2col)
+        XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).path, .frameIm2col)
         XCTAssertEqual(geometry(side: 8, kernel: (1, 1, 1)).path, .perTap)
-        // The scratch stays bounded: blocks of at most `im2colScratchBytes`, spread evenly.
+        // Frames whose window of 3 S frames would pass 64 MiB run per tap (no scratch).
+        XCTAssertEqual(geometry(side: 512, kernel: (3, 3, 3)).path, .perTap)
+        // The window stays within its budget: at 5×16×16×64, all 5 output frames in one block (7 S frames, 4.1 MB);
+        // at 64×64 with 32 channels (4.7 MB a frame) one output frame a block.
         let g = ConvolutionGeometry(batch: 1, frames: 5, height: 16, width: 16, inChannels: 64, outChannels: 64,
                                     kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-        XCTAssertLessThanOrEqual(g.im2colBlockRows * g.im2colColumns * 4, ConvolutionGeometry.im2colScratchBytes)
-        XCTAssertEqual(g.im2colBlockRows, 640)
+        XCTAssertEqual(g.frameBlockFrames, 5)
+        let big = ConvolutionGeometry(batch: 1, frames: 25, height: 64, width: 64, inChannels: 32, outChannels: 32,
+                                      kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+        XCTAssertEqual(big.frameBlockFrames, 1)
+        XCTAssertLessThanOrEqual(4 * ((big.frameBlockFrames - 1) + 3) * big.frameFloats, ConvolutionGeometry.frameScratchBytes)
     }
 
     // MARK: Gradients
