@@ -202,12 +202,23 @@ final class ConvolutionTests: XCTestCase {
             }
         }
         XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).path, .frameIm2col)
-        XCTAssertEqual(geometry(side: 64, kernel: (3, 3, 3)).path, .frameIm2col)
+        XCTAssertEqual(geometry(side: 64, kernel: (3, 3, 3)).path, .frameIm2col)                 // Cin 8: narrow per tap
         XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, .frameIm2col)
         XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).path, .frameIm2col)
         XCTAssertEqual(geometry(side: 8, kernel: (1, 1, 1)).path, .perTap)
         // Frames whose window of 3 S frames would pass 64 MiB run per tap (no scratch).
         XCTAssertEqual(geometry(side: 512, kernel: (3, 3, 3)).path, .perTap)
+        // Cin ≥ 32: frame im2col while an S frame stays in cache (16×16×128: 1.2 MB), per tap beyond (32×32×64: 2.4 MB).
+        func wide(_ side: Int, _ c: Int) -> ConvolutionPath {
+            ConvolutionPath.$forced.withValue(nil) {
+                ConvolutionGeometry(batch: 1, frames: 5, height: side, width: side, inChannels: c, outChannels: c, kernel: (3, 3, 3),
+                                    padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1).path
+            }
+        }
+        XCTAssertEqual(wide(16, 128), .frameIm2col)
+        XCTAssertEqual(wide(32, 32), .frameIm2col)
+        XCTAssertEqual(wide(32, 64), .perTap)
+        XCTAssertEqual(wide(64, 32), .perTap)
         // The window stays within its budget: at 5×16×16×64, all 5 output frames in one block (7 S frames, 4.1 MB);
         // at 64×64 with 32 channels (4.7 MB a frame) one output frame a block.
         let g = ConvolutionGeometry(batch: 1, frames: 5, height: 16, width: 16, inChannels: 64, outChannels: 64,

@@ -17,8 +17,9 @@ enum ConvolutionPath: Sendable, Equatable {
 /// Why. The per-tap path gathers nothing but runs GEMMs with K = Cin only (32 at the VAE decoder's 64×64 stage)
 /// over plane rows that include the padding; full im2col (every output position's kT·kH·kW taps in one row,
 /// this file's `gatherColumns` over the whole geometry) copies each input frame kT times over, 27× the input for
-/// a 3×3×3 kernel. Measured (`bench kernels --kernels conv3d --conv-path …`, 2 threads, one run): full im2col in
-/// row blocks reached 0.77–1.04 of sgemm, per-tap 0.48–1.34, this path 0.98–1.70 on every shape.
+/// a 3×3×3 kernel. Measured (`bench kernels --kernels conv3d --conv-path …`, 2 threads, one run) at 5×8×8×128 to
+/// 5×64×64×16: full im2col in row blocks reached 0.77–1.04 of sgemm, per-tap 0.48–1.34, this path 0.98–1.70 —
+/// but per-tap stays ahead where an S frame is larger than the cache and Cin ≥ 32 (`rule`).
 ///
 /// Method. Each padded input frame's *spatial* taps are gathered once into a frame of `S`: `[Ho·Wo, kH·kW·Cin]`,
 /// column (dh, dw, ci) — the row order of one temporal tap of the weight `[kT, kH, kW, Cin, Cout]`. Output frame
@@ -43,11 +44,18 @@ extension ConvolutionGeometry {
     /// Above this a window of kT S frames is too large a scratch, and the per-tap path (none) runs instead.
     static let frameWindowLimitBytes = 64 << 20
 
-    /// The path for a shape: frame im2col for any kernel of more than one tap whose window of kT S frames fits
-    /// `frameWindowLimitBytes` (at 64×64 with 32 channels, 14 MB); per-tap for 1×1×1 kernels (a single GEMM
-    /// either way) and for frames so large that the window would not fit.
+    /// An S frame up to this size stays in one core's L2 cache (2 MiB on the machines measured).
+    static let frameCacheBytes = 3 << 19
+
+    /// The path for a shape: frame im2col for a kernel of more than one tap whose S frame stays in cache
+    /// (`frameCacheBytes`) or whose per-tap GEMMs would be narrow (Cin < 32) — and whose window of kT S frames fits
+    /// `frameWindowLimitBytes`; per-tap otherwise, and for 1×1×1 kernels (a single GEMM either way). Measured at the
+    /// decoder's shapes (`bench kernels --conv-path`, 2 threads, one run; GFLOP/s per-tap → frames): 25×64×64×32
+    /// 121 → 95 and 13×32×32×64 187 → 150 (S frames of 4.7 and 2.4 MB: the gather's writes leave the cache),
+    /// 7×16×16×128 150 → 212, 5×32×32×32 98 → 146, 5×64×64×16 68 → 104.
     var rule: ConvolutionPath {
-        taps > 1 && 4 * kT * frameFloats <= Self.frameWindowLimitBytes ? .frameIm2col : .perTap
+        guard taps > 1, 4 * kT * frameFloats <= Self.frameWindowLimitBytes else { return .perTap }
+        return 4 * frameFloats <= Self.frameCacheBytes || inChannels < 32 ? .frameIm2col : .perTap
     }
 
     /// The one-frame, spatial-only geometry whose gather and col2im build and undo an S frame.
