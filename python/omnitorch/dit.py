@@ -439,12 +439,14 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     def audio_sequence(self, embedded: torch.Tensor, latent_frames: int) -> torch.Tensor:
         """A tokens of embedded audio `[B, La, d]` for a segment of `latent_frames`: the embedding itself, or with
-        `audio_band_positions` each latent frame's band in turn, each token plus `audioPositions[slot]`."""
+        `audio_band_positions` each latent frame's band in turn, each token plus √d · `audioPositions[slot]` (stored
+        divided by √d so that AdamW moves it at the audio tokens' scale)."""
         if self.audioPositions is None:
             return embedded
         cfg = self.cfg
         bands = audio_bands(latent_frames, embedded.shape[1], cfg.audio_band, cfg.temporal_factor)
-        return torch.cat([embedded[:, s:e] + self.audioPositions[slot:slot + e - s][None]
+        scale = self.cfg.width ** 0.5
+        return torch.cat([embedded[:, s:e] + scale * self.audioPositions[slot:slot + e - s][None]
                           for s, e, slot in bands if e > s], dim=1)
 
     def rope(self, frames: int, grid_h: int, grid_w: int, frame_offset: int):
