@@ -41,6 +41,15 @@ public enum TrainingInitialization {
         return weights
     }
 
+    /// Weights of `config` (a `source` model with one part added or widened) holding every tensor of `source` but the
+    /// one under `key`, which the caller fills (a new tensor starts at zero).
+    static func grown(_ source: OmniModelWeights, config: ModelConfig, except key: String) -> OmniModelWeights {
+        let weights = OmniModelWeights(config: config)
+        let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
+        for (name, tensor) in weights.namedTensors() where name != key { tensor.copyValues(from: from[name]!) }
+        return weights
+    }
+
     /// `source` (a trained model) with the pixel-aligned reference input (`dit.reference_input`) added: every
     /// tensor copied, and the patch embedding's columns for the new channels zero — so the widened model computes
     /// exactly what `source` does until training moves them.
@@ -48,11 +57,7 @@ public enum TrainingInitialization {
         precondition(!config.dit.referenceInput, "the model already has the reference input")
         var wider = config
         wider.dit.referenceInput = true
-        let weights = OmniModelWeights(config: wider)
-        let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
-        for (key, tensor) in weights.namedTensors() where key != "dit.patchEmbedding.weight" {
-            tensor.copyValues(from: from[key]!)
-        }
+        let weights = grown(source, config: wider, except: "dit.patchEmbedding.weight")
         // Weight [d, p²·C]: each token's input is p² positions of C channels, channels innermost; the new channels
         // come last in each position.
         let old = source.dit.patchEmbedding.weight, new = weights.dit.patchEmbedding.weight
@@ -74,10 +79,7 @@ public enum TrainingInitialization {
         precondition(!config.audio.bandPositions, "the model already has audio band positions")
         var banded = config
         banded.audio.bandPositions = true
-        let weights = OmniModelWeights(config: banded)
-        let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
-        for (key, tensor) in weights.namedTensors() where key != "dit.audioPositions" { tensor.copyValues(from: from[key]!) }
-        return (banded, weights)
+        return (banded, grown(source, config: banded, except: "dit.audioPositions"))
     }
 
     /// A distillation student of `teacher` (whose config is `config`): the teacher's config with
