@@ -70,24 +70,25 @@ public struct TokenLayout: Sendable, Equatable {
         }
     }
 
-    /// The audio keys (sequence indices) latent frame `f` reads; empty when its band holds no audio.
-    public func audioKeys(ofLatentFrame f: Int) -> Range<Int> {
-        let bands = audioBands
-        if !audioBandPositions { return (audio.lowerBound + bands[f].frames.lowerBound)..<(audio.lowerBound + bands[f].frames.upperBound) }
-        let start = audio.lowerBound + bands[..<f].reduce(0) { $0 + $1.frames.count }
-        return start..<(start + bands[f].frames.count)
+    /// Per latent frame, the audio keys (sequence indices) it reads; empty when its band holds no audio.
+    public var audioKeyRanges: [Range<Int>] {
+        let bands = audioBands, a0 = text.upperBound
+        guard audioBandPositions else { return bands.map { (a0 + $0.frames.lowerBound)..<(a0 + $0.frames.upperBound) } }
+        var start = a0
+        return bands.map { band in defer { start += band.frames.count }; return start..<(start + band.frames.count) }
     }
+
+    /// The audio keys latent frame `f` reads (`audioKeyRanges[f]`).
+    public func audioKeys(ofLatentFrame f: Int) -> Range<Int> { audioKeyRanges[f] }
 
     /// Row groups for one pass; `textOn`/`audioOn` say whether this pass reads X / A.
     public func rowGroups(textOn: Bool, audioOn: Bool) -> [AttentionMask.RowGroup] {
         var groups: [AttentionMask.RowGroup] = []
+        let audioKeys = audioOn && audioFrames > 0 ? audioKeyRanges : []
         for f in 0..<latentFrames {
             var keys = [video, reference]
             if textOn { keys.append(text) }
-            if audioOn && audioFrames > 0 {
-                let band = audioKeys(ofLatentFrame: f)
-                if !band.isEmpty { keys.append(band) }
-            }
+            if !audioKeys.isEmpty && !audioKeys[f].isEmpty { keys.append(audioKeys[f]) }
             groups.append(.init(queries: (f * gridTokens)..<((f + 1) * gridTokens), keys: keys))
         }
         if referenceIsQuery && referenceTokens > 0 {
