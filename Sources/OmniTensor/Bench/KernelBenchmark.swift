@@ -84,18 +84,17 @@ public enum KernelBenchmark {
 
     /// Causal Conv3d 3×3×3, `[frames, side, side, C] → C`, forward and backward (dX, dW) against sgemm on the
     /// im2col-equivalent shapes: M = T·H·W, K = 27·C, N = C (forward); M×(27C)×N and (27C)×N×M (backward).
-    /// `path`: "per-tap" or "frames" forces that convolution path (`ConvolutionPath`); nil lets the
-    /// geometry's rule choose, as every model does.
+    /// `path`: a name of `convolutionPaths` forces that convolution path; nil lets the geometry's rule choose, as every
+    /// model does.
     public static func causalConv3d(channels c: Int, side: Int, frames: Int, seconds: Double = 0.3, path: String? = nil) -> [Row] {
-        let forced: ConvolutionPath? = switch path {
-        case "per-tap": .perTap
-        case "frames": .frameIm2col
-        default: nil
+        ConvolutionPath.$forced.withValue(path.flatMap { convolutionPaths[$0] }) {
+            causalConv3dRows(channels: c, side: side, frames: frames, seconds: seconds)
         }
-        return ConvolutionPath.$forced.withValue(forced) { causalConv3dRows(channels: c, side: side, frames: frames, seconds: seconds) }
     }
 
-    public static let convolutionPathNames = ["per-tap", "frames"]
+    /// The convolution paths `bench kernels --conv-path` can force, by name.
+    static let convolutionPaths: [String: ConvolutionPath] = ["per-tap": .perTap, "frames": .frameIm2col]
+    public static var convolutionPathNames: [String] { convolutionPaths.keys.sorted() }
 
     static func causalConv3dRows(channels c: Int, side: Int, frames: Int, seconds: Double) -> [Row] {
         let rng = RandomStream(seed: 3)

@@ -217,12 +217,15 @@ struct ConvolutionGeometry: Sendable, Equatable {
                 }
             }
         } else if let bias {
-            ComputeThreads.parallelFor(rows, grain: max(1, 16384 / max(rowLength, 1))) { range in
-                for r in range {
-                    let dst = out + r * rowLength
-                    for wo in 0..<outW { for j in 0..<cout { dst[wo * cout + j] += bias[j] } }
-                }
-            }
+            addBias(bias, to: out)
+        }
+    }
+
+    /// out[position, :] += bias for every output position (`[B, To, Ho, Wo, Cout]`).
+    func addBias(_ bias: UnsafePointer<Float>, to out: UnsafeMutablePointer<Float>) {
+        let cout = outChannels
+        ComputeThreads.parallelFor(outputPositions, grain: max(1, 16384 / cout)) { range in
+            for r in range { let row = out + r * cout; for j in 0..<cout { row[j] += bias[j] } }
         }
     }
 

@@ -41,7 +41,7 @@ extension ConvolutionGeometry {
     /// Budget of the frame-im2col window: 16 MiB (at 64×64 with 32 channels an S frame is 4.7 MB, so the window
     /// holds the three frames one output frame reads).
     static let frameScratchBytes = 16 << 20
-    /// Above this a window of kT S frames is too large a scratch, and the per-tap path (none) runs instead.
+    /// Above this a window of kT S frames is too large a scratch, and the per-tap path (which needs none) runs instead.
     static let frameWindowLimitBytes = 64 << 20
 
     /// An S frame up to this size stays in one core's L2 cache (2 MiB on the machines measured).
@@ -79,6 +79,9 @@ extension ConvolutionGeometry {
         let fit = Self.frameScratchBytes / (4 * max(frameFloats, 1))
         return max(1, min(outT, (fit - kT) / sT + 1))
     }
+
+    /// Floats of the sliding window: the (F − 1)·sT + kT S frames a block of F output frames reads.
+    var frameWindowFloats: Int { ((frameBlockFrames - 1) * sT + kT) * frameFloats }
 
     /// Padded frames (0 ..< paddedT) that hold data: the input's, and before them the cached `front` frames.
     func framesWithData(hasFront: Bool) -> Range<Int> { (hasFront ? 0 : padFront)..<(padFront + frames) }
@@ -136,7 +139,7 @@ extension ConvolutionGeometry {
         ComputeThreads.parallelFor(count, grain: 1 << 16) { range in
             (out + range.lowerBound).update(repeating: 0, count: range.count)
         }
-        let window = Tensor(uninitialized: [((frameBlockFrames - 1) * sT + kT) * frameFloats])
+        let window = Tensor(uninitialized: [frameWindowFloats])
         for b in 0..<batch {
             forEachFrameGEMM(batch: b, x: x, front: front, window: window.data) { rows, dt, a in
                 GEMM.sgemm(m: rows.count, n: cout, k: k, a: a, lda: k, b: weight + dt * k * cout, ldb: cout,
@@ -144,11 +147,7 @@ extension ConvolutionGeometry {
             }
         }
         withExtendedLifetime(window) {}
-        if let bias {
-            ComputeThreads.parallelFor(outputPositions, grain: max(1, 16384 / cout)) { range in
-                for r in range { let row = out + r * cout; for j in 0..<cout { row[j] += bias[j] } }
-            }
-        }
+        if let bias { addBias(bias, to: out) }
     }
 
     /// `backward` on the frame-im2col path (dBias is summed by the caller): accumulates dx and dWeight.
@@ -156,7 +155,7 @@ extension ConvolutionGeometry {
                         weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, dWeight: UnsafeMutablePointer<Float>?) {
         let cout = outChannels, k = frameColumns, floats = frameFloats, positions = outH * outW
         if let dWeight {
-            let window = Tensor(uninitialized: [((frameBlockFrames - 1) * sT + kT) * floats])
+            let window = Tensor(uninitialized: [frameWindowFloats])
             for b in 0..<batch {
                 forEachFrameGEMM(batch: b, x: x, front: front, window: window.data) { rows, dt, a in
                     GEMM.sgemm(transposeA: true, m: k, n: cout, k: rows.count, a: a, lda: k, b: g + rows.lowerBound * cout,
