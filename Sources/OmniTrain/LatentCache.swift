@@ -46,6 +46,8 @@ public final class LatentCache {
         public var audioEncoder: String?
         /// Whether half the talking clips speak through espeak-ng (`PuppetSamples.render(realSpeech:)`); nil: no.
         public var realSpeech: Bool?
+        /// The fraction of windows drawn from talking, head-framed clips (`build(talkingHeads:)`); nil: none forced.
+        public var talkingHeads: Double?
         public var buckets: [Bucket]
         public var windowCount: Int { buckets.reduce(0) { $0 + $1.windows.count } }
     }
@@ -132,11 +134,13 @@ public final class LatentCache {
 
     /// Encodes `windows` windows with `vae` and writes the cache to `folder` (which must not hold one yet). Window i
     /// comes from the clip of seed `(seed << 32) | i` in a bucket of `config.video.sizes` chosen by i, at a start
-    /// frame chosen by i. `progress` gets the windows done so far.
+    /// frame chosen by i. With `talkingHeads` > 0, that fraction of the windows (drawn per window) comes instead from
+    /// a talking, head-framed clip (`PuppetSamples.talkingHeadSeed`): in the random world only one clip in twelve
+    /// shows a speaking mouth larger than a few pixels. `progress` gets the windows done so far.
     @discardableResult
     public static func build(vae: CausalVAE, config: ModelConfig, seed: UInt64, windows: Int, folder: String,
-                             realSpeech: Bool = false, progress: (Int) -> Void = { _ in }) throws -> Manifest {
-        precondition(windows >= 1 && seed >= 1 && seed < (1 << 31))
+                             realSpeech: Bool = false, talkingHeads: Double = 0, progress: (Int) -> Void = { _ in }) throws -> Manifest {
+        precondition(windows >= 1 && seed >= 1 && seed < (1 << 31) && (0...1).contains(talkingHeads))
         try TrainingDataFolder.create(folder, manifestName: manifestName, holds: "a latent cache", realSpeech: realSpeech)
         let frames = config.video.segmentFrames, fps = config.video.fps
         var targets = [[Float]](repeating: [], count: config.video.sizes.count)
@@ -148,7 +152,13 @@ public final class LatentCache {
             var rng = RandomStream(seed: seed, stream: 0x1A7E).split(UInt64(i))
             let b = Int(rng.nextUInt64() % UInt64(config.video.sizes.count))
             let size = FrameSize(width: config.video.sizes[b][0], height: config.video.sizes[b][1])
-            let clipSeed = (seed << 32) | UInt64(i)
+            // Its own stream, so caches without talking heads draw exactly as before.
+            var focus = RandomStream(seed: seed, stream: 0x7A1C).split(UInt64(i))
+            var clipSeed = (seed << 32) | UInt64(i)
+            if talkingHeads > 0, Double(focus.uniform()) < talkingHeads,
+               let talking = PuppetSamples.talkingHeadSeed(seed: seed, window: i, size: size, fps: fps, realSpeech: realSpeech) {
+                clipSeed = talking
+            }
             let clip = PuppetSamples.render(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech)
             let start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
             do throws(ModelError) {
@@ -187,7 +197,7 @@ public final class LatentCache {
         }
         let manifest = Manifest(format: format, vaeFingerprint: fingerprint(vae), segmentFrames: frames, fps: fps, seed: seed,
                                 audioEncoder: storesAudio ? config.audio.encoder : nil, realSpeech: realSpeech ? true : nil,
-                                buckets: buckets)
+                                talkingHeads: talkingHeads > 0 ? talkingHeads : nil, buckets: buckets)
         try TrainingDataFolder.writeManifest(manifest, folder: folder, manifestName: manifestName)
         return manifest
     }

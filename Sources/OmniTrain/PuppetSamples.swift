@@ -50,6 +50,21 @@ public struct PuppetSamples: Sendable {
         .random(seed: seed, size: size, duration: seconds, fps: fps, realSpeech: realSpeech)
     }
 
+    /// The clip seed of a talking, head-framed clip for window `window` of a latent cache of `seed`
+    /// (`LatentCache.build(talkingHeads:)`): the first of the ids `2³¹ | window·2⁸ | attempt` whose `spec` talks
+    /// (synthetic or espeak speech) with the head framing. Seeds are searched, not forced, so the trainer's re-render
+    /// from the seed alone (`spec(seed:…)`) is that clip. About one random clip in twelve qualifies; the ids never
+    /// meet the plain windows' `0…2³¹ − 1`.
+    public static func talkingHeadSeed(seed: UInt64, window: Int, size: FrameSize, fps: Int, realSpeech: Bool) -> UInt64? {
+        precondition(window >= 0 && window < (1 << 23), "window index past the talking-head id space")
+        for attempt in 0..<256 {
+            let clipSeed = (seed << 32) | (1 << 31) | (UInt64(window) << 8) | UInt64(attempt)
+            let s = spec(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech)
+            if s.framing == .head && (s.audio.kind == .speech || s.audio.kind == .espeak) { return clipSeed }
+        }
+        return nil
+    }
+
     // MARK: - VAE batches
 
     /// A VAE batch `[B, frames, crop, crop, 3]` in [−1, 1]: each of `batch` clips gives a window of `frames`

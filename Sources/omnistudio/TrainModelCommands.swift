@@ -348,10 +348,13 @@ struct TrainCache: ParsableCommand {
     @OptionGroup var audio: AudioEncoderOption
     @Flag(help: "Half the talking clips speak through espeak-ng (real speech; needs espeak-ng, which make bootstrap installs).")
     var realSpeech = false
+    @Option(help: "The fraction of windows drawn from talking, head-framed clips (a random clip is one only one time in twelve), for lips that follow the voice.")
+    var talkingHeads = 0.0
     @Flag(help: "No progress line.") var quiet = false
 
     func validate() throws {
         guard windows >= 1 else { throw ValidationError("--windows must be positive") }
+        guard (0...1).contains(talkingHeads) else { throw ValidationError("--talking-heads must be in 0…1") }
         guard seed >= 1, seed < (1 << 31) else { throw ValidationError("--seed must be in 1…2147483647") }
     }
 
@@ -359,7 +362,7 @@ struct TrainCache: ParsableCommand {
         let model = try LoadedModel.load(model)
         let start = Date()
         let manifest = try LatentCache.build(vae: model.vae, config: audio.applied(to: model.config), seed: seed, windows: windows, folder: out,
-                                             realSpeech: realSpeech,
+                                             realSpeech: realSpeech, talkingHeads: talkingHeads,
                                              progress: BuildProgress(label: "cache", unit: "windows", total: windows, quiet: quiet, start: start).report)
         if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = Date().timeIntervalSince(start)

@@ -46,6 +46,40 @@ final class LatentCacheTests: XCTestCase {
         }
     }
 
+    func testTalkingHeadWindowsComeFromTalkingHeadFramedClipsAndLeaveTheOthersAsBefore() throws {
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        let plain = try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 8, folder: folder)
+        XCTAssertNil(plain.talkingHeads)
+        let mixedFolder = folder + "-mixed"
+        defer { try? FileManager.default.removeItem(atPath: mixedFolder) }
+        let mixed = try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 8, folder: mixedFolder, talkingHeads: 0.5)
+        XCTAssertEqual(mixed.talkingHeads, 0.5)
+        let plainWindows = Dictionary(uniqueKeysWithValues: plain.buckets.flatMap(\.windows).map { ($0.clipSeed & 0xFFFF_FFFF, $0) })
+        var talking = 0
+        for bucket in mixed.buckets {
+            for window in bucket.windows {
+                let spec = PuppetSamples.spec(seed: window.clipSeed, size: bucket.size, fps: config.video.fps)
+                if window.clipSeed & (1 << 31) != 0 {
+                    talking += 1
+                    XCTAssertEqual(spec.framing, .head)
+                    XCTAssertEqual(spec.audio.kind, .speech)
+                } else {
+                    // A window not drawn as a talking head is the plain cache's window of the same index.
+                    XCTAssertEqual(plainWindows[window.clipSeed & 0xFFFF_FFFF], window)
+                }
+            }
+        }
+        XCTAssertGreaterThan(talking, 0)
+        XCTAssertLessThan(talking, 8)
+        // Where a random clip is one: about one in twelve of the plain ids.
+        let heads = (0..<240).filter { i in
+            let s = PuppetSamples.spec(seed: (5 << 32) | UInt64(i), size: .square, fps: 25)
+            return s.framing == .head && s.audio.kind == .speech
+        }.count
+        XCTAssertLessThan(heads, 40)
+    }
+
     func testTrainerExamplesFromTheCacheCarryTheWindowsConditions() throws {
         let config = ModelConfig.tiny
         let weights = TrainingInitialization.fresh(config: config, seed: 1)
