@@ -69,10 +69,33 @@ public final class DiTExamples {
     /// stage 3) are zeros, not computed: with a latent cache, a stage-1 example then needs only the clip's plan
     /// for its caption, not the rendered clip.
     func example(step: Int, index: Int, perStep batch: Int, profile: inout TrainingProfile) throws -> Example {
+        var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
+        if let latents {
+            // The step's bucket when the cache has it, else one of the cache's (still one bucket per step).
+            var fallback = samples.stream(step: step).split(PuppetSamples.Purpose.bucket.rawValue).split(1)
+            let b = latents.bucketIndex(samples.bucket(step: step))
+                ?? Int(fallback.nextUInt64() % UInt64(latents.manifest.buckets.count))
+            let count = latents.manifest.buckets[b].windows.count
+            let window = Int(rng.nextUInt64() % UInt64(count))
+            return try example(bucket: b, window: window, step: step, index: index, perStep: batch, profile: &profile, rng: &rng)
+        }
+        return try example(bucket: nil, window: nil, step: step, index: index, perStep: batch, profile: &profile, rng: &rng)
+    }
+
+    /// The example of the latent cache's window `window` of bucket `bucket` (every window in turn, for a probe).
+    func example(cachedBucket bucket: Int, window: Int) throws -> Example {
+        var profile = TrainingProfile()
+        var unused = RandomStream(seed: 1)   // a cached window's start is the cache's: nothing is drawn
+        return try example(bucket: bucket, window: window, step: 0, index: 0, perStep: 1, profile: &profile, rng: &unused)
+    }
+
+    /// The cache's window (`bucket`, `window`) or, without a cache, a window of the clip drawn for (step, index) at
+    /// a start drawn from `rng`.
+    private func example(bucket: Int?, window: Int?, step: Int, index: Int, perStep batch: Int, profile: inout TrainingProfile,
+                         rng: inout RandomStream) throws -> Example {
         let frames = config.video.segmentFrames
         let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0, needsPicture = ratios.referenceStart > 0
         let needsMouth = ratios.mouthWeight > 0
-        var rng = samples.stream(step: step).split(PuppetSamples.Purpose.ditWindow.rawValue).split(UInt64(index))
         let spec: ClipSpec, clip: Clip?, start: Int, target: Tensor, reference: Tensor
         var cachedAudio: Tensor?
         if let latents, !latentsChecked {
@@ -82,13 +105,8 @@ public final class DiTExamples {
             latentsChecked = true
         }
         do {
-            if let latents {
-                // The step's bucket when the cache has it, else one of the cache's (still one bucket per step).
-                var fallback = samples.stream(step: step).split(PuppetSamples.Purpose.bucket.rawValue).split(1)
-                let b = latents.bucketIndex(samples.bucket(step: step))
-                    ?? Int(fallback.nextUInt64() % UInt64(latents.manifest.buckets.count))
-                let count = latents.manifest.buckets[b].windows.count
-                let cached = profile.measure(.data) { latents.window(bucket: b, index: Int(rng.nextUInt64() % UInt64(count))) }
+            if let latents, let b = bucket, let window {
+                let cached = profile.measure(.data) { latents.window(bucket: b, index: window) }
                 if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
                 spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
                                           realSpeech: latents.manifest.realSpeech ?? false)

@@ -4,10 +4,19 @@ import OmniMedia
 import OmniModel
 import OmniWorld
 
-/// `omnistudio probe`: how much of the truth mouth-openness track each audio feature set carries, by a linear
-/// probe (`RidgeProbe`) fitted on puppet speech and scored (R²) on held-out puppet speech and on espeak-ng speech.
+/// `omnistudio probe`: where lip sync is lost — in the audio features (`probe features`, the default) or in the
+/// model (`probe lips`).
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Probes of lip sync: what the audio features carry (features, the default) and what a model uses (lips).",
+        subcommands: [ProbeFeatures.self, ProbeLips.self], defaultSubcommand: ProbeFeatures.self)
+}
+
+/// `omnistudio probe features`: how much of the truth mouth-openness track each audio feature set carries, by a
+/// linear probe (`RidgeProbe`) fitted on puppet speech and scored (R²) on held-out puppet speech and on espeak-ng speech.
+struct ProbeFeatures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
         abstract: "Linear probe of the audio features: R² of the mouth-openness track from log-mel and from Whisper features.")
 
     @Option(help: "Puppet speech clips to fit on.") var clips = 60

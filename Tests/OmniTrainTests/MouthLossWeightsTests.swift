@@ -54,4 +54,38 @@ final class MouthLossWeightsTests: TrainingTestCase {
         XCTAssertTrue(lossWeights.values.contains(5), "this sample's face is in view")
         XCTAssertNotEqual(weighted, unweighted)
     }
+
+    /// The lips probe: deterministic, its mouth errors are the weighted loss on the mouth box alone, and the audio
+    /// reaches the mouth of a random model (on ≠ off).
+    func testMouthAudioGainIsTheMouthBoxErrorWithTheAudioOnAndOff() throws {
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 3)
+        RandomWeights.fill(weights.dit, seed: 4, vectorStd: 0.2)   // fresh zeroes the velocity head: audio would not matter
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lips-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try LatentCache.build(vae: weights.vae, config: config, seed: 9, windows: 2, folder: folder, talkingHeads: 1)
+        let objective = try DiTObjective(weights: weights, config: config, samples: Self.samples, stage: 3,
+                                         ratios: ConditionRatios(audio: 1, pose: 0, mouthWeight: 1), batch: 1,
+                                         latents: try LatentCache(folder: folder), text: Self.text)
+        let rows = try MouthAudioGain.measure(objective, sigmas: [0.4, 0.8], seed: 2)
+        XCTAssertEqual(rows.map(\.sigma), [0.4, 0.8])
+        XCTAssertEqual(rows, try MouthAudioGain.measure(objective, sigmas: [0.4, 0.8], seed: 2))
+        for r in rows {
+            XCTAssertEqual(r.windows, 2)
+            for e in [r.mouthOff, r.mouthOn, r.restOff, r.restOn] { XCTAssertTrue(e.isFinite && e > 0) }
+            XCTAssertNotEqual(r.mouthOn, r.mouthOff)
+        }
+        // Window 0 at σ 0.8 with the audio on, recomputed with the trainer's weighted loss on a 0/1 mouth mask.
+        let ex = try objective.examples.example(cachedBucket: 0, window: 0)
+        let draws = DiTExamples.Draws(referenceOn: true, textOn: false, audioOn: true, poseOn: false, motionOn: true, sigma: 0.8,
+                                      noise: RandomStream(seed: 2, stream: 0x11B5).split(1).split(1))
+        let (inputs, noise, first) = objective.examples.inputs(ex, draws, poseGuider: weights.poseGuider)
+        let v = objective.velocity(inputs, ex, draws)
+        let target = FlowMatchSampler.velocityTarget(clean: ex.target, noise: noise)
+        let mask = Tensor(ex.lossWeights!.values.map { $0 - 1 }, shape: ex.lossWeights!.shape)
+        let t = v.shape[1]
+        let expected = v.slice(axis: 1, first..<t).weightedMSELoss(target.slice(axis: 1, first..<t), weights: mask.slice(axis: 1, first..<t)).item
+        let one = MouthAudioGain.positionErrors(v, target, weights: ex.lossWeights!, peak: 2, from: first)!
+        XCTAssertEqual(one.mouth, Double(expected), accuracy: 1e-5 * Double(expected))
+    }
 }

@@ -1,0 +1,81 @@
+import OmniModel
+import OmniTensor
+
+/// How much the DiT's velocity at the mouth improves when it hears the audio — whether it has learned lips that
+/// follow the voice, measured without generating a frame (`omnistudio probe lips`).
+///
+/// For each window of a latent cache (best one built with `train cache --talking-heads 1`), at each σ with one fixed
+/// noise, the velocity error Σ (v − (ε − x₀))² / C on the latent positions of the mouth box (`MouthLossWeights`)
+/// and on the rest, once with the audio on and once off; the reference on, the window's own motion frames given (a
+/// later segment of ref+audio generation), text and pose off. Gain = 1 − on ÷ off: 0 for a model that ignores the
+/// audio at the mouth, larger the more the audio tells it. Deterministic, and one probe covers every window at
+/// every σ, so a change between checkpoints can be told apart from noise where ten generated clips' Sync cannot.
+public enum MouthAudioGain {
+    /// One σ's errors, mean per latent position and channel over the windows whose mouth is in view.
+    public struct Row: Sendable, Equatable {
+        public var sigma: Float
+        public var windows: Int
+        public var mouthOff: Double, mouthOn: Double
+        public var restOff: Double, restOn: Double
+        /// 1 − mouthOn ÷ mouthOff.
+        public var mouthGain: Double { 1 - mouthOn / mouthOff }
+        /// 1 − restOn ÷ restOff: the audio's help away from the mouth (head nods, breathing), for scale.
+        public var restGain: Double { 1 - restOn / restOff }
+    }
+
+    /// The rows for `sigmas` over every window of `objective`'s latent cache (a window whose mouth is out of view
+    /// counts in no row). `objective` supplies the examples and the velocity, so the probe sees what training sees;
+    /// its ratios must ask for mouth weights (`mouthWeight` > 0) and audio (stage ≥ 2).
+    public static func measure(_ objective: DiTObjective, sigmas: [Float], seed: UInt64) throws -> [Row] {
+        guard let cache = objective.latents else { preconditionFailure("the mouth probe reads a latent cache") }
+        precondition(objective.ratios.mouthWeight > 0 && objective.ratios.audio > 0, "the probe needs mouth weights and audio")
+        var rows = sigmas.map { Row(sigma: $0, windows: 0, mouthOff: 0, mouthOn: 0, restOff: 0, restOn: 0) }
+        var id: UInt64 = 0
+        for b in cache.manifest.buckets.indices {
+            for w in cache.manifest.buckets[b].windows.indices {
+                id += 1
+                let ex = try objective.examples.example(cachedBucket: b, window: w)
+                guard let weights = ex.lossWeights else { continue }
+                // lossWeights are 1 + λ at the mouth, 1 elsewhere.
+                let peak = weights.values.max() ?? 1
+                guard peak > 1 else { continue }
+                for (k, sigma) in sigmas.enumerated() {
+                    var errors: [(mouth: Double, rest: Double)] = []
+                    var seen = true
+                    for audioOn in [false, true] {
+                        let draws = DiTExamples.Draws(referenceOn: true, textOn: false, audioOn: audioOn, poseOn: false, motionOn: true,
+                                                      sigma: sigma, noise: RandomStream(seed: seed, stream: 0x11B5).split(id).split(UInt64(k)))
+                        let (inputs, noise, first) = objective.examples.inputs(ex, draws, poseGuider: objective.weights.poseGuider)
+                        let v = objective.velocity(inputs, ex, draws)
+                        let target = FlowMatchSampler.velocityTarget(clean: ex.target, noise: noise)
+                        guard let e = positionErrors(v, target, weights: weights, peak: peak, from: first) else { seen = false; break }
+                        errors.append(e)
+                    }
+                    guard seen else { continue }
+                    rows[k].windows += 1
+                    rows[k].mouthOff += errors[0].mouth; rows[k].mouthOn += errors[1].mouth
+                    rows[k].restOff += errors[0].rest; rows[k].restOn += errors[1].rest
+                }
+            }
+        }
+        for k in rows.indices where rows[k].windows > 0 {
+            let n = Double(rows[k].windows)
+            rows[k].mouthOff /= n; rows[k].mouthOn /= n; rows[k].restOff /= n; rows[k].restOn /= n
+        }
+        return rows
+    }
+
+    /// Mean squared error per channel of `v` against `target` (`[1, T', h, w, C]`) over latent frames `from…`, on the
+    /// positions whose weight is `peak` (the mouth) and on the others; nil when the mouth is only in the motion frames.
+    static func positionErrors(_ v: Tensor, _ target: Tensor, weights: Tensor, peak: Float, from: Int) -> (mouth: Double, rest: Double)? {
+        let c = v.shape[4], perFrame = v.shape[2] * v.shape[3]
+        var mouth = 0.0, rest = 0.0, mouthCount = 0, restCount = 0
+        for p in (from * perFrame)..<weights.count {
+            var e = 0.0
+            for j in 0..<c { let d = Double(v.data[p * c + j] - target.data[p * c + j]); e += d * d }
+            if weights.data[p] == peak { mouth += e; mouthCount += 1 } else { rest += e; restCount += 1 }
+        }
+        guard mouthCount > 0 else { return nil }
+        return (mouth / Double(mouthCount * c), rest / Double(max(restCount, 1) * c))
+    }
+}
