@@ -283,17 +283,22 @@ public struct AudioConditionConfig: Codable, Sendable, Equatable {
     /// (`MMDiT.audioPositions`; docs/ARCHITECTURE.md §4.4): without it the band's tokens are an unordered set, and a
     /// latent frame cannot tell which of its four video frames a sound belongs to. Absent in older models: false.
     public var bandPositions: Bool
+    /// Each latent frame's video tokens also get a projection of its own video frames' embedded audio tokens added
+    /// before the blocks (`MMDiT.audioFrameInput`; docs/ARCHITECTURE.md §4.1): a path from the sound to every position
+    /// of the frame — the mouth's included — that does not depend on attention finding ten audio keys among hundreds.
+    /// Absent in older models: false.
+    public var frameInput: Bool
     /// Values per video frame of one frame's own features (before the neighbours).
     public var frameWidth: Int { encoder == Self.whisperEncoder ? 384 : melFramesPerVideoFrame * melBins }
     public var featureWidth: Int { (2 * neighbours + 1) * frameWidth }
 
     public init(melBins: Int, melFramesPerVideoFrame: Int, neighbours: Int, hidden: Int, band: Int, encoder: String = logMelEncoder,
-                bandPositions: Bool = false) {
+                bandPositions: Bool = false, frameInput: Bool = false) {
         self.melBins = melBins; self.melFramesPerVideoFrame = melFramesPerVideoFrame; self.neighbours = neighbours
-        self.hidden = hidden; self.band = band; self.encoder = encoder; self.bandPositions = bandPositions
+        self.hidden = hidden; self.band = band; self.encoder = encoder; self.bandPositions = bandPositions; self.frameInput = frameInput
     }
 
-    enum CodingKeys: String, CodingKey { case melBins, melFramesPerVideoFrame, neighbours, hidden, band, encoder, bandPositions }
+    enum CodingKeys: String, CodingKey { case melBins, melFramesPerVideoFrame, neighbours, hidden, band, encoder, bandPositions, frameInput }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -302,7 +307,8 @@ public struct AudioConditionConfig: Codable, Sendable, Equatable {
                   neighbours: try c.decode(Int.self, forKey: .neighbours), hidden: try c.decode(Int.self, forKey: .hidden),
                   band: try c.decode(Int.self, forKey: .band),
                   encoder: try c.decodeIfPresent(String.self, forKey: .encoder) ?? Self.logMelEncoder,
-                  bandPositions: try c.decodeIfPresent(Bool.self, forKey: .bandPositions) ?? false)
+                  bandPositions: try c.decodeIfPresent(Bool.self, forKey: .bandPositions) ?? false,
+                  frameInput: try c.decodeIfPresent(Bool.self, forKey: .frameInput) ?? false)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -311,6 +317,7 @@ public struct AudioConditionConfig: Codable, Sendable, Equatable {
         try c.encode(neighbours, forKey: .neighbours); try c.encode(hidden, forKey: .hidden); try c.encode(band, forKey: .band)
         try c.encode(self.encoder, forKey: .encoder)
         if bandPositions { try c.encode(true, forKey: .bandPositions) }
+        if frameInput { try c.encode(true, forKey: .frameInput) }
     }
 }
 

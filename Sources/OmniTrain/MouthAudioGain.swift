@@ -21,6 +21,10 @@ public enum MouthAudioGain {
         public var mouthGain: Double { 1 - mouthOn / mouthOff }
         /// 1 − restOn ÷ restOff: the audio's help away from the mouth (head nods, breathing), for scale.
         public var restGain: Double { 1 - restOn / restOff }
+        /// How much the clean mouth changes from one latent frame to the next, ½ (x₀[k] − x₀[k−1])² at the mouth
+        /// positions of frame k (per value, in x₀ units, the same at every σ): the scale of what hearing the audio
+        /// could explain. The velocity errors above are x₀ errors ÷ σ², so `mouthOn`·σ² compares with it.
+        public var mouthMotion: Double
     }
 
     /// The rows for `sigmas` over every window of `objective`'s latent cache (a window whose mouth is out of view
@@ -29,7 +33,7 @@ public enum MouthAudioGain {
     public static func measure(_ objective: DiTObjective, sigmas: [Float], seed: UInt64) throws -> [Row] {
         guard let cache = objective.latents else { preconditionFailure("the mouth probe reads a latent cache") }
         precondition(objective.ratios.mouthWeight > 0 && objective.ratios.audio > 0, "the probe needs mouth weights and audio")
-        var rows = sigmas.map { Row(sigma: $0, windows: 0, mouthOff: 0, mouthOn: 0, restOff: 0, restOn: 0) }
+        var rows = sigmas.map { Row(sigma: $0, windows: 0, mouthOff: 0, mouthOn: 0, restOff: 0, restOn: 0, mouthMotion: 0) }
         var id: UInt64 = 0
         for b in cache.manifest.buckets.indices {
             for w in cache.manifest.buckets[b].windows.indices {
@@ -53,6 +57,7 @@ public enum MouthAudioGain {
                     }
                     guard seen else { continue }
                     rows[k].windows += 1
+                    rows[k].mouthMotion += mouthMotion(ex.target, weights: weights, peak: peak)
                     rows[k].mouthOff += errors[0].mouth; rows[k].mouthOn += errors[1].mouth
                     rows[k].restOff += errors[0].rest; rows[k].restOn += errors[1].rest
                 }
@@ -60,7 +65,7 @@ public enum MouthAudioGain {
         }
         for k in rows.indices where rows[k].windows > 0 {
             let n = Double(rows[k].windows)
-            rows[k].mouthOff /= n; rows[k].mouthOn /= n; rows[k].restOff /= n; rows[k].restOn /= n
+            rows[k].mouthOff /= n; rows[k].mouthOn /= n; rows[k].restOff /= n; rows[k].restOn /= n; rows[k].mouthMotion /= n
         }
         return rows
     }
@@ -77,5 +82,20 @@ public enum MouthAudioGain {
         }
         guard mouthCount > 0 else { return nil }
         return (mouth / Double(mouthCount * c), rest / Double(max(restCount, 1) * c))
+    }
+
+    /// ½ (x₀[k] − x₀[k−1])² per value over the mouth positions of latent frames k ≥ 2 (frame 1 follows the causal
+    /// VAE's single-frame latent 0, a different kind of latent).
+    static func mouthMotion(_ x0: Tensor, weights: Tensor, peak: Float) -> Double {
+        let c = x0.shape[4], perFrame = x0.shape[2] * x0.shape[3]
+        var sum = 0.0, count = 0
+        for k in 2..<max(2, x0.shape[1]) {
+            for q in 0..<perFrame where weights.data[k * perFrame + q] == peak {
+                let p = k * perFrame + q
+                for j in 0..<c { let d = Double(x0.data[p * c + j] - x0.data[(p - perFrame) * c + j]); sum += 0.5 * d * d }
+                count += c
+            }
+        }
+        return count > 0 ? sum / Double(count) : 0
     }
 }

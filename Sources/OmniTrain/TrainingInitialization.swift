@@ -43,10 +43,10 @@ public enum TrainingInitialization {
 
     /// Weights of `config` (a `source` model with one part added or widened) holding every tensor of `source` but the
     /// one under `key`, which the caller fills (a new tensor starts at zero).
-    static func grown(_ source: OmniModelWeights, config: ModelConfig, except key: String) -> OmniModelWeights {
+    static func grown(_ source: OmniModelWeights, config: ModelConfig, except keys: Set<String>) -> OmniModelWeights {
         let weights = OmniModelWeights(config: config)
         let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
-        for (name, tensor) in weights.namedTensors() where name != key { tensor.copyValues(from: from[name]!) }
+        for (name, tensor) in weights.namedTensors() where !keys.contains(name) { tensor.copyValues(from: from[name]!) }
         return weights
     }
 
@@ -57,7 +57,7 @@ public enum TrainingInitialization {
         precondition(!config.dit.referenceInput, "the model already has the reference input")
         var wider = config
         wider.dit.referenceInput = true
-        let weights = grown(source, config: wider, except: "dit.patchEmbedding.weight")
+        let weights = grown(source, config: wider, except: ["dit.patchEmbedding.weight"])
         // Weight [d, p²·C]: each token's input is p² positions of C channels, channels innermost; the new channels
         // come last in each position.
         let old = source.dit.patchEmbedding.weight, new = weights.dit.patchEmbedding.weight
@@ -79,7 +79,19 @@ public enum TrainingInitialization {
         precondition(!config.audio.bandPositions, "the model already has audio band positions")
         var banded = config
         banded.audio.bandPositions = true
-        return (banded, grown(source, config: banded, except: "dit.audioPositions"))
+        return (banded, grown(source, config: banded, except: ["dit.audioPositions"]))
+    }
+
+    /// `source` (a trained model) with `audio.frame_input` added: every tensor copied and the new
+    /// `dit.audioFrameInput` zero — so the model computes what `source` does until training moves it.
+    public static func withAudioFrameInput(_ source: OmniModelWeights, config: ModelConfig) -> (config: ModelConfig, weights: OmniModelWeights) {
+        precondition(!config.audio.frameInput, "the model already has the audio frame input")
+        var wider = config
+        wider.audio.frameInput = true
+        let weights = grown(source, config: wider, except: ["dit.audioFrameInput.weight", "dit.audioFrameInput.bias"])
+        weights.dit.audioFrameInput!.weight.fill(0)
+        weights.dit.audioFrameInput!.bias!.fill(0)
+        return (wider, weights)
     }
 
     /// A distillation student of `teacher` (whose config is `config`): the teacher's config with

@@ -33,11 +33,12 @@ struct ProbeLips: ParsableCommand {
         let start = Date()
         let rows = try MouthAudioGain.measure(objective, sigmas: levels, seed: seed)
         print("omnistudio probe lips — \(model) on \(latents): velocity error per latent value, reference + own motion frames, audio off → on")
-        print("   σ   windows   mouth off    mouth on   mouth gain    rest off     rest on   rest gain")
+        print("   σ   windows   mouth off    mouth on   mouth gain    rest off     rest on   rest gain   mouth on·σ²  mouth motion")
         for r in rows {
-            print(String(format: "%5.2f %8d %11.4f %11.4f %11.1f %% %11.4f %11.4f %9.1f %%", r.sigma, r.windows, r.mouthOff, r.mouthOn,
-                         100 * r.mouthGain, r.restOff, r.restOn, 100 * r.restGain))
+            print(String(format: "%5.2f %8d %11.4f %11.4f %11.1f %% %11.4f %11.4f %9.1f %% %13.4f %13.4f", r.sigma, r.windows, r.mouthOff, r.mouthOn,
+                         100 * r.mouthGain, r.restOff, r.restOn, 100 * r.restGain, r.mouthOn * Double(r.sigma * r.sigma), r.mouthMotion))
         }
+        print("mouth on·σ²: the x₀ error at the mouth; mouth motion: ½ (x₀[k] − x₀[k−1])² there, the scale of what the audio could explain")
         let off = rows.map(\.mouthOff).reduce(0, +), on = rows.map(\.mouthOn).reduce(0, +)
         print(String(format: "all σ: mouth gain %.1f %% (%.0f s)", 100 * (1 - on / max(off, 1e-12)), Date().timeIntervalSince(start)))
     }

@@ -163,6 +163,8 @@ struct TrainDiT: ParsableCommand {
     var referenceInput = false
     @Flag(help: "Give each audio token a learned embedding of its place in the band of the latent frame reading it (audio.band_positions), so a latent frame can tell which of its video frames a sound belongs to. Starting from a model without it, the embedding starts at zero, so the stage starts as that model.")
     var audioBandPositions = false
+    @Flag(help: "Add to each latent frame's video tokens a projection of its own video frames' audio (audio.frame_input): a path from the sound to the mouth that needs no attention. Starting from a model without it, the projection starts at zero, so the stage starts as that model.")
+    var audioFrameInput = false
 
     func validate() throws {
         guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
@@ -191,6 +193,7 @@ struct TrainDiT: ParsableCommand {
             if stage == 1 {
                 config.dit.referenceInput = config.dit.referenceInput || referenceInput
                 config.audio.bandPositions = config.audio.bandPositions || audioBandPositions
+                config.audio.frameInput = config.audio.frameInput || audioFrameInput
                 weights = TrainingInitialization.ditStage(config: config, vaeFrom: source.weights, seed: options.seed)
             } else {
                 var grown = source.weights
@@ -199,6 +202,9 @@ struct TrainDiT: ParsableCommand {
                 }
                 if audioBandPositions && !config.audio.bandPositions {
                     (config, grown) = TrainingInitialization.withAudioBandPositions(grown, config: config)
+                }
+                if audioFrameInput && !config.audio.frameInput {
+                    (config, grown) = TrainingInitialization.withAudioFrameInput(grown, config: config)
                 }
                 weights = grown
             }

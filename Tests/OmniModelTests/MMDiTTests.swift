@@ -204,4 +204,46 @@ final class MMDiTTests: XCTestCase {
         XCTAssertGreaterThan(maxDifference(a.slice(axis: 0, 0..<1).slice(axis: 1, 1..<2), b.slice(axis: 0, 0..<1).slice(axis: 1, 1..<2)), 1e-3)
         XCTAssertLessThanOrEqual(maxDifference(a.slice(axis: 0, 1..<2), b.slice(axis: 0, 1..<2)), 1e-6)
     }
+
+    /// `audio.frame_input`: a model that gains it with the projection at zero computes what it did; with weights, the
+    /// cached and uncached paths agree, passes with audio off ignore it, and each latent frame's vector comes from
+    /// its own video frames only (changing frame 2's audio moves latent frames 1 and after in the frame-input path,
+    /// latent frame 0 not at all).
+    func testAudioFrameInputIsZeroWhenGrownAndReadsEachLatentFramesOwnAudio() throws {
+        var withInput = config
+        withInput.audio.frameInput = true
+        let wide = MMDiT(config: withInput)
+        let from = Dictionary(uniqueKeysWithValues: model.namedTensors().map { ($0.key, $0.tensor) })
+        for (key, tensor) in wide.namedTensors() {
+            if let source = from[key] { tensor.copyValues(from: source) } else { XCTAssertTrue(key.hasPrefix("audioFrameInput.")); tensor.fill(0) }
+        }
+        XCTAssertEqual(try XCTUnwrap(wide.audioFrameInput).weight.shape, [config.dit.width, config.vae.temporalFactor * config.dit.width])
+        func cache(_ m: MMDiT) -> ConditionCache {
+            let c = ConditionCache()
+            c.setReference(m.referenceKeysValues(latent: reference))
+            c.setText(m.textKeysValues(states: text))
+            c.setAudio(m.audioKeysValues(features: audio, latentFrames: frames), frames: videoFrames,
+                       frameInput: m.audioFrameInput(features: audio, latentFrames: frames))
+            return c
+        }
+        let plain = try model.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: self.cache())
+        XCTAssertLessThanOrEqual(maxDifference(try wide.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: cache(wide)), plain), 1e-6)
+
+        RandomWeights.fill(try XCTUnwrap(wide.audioFrameInput), seed: 8)
+        let cached = try wide.velocity(inputs: inputs, sigmas: sigmas, passes: passes, cache: cache(wide))
+        let uncached = wide.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passes, referenceLatent: reference,
+                                             textStates: text, audioFeatures: audio)
+        XCTAssertLessThanOrEqual(maxDifference(cached, uncached), 1e-5)
+        XCTAssertGreaterThan(maxDifference(cached.slice(axis: 0, 0..<1), plain.slice(axis: 0, 0..<1)), 1e-3, "audio on: the input matters")
+        XCTAssertLessThanOrEqual(maxDifference(cached.slice(axis: 0, 1..<3), plain.slice(axis: 0, 1..<3)), 1e-6, "audio off: it does not")
+
+        // The vectors alone: frame 2 belongs to latent frame 1 (frames 1–4).
+        let changed = Tensor.concat([audio.slice(axis: 1, 0..<2), random([1, 1, config.audio.featureWidth], 9), audio.slice(axis: 1, 3..<9)], axis: 1)
+        let a = try XCTUnwrap(wide.audioFrameInput(features: audio, latentFrames: frames))
+        let b = try XCTUnwrap(wide.audioFrameInput(features: changed, latentFrames: frames))
+        XCTAssertEqual(a.shape, [1, frames, config.dit.width])
+        XCTAssertEqual(maxDifference(a.slice(axis: 1, 0..<1), b.slice(axis: 1, 0..<1)), 0)
+        XCTAssertGreaterThan(maxDifference(a.slice(axis: 1, 1..<2), b.slice(axis: 1, 1..<2)), 1e-3)
+        XCTAssertEqual(maxDifference(a.slice(axis: 1, 2..<3), b.slice(axis: 1, 2..<3)), 0)
+    }
 }

@@ -135,13 +135,21 @@ final class TorchParityTests: XCTestCase {
     }
 
     /// The inference path: R, X, A keys and values computed once into a `ConditionCache`, then read by the step.
-    func checkCached(_ name: String) throws {
-        let f = try loadDiT(name)
+    /// The fixture's reference, text and audio as the cached path's conditions (the audio frame input too, when the
+    /// model has it).
+    func conditionCache(_ f: DiTFixture) throws -> ConditionCache {
         let cache = ConditionCache()
         cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
         cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
-        let audio = try f.tensor("fixture.audio")
-        cache.setAudio(f.dit.audioKeysValues(features: audio, latentFrames: try f.inputs().shape[1]), frames: audio.shape[1])
+        let audio = try f.tensor("fixture.audio"), latentFrames = try f.inputs().shape[1]
+        cache.setAudio(f.dit.audioKeysValues(features: audio, latentFrames: latentFrames), frames: audio.shape[1],
+                       frameInput: f.dit.audioFrameInput(features: audio, latentFrames: latentFrames))
+        return cache
+    }
+
+    func checkCached(_ name: String) throws {
+        let f = try loadDiT(name)
+        let cache = try conditionCache(f)
         let velocity = try f.dit.velocity(inputs: try f.inputs(), sigmas: try f.sigmas, passes: try f.passes, controls: try f.controls,
                                           cache: cache)
         let error = relativeL2(velocity, try f.tensor("fixture.velocity"))
@@ -190,11 +198,7 @@ final class TorchParityTests: XCTestCase {
         let f = try loadDiT("dit_tiny")
         let z = f.config.vae.zChannels, inputs = try f.inputs()
         let rest = inputs.slice(axis: 0, 0..<1).slice(axis: 4, z..<inputs.shape[4])
-        let cache = ConditionCache()
-        cache.setReference(f.dit.referenceKeysValues(latent: try f.tensor("fixture.reference")))
-        cache.setText(f.dit.textKeysValues(states: try f.tensor("fixture.text")))
-        let audio = try f.tensor("fixture.audio")
-        cache.setAudio(f.dit.audioKeysValues(features: audio, latentFrames: try f.inputs().shape[1]), frames: audio.shape[1])
+        let cache = try conditionCache(f)
         let plan = GuidancePlan(hasText: true, hasAudio: true, textScale: 4, audioStart: 2.5, audioEnd: 1.5, annealing: .linear)
         let sampler = FlowMatchSampler(schedule: FlowSchedule(steps: 3, shift: 3), kind: .euler)
         var passCounts: [Int] = []

@@ -156,6 +156,51 @@ final class TrainerTests: TrainingTestCase {
         }
     }
 
+    /// `train dit --audio-frame-input` on a trained model: the projection zero, the loss the source's with audio on and
+    /// off; the projection's weight gets gradient only with audio on.
+    func testAddingAudioFrameInputStartsAsTheSourceModel() throws {
+        let source = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        RandomWeights.fill(source.dit.head, seed: 9)
+        let (config, wide) = TrainingInitialization.withAudioFrameInput(source, config: .tiny)
+        XCTAssertTrue(config.audio.frameInput)
+        XCTAssertTrue(String(decoding: config.encoded(), as: UTF8.self).contains("\"frame_input\" : true"))
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("frame_input"), "older configs stay as they were")
+        let all = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1)
+        let before = try DiTObjective(weights: source, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let after = try DiTObjective(weights: wide, config: config, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let example = try after.example(step: 0, index: 0)
+        let projection = try XCTUnwrap(wide.dit.audioFrameInput).weight
+        XCTAssertTrue(after.parameters.contains { $0.0 == "dit.audioFrameInput.weight" })
+        for audioOn in [true, false] {
+            let d = DiTExamples.Draws(referenceOn: true, textOn: true, audioOn: audioOn, poseOn: true, motionOn: true,
+                                      sigma: 0.6, noise: RandomStream(seed: 4))
+            let expected = before.loss(example, d).item
+            projection.zeroGrad()
+            let tape = Tape()
+            let loss = tape.recording { after.loss(example, d) }
+            XCTAssertEqual(loss.item, expected, accuracy: 1e-6 * abs(expected), "audio \(audioOn)")
+            tape.backward(from: loss)
+            let norm = projection.grad.map { $0.values.map { $0 * $0 }.reduce(0, +) } ?? 0
+            if audioOn { XCTAssertGreaterThan(norm, 0) } else { XCTAssertEqual(norm, 0) }
+        }
+    }
+
+    /// Finite differences through the audio frame input and the audio embedding behind it.
+    func testAudioFrameInputGradientMatchesFiniteDifferences() throws {
+        var config = ModelConfig.tiny
+        config.audio.frameInput = true
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        RandomWeights.fill(weights.dit.head, seed: 9)
+        RandomWeights.fill(try XCTUnwrap(weights.dit.audioFrameInput), seed: 11)
+        let objective = try DiTObjective(weights: weights, config: config, samples: Self.samples, stage: 3,
+                                         ratios: .init(reference: 1, text: 1, audio: 1, pose: 1, motion: 1), batch: 1, text: Self.text)
+        let example = try objective.example(step: 0, index: 0)
+        let loss = { objective.loss(example, .init(referenceOn: true, textOn: false, audioOn: true, poseOn: false, motionOn: true,
+                                                   sigma: 0.6, noise: RandomStream(seed: 4))) }
+        assertGradientsMatch([("dit.audioFrameInput.weight", weights.dit.audioFrameInput!.weight),
+                              ("dit.audioEmbeddingOut.weight", weights.dit.audioEmbeddingOut.weight)], loss)
+    }
+
     /// The new input carries gradient: finite differences through the widened patch embedding (its reference
     /// columns made non-zero) and the rest of a stage-3 model.
     func testPixelAlignedReferenceGradientMatchesFiniteDifferences() throws {

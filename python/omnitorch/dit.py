@@ -68,6 +68,8 @@ class DiTConfig:
     reference_input: bool = False
     # audio.band_positions: A laid out band by band, each token plus a learned embedding of its slot in the band
     audio_band_positions: bool = False
+    # audio.frame_input: each latent frame's V tokens plus a projection of its own video frames' embedded audio
+    audio_frame_input: bool = False
 
     @property
     def head_dim(self) -> int:
@@ -90,7 +92,8 @@ class DiTConfig:
     @staticmethod
     def from_json(model: dict) -> "DiTConfig":
         """From a whole config.json object (absent `patch_size` means 1, absent `audio.encoder` log-mel, absent
-        `guidance_embedding` / `step_embedding` / `reference_input` / `audio.band_positions` false, as in Swift)."""
+        `guidance_embedding` / `step_embedding` / `reference_input` / `audio.band_positions` / `audio.frame_input` false,
+        as in Swift)."""
         d, p, v, a = model["dit"], model["pose"], model["vae"], model["audio"]
         frame = 384 if a.get("encoder", "logmel") == WHISPER_ENCODER else a["mel_frames_per_video_frame"] * a["mel_bins"]
         return DiTConfig(d["width"], d["depth"], d["heads"], d["mlp_ratio"], float(d["rope_base"]),
@@ -99,7 +102,7 @@ class DiTConfig:
                          p["feature_channels"], model["text"]["encoder_width"], (2 * a["neighbours"] + 1) * frame,
                          a["hidden"], a["band"], bool(d.get("guidance_embedding", False)),
                          bool(d.get("step_embedding", False)), bool(d.get("reference_input", False)),
-                         bool(a.get("band_positions", False)))
+                         bool(a.get("band_positions", False)), bool(a.get("frame_input", False)))
 
     @staticmethod
     def from_folder(folder: str) -> "DiTConfig":
@@ -409,6 +412,7 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         self.audioEmbeddingOut = nn.Linear(cfg.audio_hidden, d)
         self.audioPositions = (nn.Parameter(torch.zeros(cfg.temporal_factor + 2 * cfg.audio_band, d))
                                if cfg.audio_band_positions else None)
+        self.audioFrameInput = nn.Linear(cfg.temporal_factor * d, d) if cfg.audio_frame_input else None
         self.blocks = nn.ModuleList([DiTBlock(d, cfg.heads, cfg.mlp_ratio) for _ in range(cfg.depth)])
         self.finalModulation = nn.Parameter(torch.zeros(2, d))
         self.head = nn.Linear(d, p2 * z)
@@ -448,6 +452,29 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         scale = self.cfg.width ** 0.5
         return torch.cat([embedded[:, s:e] + scale * self.audioPositions[slot:slot + e - s][None]
                           for s, e, slot in bands if e > s], dim=1)
+
+    def audio_frame_vectors(self, embedded: torch.Tensor, latent_frames: int) -> torch.Tensor | None:
+        """With `audio_frame_input`, `[B, latent_frames, d]`: per latent frame, `audioFrameInput` of its own video
+        frames' embedded tokens joined in order (latent frame 0's single frame in the last slot, zeros before it;
+        frames past La repeat the last) — Swift's `audioFrameVectors`. None without the field."""
+        if self.audioFrameInput is None:
+            return None
+        b, la, d = embedded.shape
+        tf = self.cfg.temporal_factor
+        rows = []
+        for f in range(latent_frames):
+            frames = [0] if f == 0 else list(range(1 + (f - 1) * tf, 1 + f * tf))
+            parts = [embedded.new_zeros(b, 1, (tf - len(frames)) * d)] if len(frames) < tf else []
+            parts += [embedded[:, min(v, la - 1):min(v, la - 1) + 1] for v in frames]
+            rows.append(torch.cat(parts, dim=2))
+        return self.audioFrameInput(torch.cat(rows, dim=1))
+
+    @staticmethod
+    def adding_audio_frames(x: torch.Tensor, vectors: torch.Tensor, passes, t: int) -> torch.Tensor:
+        """V tokens `[B, T·G, d]` plus each latent frame's audio vector `[1 or B, T, d]` in the passes with audio on."""
+        b, l, d = x.shape
+        on = torch.tensor([1.0 if a else 0.0 for _, a in passes], dtype=x.dtype, device=x.device).reshape(b, 1, 1, 1)
+        return (x.reshape(b, t, l // t, d) + vectors.reshape(vectors.shape[0], t, 1, d) * on).reshape(b, l, d)
 
     def rope(self, frames: int, grid_h: int, grid_w: int, frame_offset: int):
         """RoPE table for a frames × grid_h × grid_w token grid (token units), time from `frame_offset`, in the
@@ -495,9 +522,11 @@ class MMDiT(nn.Module, SwiftCheckpoint):
 
     def condition_kv(self, reference_latent=None, text_states=None, audio_features=None, latent_frames=None):
         """Per block, the external (key, value) list `[1, Lr + Lx + A tokens, d]` in sequence order R, X, A, plus
-        (Lr, Lx, La): R and X token counts and the video frames of audio. R runs through the blocks alone (σ = 0,
-        RoPE time 0). `latent_frames`: the segment's, needed to lay out A with `audio_band_positions`."""
+        (Lr, Lx, La): R and X token counts and the video frames of audio, plus the audio frame vectors (None without
+        `audio_frame_input` or audio). R runs through the blocks alone (σ = 0, RoPE time 0). `latent_frames`: the
+        segment's, needed to lay out A with `audio_band_positions` and for the frame vectors."""
         cfg, per_block = self.cfg, [[] for _ in self.blocks]
+        frame_vectors = None
         counts = [0, 0, 0]
         if reference_latent is not None:
             _, _, h, w, _ = reference_latent.shape
@@ -514,20 +543,25 @@ class MMDiT(nn.Module, SwiftCheckpoint):
                 per_block[i].append(block.text_kv(x))
             counts[1] = x.shape[1]
         if audio_features is not None:
-            assert latent_frames is not None or self.audioPositions is None, "band positions need the latent frames"
-            a = self.audio_sequence(self.embed_audio(audio_features), latent_frames)
+            assert latent_frames is not None or (self.audioPositions is None and self.audioFrameInput is None), \
+                "band positions and the frame input need the latent frames"
+            embedded = self.embed_audio(audio_features)
+            a = self.audio_sequence(embedded, latent_frames)
+            frame_vectors = self.audio_frame_vectors(embedded, latent_frames)
             for i, block in enumerate(self.blocks):
                 per_block[i].append(block.audio_kv(a))
             counts[2] = audio_features.shape[1]
         joined = [[(torch.cat([k for k, _ in g], dim=1), torch.cat([v for _, v in g], dim=1))] if g else [] for g in per_block]
-        return joined, tuple(counts)
+        return joined, tuple(counts), frame_vectors
 
     def velocity(self, inputs, sigmas, passes, conditions, controls=None) -> torch.Tensor:
         """The cached path: `conditions` from `condition_kv`; `controls` `[B, 3]` a student's sampling controls."""
         cfg, p = self.cfg, self.cfg.patch_size
         b, t, h, w, _ = inputs.shape
-        externals, (lr, lx, la) = conditions
+        externals, (lr, lx, la), frame_vectors = conditions
         x = self.embed_video(inputs)
+        if frame_vectors is not None:
+            x = self.adding_audio_frames(x, frame_vectors, passes, t)
         e, proj = self.time_conditioning(sigmas, controls)
         mask = attention_mask(t, (h // p) * (w // p), lr, False, lx, la, cfg.audio_band, cfg.temporal_factor, passes,
                               device=inputs.device, audio_band_positions=cfg.audio_band_positions)
@@ -553,7 +587,11 @@ class MMDiT(nn.Module, SwiftCheckpoint):
         e, proj = self.time_conditioning(sigmas, controls)
         _, zero_proj = self.time_conditioning(torch.zeros(b, dtype=torch.float64, device=inputs.device))
         text = self.embed_text(text_states) if text_states is not None else None
-        audio = self.audio_sequence(self.embed_audio(audio_features), t) if audio_features is not None else None
+        embedded = self.embed_audio(audio_features) if audio_features is not None else None
+        audio = self.audio_sequence(embedded, t) if embedded is not None else None
+        frame_vectors = self.audio_frame_vectors(embedded, t) if embedded is not None else None
+        if frame_vectors is not None:
+            x = self.adding_audio_frames(x, frame_vectors, passes, t)
         mask = attention_mask(t, (h // p) * (w // p), 0 if r is None else r.shape[1], True,
                               0 if text is None else text.shape[1], 0 if audio_features is None else audio_features.shape[1],
                               cfg.audio_band, cfg.temporal_factor, passes,

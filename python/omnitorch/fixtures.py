@@ -102,7 +102,8 @@ def build_dit(model: dict, seed: int = 11):
       `fixture.controls` `[4, 3]`: each pass's audio scale, text scale and step size, which the velocities above read;
       the student fixture also has `dit.reference_input`: its inputs end with the reference latent and a presence
       channel in passes 0 and 2 and zeros in passes 1 and 3; and `audio.band_positions` (A band by band, each token
-      plus its slot's `audioPositions` row).
+      plus its slot's `audioPositions` row) and `audio.frame_input` (each latent frame's V tokens plus a projection of
+      its own video frames' audio, in the passes with audio on).
     Weights and inputs are rounded to float32 before the float64 computation, so the outputs are the exact
     function of what the file stores."""
     cfg = DiTConfig.from_json(model)
@@ -283,7 +284,7 @@ def main():
     builders["dit_tiny_student"] = lambda: build_dit(
         {**TINY_MODEL, "dit": {**TINY_MODEL["dit"], "guidance_embedding": True, "step_embedding": True,
                                "reference_input": True},
-         "audio": {**TINY_MODEL["audio"], "band_positions": True}}, seed=12)
+         "audio": {**TINY_MODEL["audio"], "band_positions": True, "frame_input": True}}, seed=12)
     builders["pose_maps"] = build_pose_maps
 
     builders["generation_tiny/expected"] = lambda: (build_generation(args.out), {"generator": "python -m omnitorch.fixtures"})

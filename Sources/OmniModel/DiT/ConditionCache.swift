@@ -14,6 +14,8 @@ public final class ConditionCache: @unchecked Sendable {
     public private(set) var audio: [DiTBlock.External]?
     /// Video frames of audio behind `audio` (its key count differs with `audio.band_positions`).
     public private(set) var audioFrames = 0
+    /// With `audio.frame_input`: the segment's per-latent-frame audio vectors `[1, T', d]` (`MMDiT.audioFrameInput`).
+    public private(set) var audioFrameInput: Tensor?
     private let cancelled: Atomic<Bool>
 
     public init() { cancelled = Atomic(false) }
@@ -27,7 +29,9 @@ public final class ConditionCache: @unchecked Sendable {
     }
     public func setText(_ kv: [DiTBlock.External]?) { text = kv }
     /// The segment's audio keys and values (`MMDiT.audioKeysValues`) and the video frames of audio they come from.
-    public func setAudio(_ kv: [DiTBlock.External]?, frames: Int) { audio = kv; audioFrames = kv == nil ? 0 : frames }
+    public func setAudio(_ kv: [DiTBlock.External]?, frames: Int, frameInput: Tensor? = nil) {
+        audio = kv; audioFrames = kv == nil ? 0 : frames; audioFrameInput = kv == nil ? nil : frameInput
+    }
 
     /// The external keys and values of block `i`: R, X, A (those present) in sequence order, each `[1, L, d]`,
     /// read in place by every pass of a call (attention takes them as key parts, nothing is copied).

@@ -11,7 +11,8 @@ import OmniTensor
 ///   RoPE time index 0, attending only to R — so its per-block keys and values can be cached;
 /// - X: MiniLM token states → `textEmbedding` → per-block key/value projections;
 /// - A: per-video-frame audio features → `audioEmbedding` → per-block key/value projections; with
-///   `audio.band_positions`, laid out band by band with `audioPositions` added (`TokenLayout`).
+///   `audio.band_positions`, laid out band by band with `audioPositions` added (`TokenLayout`); with
+///   `audio.frame_input`, also added to each latent frame's V tokens through `audioFrameInput`.
 ///
 /// Shapes: latents are channels-last `[B, latentFrames, gridH, gridW, z]` (gridH, gridW multiples of p); B counts
 /// guidance passes (or training samples). Tokens per latent frame: (gridH/p)·(gridW/p). Checkpoint keys are the
@@ -34,6 +35,11 @@ public final class MMDiT: Module {
     public let audioPositions: Tensor?
     /// The factor on `audioPositions`: √d.
     public var audioPositionScale: Float { Float(config.dit.width).squareRoot() }
+    /// With `audio.frame_input`: `[d, temporalFactor·d]` (+ bias). A latent frame's video frames' embedded audio tokens,
+    /// in order and joined (latent frame 0's single frame in the last slot, zeros before it), projected to one vector
+    /// added to every V token of that latent frame before the blocks, for the passes with audio on. Zero in a model
+    /// that gains it (`TrainingInitialization.withAudioFrameInput`), so it then computes what it did before.
+    public let audioFrameInput: Linear?
     public let blocks: [DiTBlock]
     public let finalModulation: Tensor
     public let head: Linear
@@ -65,6 +71,7 @@ public final class MMDiT: Module {
         } else {
             audioPositions = nil
         }
+        audioFrameInput = config.audio.frameInput ? Linear(config.vae.temporalFactor * d, d) : nil
         blocks = (0..<config.dit.depth).map { _ in DiTBlock(width: d, heads: config.dit.heads, mlpRatio: config.dit.mlpRatio) }
         finalModulation = Tensor(zeros: [2, d])
         finalModulation.requiresGrad = true
@@ -201,6 +208,39 @@ public final class MMDiT: Module {
         return blocks.map { let kv = $0.textKeysValues(x); return .init(key: kv.key, value: kv.value) }
     }
 
+    /// With `audio.frame_input`, the per-latent-frame audio vectors `[B, latentFrames, d]` of embedded audio `[B, La, d]`
+    /// (`audioFrameInput` of each latent frame's own video frames' tokens, frames past La repeating the last); nil
+    /// without the field.
+    func audioFrameVectors(_ embedded: Tensor, latentFrames t: Int) -> Tensor? {
+        guard let audioFrameInput else { return nil }
+        let (b, la, d, tf) = (embedded.shape[0], embedded.shape[1], width, config.vae.temporalFactor)
+        let layout = TokenLayout(latentFrames: t, gridTokens: 1, referenceTokens: 0, referenceIsQuery: false, textTokens: 0,
+                                 audioFrames: la, audioBand: 0, audioBandPositions: false, temporalFactor: tf)
+        var rows: [Tensor] = []
+        for f in 0..<t {
+            let frames = layout.videoFrames(ofLatentFrame: f)
+            var parts: [Tensor] = frames.count < tf ? [Tensor(zeros: [b, 1, (tf - frames.count) * d])] : []
+            for v in frames { parts.append(embedded.slice(axis: 1, min(v, la - 1)..<(min(v, la - 1) + 1)).reshaped([b, 1, d])) }
+            rows.append(Tensor.concat(parts, axis: 2))
+        }
+        return audioFrameInput(Tensor.concat(rows, axis: 1))
+    }
+
+    /// The segment's `audioFrameVectors` `[1, latentFrames, d]` for `ConditionCache.setAudio(_:frames:frameInput:)`; nil
+    /// for a model without `audio.frame_input`.
+    public func audioFrameInput(features: Tensor, latentFrames: Int) -> Tensor? {
+        audioFrameInput == nil ? nil : audioFrameVectors(embedAudio(features), latentFrames: latentFrames)
+    }
+
+    /// V tokens `[B, T'·G, d]` plus each latent frame's audio vector (`[1 or B, T', d]`) in the batch rows whose pass
+    /// has audio on.
+    func addingAudioFrames(_ x: Tensor, _ vectors: Tensor, passes: [(textOn: Bool, audioOn: Bool)], latentFrames t: Int) -> Tensor {
+        let (b, l, d) = (x.shape[0], x.shape[1], x.shape[2])
+        let on = Tensor(passes.map { $0.audioOn ? Float(1) : 0 }, shape: [b, 1, 1, 1])
+        let added = vectors.reshaped([vectors.shape[0], t, 1, d]) * on
+        return (x.reshaped([b, t, l / t, d]) + added).reshaped([b, l, d])
+    }
+
     /// Per-block audio keys and values `[1, ·, d]` of per-video-frame features `[1, La, featureWidth]` for a segment of
     /// `latentFrames` (the token count is La, or with band positions the bands' total). Store them with
     /// `ConditionCache.setAudio(_:frames: La)`.
@@ -223,6 +263,11 @@ public final class MMDiT: Module {
                                  textTokens: cache.textTokens, audioFrames: cache.audioFrames, audioBand: config.audio.band,
                                  audioBandPositions: config.audio.bandPositions, temporalFactor: config.vae.temporalFactor)
         precondition(layout.audioTokens == cache.audioTokens, "cached audio of \(cache.audioTokens) tokens for a layout of \(layout.audioTokens)")
+        precondition(audioFrameInput == nil || cache.audio == nil || cache.audioFrameInput != nil,
+                     "a model with audio.frame_input needs the segment's audioFrameInput in the cache")
+        if let vectors = cache.audioFrameInput, audioFrameInput != nil {
+            x = addingAudioFrames(x, vectors, passes: passes, latentFrames: t)
+        }
         let mask = layout.mask(passes: passes)
         let rope = self.rope(frames: t, gridH: h / p, gridW: w / p, frameOffset: 1)
         for (i, block) in blocks.enumerated() {
@@ -252,7 +297,11 @@ public final class MMDiT: Module {
         let time = timeConditioning(sigmas, controls: controls)
         let zeroTime = timeConditioning([Float](repeating: 0, count: b), controls: [SamplingControls](repeating: .neutral, count: b))
         let text = textStates.map(embedText)
-        let audio = audioFeatures.map { audioSequence(embedAudio($0), latentFrames: t) }
+        let embeddedAudio = audioFeatures.map(embedAudio)
+        let audio = embeddedAudio.map { audioSequence($0, latentFrames: t) }
+        if let vectors = embeddedAudio.flatMap({ audioFrameVectors($0, latentFrames: t) }) {
+            x = addingAudioFrames(x, vectors, passes: passes, latentFrames: t)
+        }
         let layout = TokenLayout(latentFrames: t, gridTokens: (h / p) * (w / p), referenceTokens: r?.shape[1] ?? 0, referenceIsQuery: true,
                                  textTokens: text?.shape[1] ?? 0, audioFrames: audioFeatures?.shape[1] ?? 0, audioBand: config.audio.band,
                                  audioBandPositions: config.audio.bandPositions, temporalFactor: config.vae.temporalFactor)

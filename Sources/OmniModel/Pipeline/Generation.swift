@@ -215,7 +215,7 @@ public final class Generation: @unchecked Sendable {
             let key = "audio|\(inputs.request.audio.path)|\(fileStamp(inputs.request.audio.path))|\(inputs.fps)|\(inputs.duration)|\(segment.firstFrame)|\(plan.segmentFrames)"
             cache.setAudio(try model.conditionKeysValues(key) { () throws(ModelError) -> [DiTBlock.External] in
                 timings.measure(.encoders) { dit.audioKeysValues(features: rows, latentFrames: latentFrames) }
-            }, frames: rows.shape[1])
+            }, frames: rows.shape[1], frameInput: timings.measure(.encoders) { dit.audioFrameInput(features: rows, latentFrames: latentFrames) })
         } else {
             cache.setAudio(nil, frames: 0)
         }
