@@ -126,62 +126,47 @@ final class TrainerTests: TrainingTestCase {
         XCTAssertGreaterThan(example.reference.values.map(abs).max()!, 0)
     }
 
-    /// `train dit --audio-band-positions` on a trained model: every tensor kept, the positions zero — the loss equals
-    /// the source's on an example with audio; the positions get gradient there and none with audio off; the flag is
-    /// written to config.json only when set.
-    func testAddingAudioBandPositionsStartsAsTheSourceModel() throws {
+    /// A stage grown from a trained model by an audio option (`grow`) starts as that model: the field `flag` is
+    /// written to config.json (and not to older configs), the loss equals the source's with audio on and off, and the
+    /// new tensor `key` is trained and gets gradient only with audio on.
+    func assertGrownAudioOptionStartsAsTheSource(flag: String, key: String,
+                                                 _ grow: (OmniModelWeights, ModelConfig) -> (config: ModelConfig, weights: OmniModelWeights),
+                                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let source = TrainingInitialization.fresh(config: .tiny, seed: 1)
         RandomWeights.fill(source.dit.head, seed: 9)
-        let (config, banded) = TrainingInitialization.withAudioBandPositions(source, config: .tiny)
-        XCTAssertTrue(config.audio.bandPositions)
-        XCTAssertTrue(String(decoding: config.encoded(), as: UTF8.self).contains("\"band_positions\" : true"))
-        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("band_positions"), "older configs stay as they were")
+        let (config, grown) = grow(source, .tiny)
+        XCTAssertTrue(String(decoding: config.encoded(), as: UTF8.self).contains("\"\(flag)\" : true"), file: file, line: line)
+        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains(flag), "older configs stay as they were", file: file, line: line)
         let all = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1)
         let before = try DiTObjective(weights: source, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
-        let after = try DiTObjective(weights: banded, config: config, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
+        let after = try DiTObjective(weights: grown, config: config, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
         let example = try after.example(step: 0, index: 0)
-        let positions = try XCTUnwrap(banded.dit.audioPositions)
-        XCTAssertTrue(after.parameters.contains { $0.0 == "dit.audioPositions" }, "trained from stage 2 on")
+        let added = try XCTUnwrap(after.parameters.first { $0.0 == key }?.1, "\(key) is trained", file: file, line: line)
         for audioOn in [true, false] {
             let d = DiTExamples.Draws(referenceOn: true, textOn: true, audioOn: audioOn, poseOn: true, motionOn: true,
                                       sigma: 0.6, noise: RandomStream(seed: 4))
             let expected = before.loss(example, d).item
-            positions.zeroGrad()
+            added.zeroGrad()
             let tape = Tape()
             let loss = tape.recording { after.loss(example, d) }
-            XCTAssertEqual(loss.item, expected, accuracy: 1e-6 * abs(expected), "audio \(audioOn)")
+            XCTAssertEqual(loss.item, expected, accuracy: 1e-6 * abs(expected), "audio \(audioOn)", file: file, line: line)
             tape.backward(from: loss)
-            let norm = positions.grad.map { $0.values.map { $0 * $0 }.reduce(0, +) } ?? 0
-            if audioOn { XCTAssertGreaterThan(norm, 0) } else { XCTAssertEqual(norm, 0) }
+            let norm = added.grad.map { $0.values.map { $0 * $0 }.reduce(0, +) } ?? 0
+            if audioOn { XCTAssertGreaterThan(norm, 0, file: file, line: line) } else { XCTAssertEqual(norm, 0, file: file, line: line) }
         }
     }
 
-    /// `train dit --audio-frame-input` on a trained model: the projection zero, the loss the source's with audio on and
-    /// off; the projection's weight gets gradient only with audio on.
+    /// `train dit --audio-band-positions`: the positions start at zero.
+    func testAddingAudioBandPositionsStartsAsTheSourceModel() throws {
+        try assertGrownAudioOptionStartsAsTheSource(flag: "band_positions", key: "dit.audioPositions") {
+            TrainingInitialization.withAudioBandPositions($0, config: $1)
+        }
+    }
+
+    /// `train dit --audio-frame-input`: the projection starts at zero.
     func testAddingAudioFrameInputStartsAsTheSourceModel() throws {
-        let source = TrainingInitialization.fresh(config: .tiny, seed: 1)
-        RandomWeights.fill(source.dit.head, seed: 9)
-        let (config, wide) = TrainingInitialization.withAudioFrameInput(source, config: .tiny)
-        XCTAssertTrue(config.audio.frameInput)
-        XCTAssertTrue(String(decoding: config.encoded(), as: UTF8.self).contains("\"frame_input\" : true"))
-        XCTAssertFalse(String(decoding: ModelConfig.tiny.encoded(), as: UTF8.self).contains("frame_input"), "older configs stay as they were")
-        let all = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 1)
-        let before = try DiTObjective(weights: source, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
-        let after = try DiTObjective(weights: wide, config: config, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text)
-        let example = try after.example(step: 0, index: 0)
-        let projection = try XCTUnwrap(wide.dit.audioFrameInput).weight
-        XCTAssertTrue(after.parameters.contains { $0.0 == "dit.audioFrameInput.weight" })
-        for audioOn in [true, false] {
-            let d = DiTExamples.Draws(referenceOn: true, textOn: true, audioOn: audioOn, poseOn: true, motionOn: true,
-                                      sigma: 0.6, noise: RandomStream(seed: 4))
-            let expected = before.loss(example, d).item
-            projection.zeroGrad()
-            let tape = Tape()
-            let loss = tape.recording { after.loss(example, d) }
-            XCTAssertEqual(loss.item, expected, accuracy: 1e-6 * abs(expected), "audio \(audioOn)")
-            tape.backward(from: loss)
-            let norm = projection.grad.map { $0.values.map { $0 * $0 }.reduce(0, +) } ?? 0
-            if audioOn { XCTAssertGreaterThan(norm, 0) } else { XCTAssertEqual(norm, 0) }
+        try assertGrownAudioOptionStartsAsTheSource(flag: "frame_input", key: "dit.audioFrameInput.weight") {
+            TrainingInitialization.withAudioFrameInput($0, config: $1)
         }
     }
 
