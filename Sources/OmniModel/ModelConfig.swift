@@ -284,7 +284,7 @@ public struct AudioConditionConfig: Codable, Sendable, Equatable {
     /// latent frame cannot tell which of its four video frames a sound belongs to. Absent in older models: false.
     public var bandPositions: Bool
     /// Each latent frame's video tokens also get a projection of its own video frames' embedded audio tokens added
-    /// before the blocks (`MMDiT.audioFrameInput`; docs/ARCHITECTURE.md §4.1): a path from the sound to every position
+    /// before the blocks (`MMDiT.audioFrameInput`; docs/ARCHITECTURE.md §4.4): a path from the sound to every position
     /// of the frame — the mouth's included — that does not depend on attention finding ten audio keys among hundreds.
     /// Absent in older models: false.
     public var frameInput: Bool
