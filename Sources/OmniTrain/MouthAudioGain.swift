@@ -39,25 +39,24 @@ public enum MouthAudioGain {
             for w in cache.manifest.buckets[b].windows.indices {
                 id += 1
                 let ex = try objective.examples.example(cachedBucket: b, window: w)
+                // lossWeights are 1 + λ at the mouth, 1 elsewhere; a mouth seen only in the motion frames (given, not
+                // predicted) counts in no row.
                 guard let weights = ex.lossWeights else { continue }
-                // lossWeights are 1 + λ at the mouth, 1 elsewhere.
-                let peak = weights.values.max() ?? 1
-                guard peak > 1 else { continue }
+                let peak: Float = 1 + Float(objective.ratios.mouthWeight)
+                let first = objective.examples.motionLatentFrames, perFrame = weights.count / weights.shape[1]
+                guard weights.values[(first * perFrame)...].contains(peak) else { continue }
+                let motion = mouthMotion(ex.target, weights: weights, peak: peak)
                 for (k, sigma) in sigmas.enumerated() {
-                    var errors: [(mouth: Double, rest: Double)] = []
-                    var seen = true
-                    for audioOn in [false, true] {
+                    let errors = [false, true].map { audioOn in
                         let draws = DiTExamples.Draws(referenceOn: true, textOn: false, audioOn: audioOn, poseOn: false, motionOn: true,
                                                       sigma: sigma, noise: RandomStream(seed: seed, stream: 0x11B5).split(id).split(UInt64(k)))
-                        let (inputs, noise, first) = objective.examples.inputs(ex, draws, poseGuider: objective.weights.poseGuider)
+                        let (inputs, noise, from) = objective.examples.inputs(ex, draws, poseGuider: objective.weights.poseGuider)
                         let v = objective.velocity(inputs, ex, draws)
-                        let target = FlowMatchSampler.velocityTarget(clean: ex.target, noise: noise)
-                        guard let e = positionErrors(v, target, weights: weights, peak: peak, from: first) else { seen = false; break }
-                        errors.append(e)
+                        return positionErrors(v, FlowMatchSampler.velocityTarget(clean: ex.target, noise: noise), weights: weights,
+                                              peak: peak, from: from)
                     }
-                    guard seen else { continue }
                     rows[k].windows += 1
-                    rows[k].mouthMotion += mouthMotion(ex.target, weights: weights, peak: peak)
+                    rows[k].mouthMotion += motion
                     rows[k].mouthOff += errors[0].mouth; rows[k].mouthOn += errors[1].mouth
                     rows[k].restOff += errors[0].rest; rows[k].restOn += errors[1].rest
                 }
@@ -71,8 +70,8 @@ public enum MouthAudioGain {
     }
 
     /// Mean squared error per channel of `v` against `target` (`[1, T', h, w, C]`) over latent frames `from…`, on the
-    /// positions whose weight is `peak` (the mouth) and on the others; nil when the mouth is only in the motion frames.
-    static func positionErrors(_ v: Tensor, _ target: Tensor, weights: Tensor, peak: Float, from: Int) -> (mouth: Double, rest: Double)? {
+    /// positions whose weight is `peak` (the mouth, which must be there) and on the others.
+    static func positionErrors(_ v: Tensor, _ target: Tensor, weights: Tensor, peak: Float, from: Int) -> (mouth: Double, rest: Double) {
         let c = v.shape[4], perFrame = v.shape[2] * v.shape[3]
         var mouth = 0.0, rest = 0.0, mouthCount = 0, restCount = 0
         for p in (from * perFrame)..<weights.count {
@@ -80,7 +79,7 @@ public enum MouthAudioGain {
             for j in 0..<c { let d = Double(v.data[p * c + j] - target.data[p * c + j]); e += d * d }
             if weights.data[p] == peak { mouth += e; mouthCount += 1 } else { rest += e; restCount += 1 }
         }
-        guard mouthCount > 0 else { return nil }
+        precondition(mouthCount > 0, "no mouth position after the motion frames")
         return (mouth / Double(mouthCount * c), rest / Double(max(restCount, 1) * c))
     }
 

@@ -42,7 +42,8 @@ public enum TrainingInitialization {
     }
 
     /// Weights of `config` (a `source` model with one part added or widened) holding every tensor of `source` but the
-    /// one under `key`, which the caller fills (a new tensor starts at zero).
+    /// ones under `keys`, which start at zero (`Linear` and the other modules are zero-initialised) for the caller to
+    /// fill or leave.
     static func grown(_ source: OmniModelWeights, config: ModelConfig, except keys: Set<String>) -> OmniModelWeights {
         let weights = OmniModelWeights(config: config)
         let from = Dictionary(uniqueKeysWithValues: source.namedTensors().map { ($0.key, $0.tensor) })
@@ -88,10 +89,7 @@ public enum TrainingInitialization {
         precondition(!config.audio.frameInput, "the model already has the audio frame input")
         var wider = config
         wider.audio.frameInput = true
-        let weights = grown(source, config: wider, except: ["dit.audioFrameInput.weight", "dit.audioFrameInput.bias"])
-        weights.dit.audioFrameInput!.weight.fill(0)
-        weights.dit.audioFrameInput!.bias!.fill(0)
-        return (wider, weights)
+        return (wider, grown(source, config: wider, except: ["dit.audioFrameInput.weight", "dit.audioFrameInput.bias"]))
     }
 
     /// A distillation student of `teacher` (whose config is `config`): the teacher's config with
