@@ -135,7 +135,7 @@ public final class LatentCache {
     /// Encodes `windows` windows with `vae` and writes the cache to `folder` (which must not hold one yet). Window i
     /// comes from the clip of seed `(seed << 32) | i` in a bucket of `config.video.sizes` chosen by i, at a start
     /// frame chosen by i. With `talkingHeads` > 0, that fraction of the windows (drawn per window) comes instead from
-    /// a talking, head-framed clip (`PuppetSamples.talkingHeadSeed`): in the random world only one clip in twelve
+    /// a talking, head-framed clip (`PuppetSamples.talkingHeadSeed`): in the random world (40 % talking × 1 in 5 head-framed) only 8 % of clips
     /// shows a speaking mouth larger than a few pixels. `progress` gets the windows done so far.
     @discardableResult
     public static func build(vae: CausalVAE, config: ModelConfig, seed: UInt64, windows: Int, folder: String,

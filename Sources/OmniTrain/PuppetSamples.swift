@@ -53,7 +53,7 @@ public struct PuppetSamples: Sendable {
     /// The clip seed of a talking, head-framed clip for window `window` of a latent cache of `seed`
     /// (`LatentCache.build(talkingHeads:)`): the first of the ids `2³¹ | window·2⁸ | attempt` whose `spec` talks
     /// (synthetic or espeak speech) with the head framing. Seeds are searched, not forced, so the trainer's re-render
-    /// from the seed alone (`spec(seed:…)`) is that clip. About one random clip in twelve qualifies; the ids never
+    /// from the seed alone (`spec(seed:…)`) is that clip. By the world's odds (40 % talking, 1 in 5 head-framed) 8 % of random clips qualify; the ids never
     /// meet the plain windows' `0…2³¹ − 1`.
     public static func talkingHeadSeed(seed: UInt64, window: Int, size: FrameSize, fps: Int, realSpeech: Bool) -> UInt64? {
         precondition(window >= 0 && window < (1 << 23), "window index past the talking-head id space")

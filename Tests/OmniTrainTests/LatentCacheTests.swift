@@ -72,7 +72,7 @@ final class LatentCacheTests: XCTestCase {
         }
         XCTAssertGreaterThan(talking, 0)
         XCTAssertLessThan(talking, 8)
-        // Where a random clip is one: about one in twelve of the plain ids.
+        // By the world's odds 8 % of the plain ids are talking heads (about 19 of 240).
         let heads = (0..<240).filter { i in
             let s = PuppetSamples.spec(seed: (5 << 32) | UInt64(i), size: .square, fps: 25)
             return s.framing == .head && s.audio.kind == .speech
