@@ -28,9 +28,11 @@ public final class DiTObjective: TrainingObjective {
     let tape = Tape()
 
     /// `text` maps a caption to MiniLM token states `[L, 384]` (the real encoder in training; tests may pass
-    /// another deterministic map).
+    /// another deterministic map). `trainable`: when given, only the parameters the stage trains whose keys contain
+    /// one of these substrings get gradients (e.g. `["audio"]`: the audio path alone, the rest frozen); it must
+    /// leave at least one.
     public init(weights: OmniModelWeights, config: ModelConfig, samples: PuppetSamples, stage: Int, ratios: ConditionRatios,
-                batch: Int, latents: LatentCache? = nil, text: @escaping (String) throws -> Tensor) throws {
+                batch: Int, latents: LatentCache? = nil, trainable: [String]? = nil, text: @escaping (String) throws -> Tensor) throws {
         examples = try DiTExamples(vae: weights.vae, config: config, samples: samples, ratios: ratios.forStage(stage), latents: latents, text: text)
         self.weights = weights
         self.config = config
@@ -44,6 +46,12 @@ public final class DiTObjective: TrainingObjective {
             trained = trained.filter { !$0.0.contains("audio") }
         }
         if stage >= 3 { trained += weights.poseGuider.namedTensors().map { ("poseGuider." + $0.key, $0.tensor) } }
+        if let trainable {
+            trained = trained.filter { key, _ in trainable.contains { key.contains($0) } }
+            guard !trained.isEmpty else {
+                throw TrainingError.data("no parameter of stage \(stage) has a key containing \(trainable.joined(separator: " or "))")
+            }
+        }
         for (_, t) in trained { t.requiresGrad = true }
         parameters = trained
     }

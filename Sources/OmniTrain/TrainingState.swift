@@ -28,6 +28,8 @@ public struct TrainingState: Codable, Sendable, Equatable {
     public var ratios: ConditionRatios?
     /// DiT runs: the latent cache the targets come from (nil: encoded at every step).
     public var latents: String?
+    /// DiT runs: only the parameters whose keys contain one of these are trained (nil: all the stage trains).
+    public var trainable: [String]?
     /// Distillation runs: the teacher's model folder (read again on resume) and the scale ranges drawn from.
     public var teacher: String?
     public var audioScales: [Float]?

@@ -165,8 +165,17 @@ struct TrainDiT: ParsableCommand {
     var audioBandPositions = false
     @Flag(help: "Add to each latent frame's video tokens a projection of its own video frames' audio (audio.frame_input): a path from the sound to the mouth that needs no attention. Starting from a model without it, the projection starts at zero, so the stage starts as that model.")
     var audioFrameInput = false
+    @Option(help: ArgumentHelp("Train only the parameters whose keys contain one of these comma-separated substrings (e.g. audio: the audio path alone); the rest stays frozen.",
+                               valueName: "part,…"))
+    var trainable: String?
+
+    /// `--trainable` split at commas, blanks dropped; nil without the option.
+    var trainableParts: [String]? {
+        trainable.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    }
 
     func validate() throws {
+        if let parts = trainableParts, parts.isEmpty { throw ValidationError("--trainable needs at least one key substring") }
         guard (1...3).contains(stage) else { throw ValidationError("--stage must be 1, 2 or 3") }
         if audio.audioEncoder != nil && stage != 1 {
             throw ValidationError("--audio-encoder starts a DiT from scratch: stage 1 only (later stages keep the previous stage's)")
@@ -215,6 +224,7 @@ struct TrainDiT: ParsableCommand {
                                            referenceStart: motionFrames.referenceStartRatio, motionNoise: motionFrames.motionNoise,
                                            selfMotion: motionSelfRatio, mouthWeight: mouthWeight)
             state.latents = latents
+            state.trainable = trainableParts
         }
         let config = state.config
         let encoder = try TextEncoder.load()
@@ -229,7 +239,7 @@ struct TrainDiT: ParsableCommand {
         let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
         let cache = try state.latents.map { try LatentCache(folder: $0) }
         let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: stage, ratios: state.ratios ?? ConditionRatios(),
-                                         batch: state.hyperparameters.batch, latents: cache, text: text)
+                                         batch: state.hyperparameters.batch, latents: cache, trainable: state.trainable, text: text)
         let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
         try options.drive(run, label: "dit stage \(stage)")
     }

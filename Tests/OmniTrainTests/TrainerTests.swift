@@ -58,6 +58,34 @@ final class TrainerTests: TrainingTestCase {
         XCTAssertGreaterThan(weights.poseGuider.convOut.weight.values.map(abs).max()!, 0)
     }
 
+    /// `trainable: ["audio"]` trains the audio path alone: only those keys are parameters, they move, and every other
+    /// weight of the DiT and pose guider stays bit-identical; a substring no key has is refused.
+    func testTrainableTrainsOnlyTheNamedPartsAndFreezesTheRest() throws {
+        let weights = TrainingInitialization.fresh(config: .tiny, seed: 1)
+        let all = ConditionRatios(reference: 1, text: 1, audio: 1, pose: 1, motion: 0)
+        // A few steps of everything first: a fresh DiT's gates are zero, so no gradient reaches its attention yet.
+        _ = try overfit(DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1, text: Self.text),
+                        steps: 3, learningRate: 1e-3)
+        let objective = try DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 3, ratios: all, batch: 1,
+                                         trainable: ["audio"], text: Self.text)
+        XCTAssertFalse(objective.parameters.isEmpty)
+        XCTAssertTrue(objective.parameters.allSatisfy { $0.key.contains("audio") }, "\(objective.parameters.map(\.key))")
+        let named = weights.dit.namedTensors().map { ("dit." + $0.key, $0.tensor) } + weights.poseGuider.namedTensors().map { ("poseGuider." + $0.key, $0.tensor) }
+        let before = Dictionary(uniqueKeysWithValues: named.map { ($0.0, $0.1.values) })
+        _ = try overfit(objective, steps: 2, learningRate: 1e-3)
+        var moved = 0
+        for (key, tensor) in named {
+            if key.contains("audio") {
+                if tensor.values != before[key]! { moved += 1 }
+            } else {
+                XCTAssertEqual(tensor.values, before[key]!, "\(key) is frozen")
+            }
+        }
+        XCTAssertGreaterThan(moved, 0, "the audio path trains")
+        XCTAssertThrowsError(try DiTObjective(weights: weights, config: .tiny, samples: Self.samples, stage: 1, ratios: all, batch: 1,
+                                              trainable: ["audio"], text: Self.text), "stage 1 trains no audio parameter")
+    }
+
     // MARK: - Whole-model gradients
 
     func testVAELossGradientMatchesFiniteDifferences() throws {
