@@ -12,12 +12,13 @@ struct Eval: ParsableCommand {
         abstract: "Score a model on held-out puppet clips in every switchboard mode (also --json).",
         discussion: """
             Clips of --set puppet:SEED[:N] have seeds SEED … SEED+N−1 (as `omnistudio synth --seed SEED`), rendered at \
-            the model's first size bucket and frame rate. Text modes are skipped with a note when the MiniLM files are \
+            the model's first size bucket and frame rate; --set speech:SEED[:N] takes the first N seeds from SEED whose \
+            head-framed clip talks, so every clip scores Sync. Text modes are skipped with a note when the MiniLM files are \
             not in the encoder cache.
             """)
 
     @Option(help: "Model folder or random:tiny / random:mini.") var model = GenerationRequest.defaultModel
-    @Option(name: .customLong("set"), help: "puppet:SEED[:N] (N clips, default 8).") var evalSet = "puppet:9001:4"
+    @Option(name: .customLong("set"), help: "puppet:SEED[:N] or speech:SEED[:N] (N clips, default 8; speech: only clips whose head-framed version talks).") var evalSet = "puppet:9001:4"
     @Option(help: "Keypoint detector folder.") var detector = "Models/keypoint-detector"
     @Option(help: "Seconds per clip.") var duration = 2.0
     @Option(help: "Make the first clip this long (e.g. 30) for the Drift metric's 5 s windows.") var driftSeconds: Double?
@@ -30,7 +31,7 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func run() throws {
-        guard let set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED or puppet:SEED:N, not \(evalSet)") }
+        guard let set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED[:N] or speech:SEED[:N], not \(evalSet)") }
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         var chosen = EvalMode.allCases
         if modes == "none" {
@@ -119,7 +120,7 @@ struct Eval: ParsableCommand {
         var h = harness
         h.modes = modes
         h.promptClasses = promptClasses
-        return try h.run(clips: clips, syncClips: syncClips, model: model.source, set: "puppet:\(set.seed):\(set.count)", workFolder: work)
+        return try h.run(clips: clips, syncClips: syncClips, model: model.source, set: set.name, workFolder: work)
     }
 
     /// Area-average downscale (or nearest upscale) of a frame to `size`.

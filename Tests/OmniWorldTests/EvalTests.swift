@@ -13,6 +13,25 @@ final class EvalTests: XCTestCase {
         XCTAssertEqual(EvalSet(parsing: "puppet:7"), EvalSet(seed: 7, count: 8))
         XCTAssertNil(EvalSet(parsing: "video:7"))
         XCTAssertNil(EvalSet(parsing: "puppet:7:0"))
+        XCTAssertEqual(EvalSet(parsing: "speech:9001:24"), EvalSet(seed: 9001, count: 24, speechOnly: true))
+        XCTAssertEqual(EvalSet(parsing: "speech:9001:24")?.name, "speech:9001:24")
+        XCTAssertNil(EvalSet(parsing: "speech:x"))
+    }
+
+    /// A `speech:` set keeps, in order, exactly the seeds whose head-framed clip talks, at any size and length; its
+    /// full-framed clips share those seeds. A `puppet:` set is the consecutive seeds.
+    func testSpeechSetHoldsTheSeedsWhoseHeadFramedClipTalks() {
+        XCTAssertEqual(EvalSet(seed: 9001, count: 3).seeds, [9001, 9002, 9003])
+        let set = EvalSet(seed: 9001, count: 12, speechOnly: true)
+        let seeds = set.seeds
+        XCTAssertEqual(seeds.count, 12)
+        XCTAssertEqual(seeds, seeds.sorted())
+        let talks = { (s: UInt64) in ClipSpec.random(seed: s, framing: .head).audio.kind == .speech }
+        XCTAssertEqual(Array((9001...seeds.last!).filter(talks)), seeds, "every talking seed in the range, and only those")
+        let heads = set.specs(size: FrameSize(width: 64, height: 64), duration: 2, fps: 25, framing: .head)
+        XCTAssertTrue(heads.allSatisfy { $0.audio.kind == .speech && $0.framing == .head })
+        let full = set.specs(size: FrameSize(width: 48, height: 64), duration: 1, fps: 25)
+        XCTAssertEqual(full.map(\.seed), seeds)
     }
 
     func testHarnessProducesTheFullTable() throws {
