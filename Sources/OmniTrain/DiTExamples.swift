@@ -109,7 +109,8 @@ public final class DiTExamples {
                 let cached = profile.measure(.data) { latents.window(bucket: b, index: window) }
                 if latents.manifest.audioEncoder == config.audio.encoder { cachedAudio = cached.audio }
                 spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
-                                          realSpeech: latents.manifest.realSpeech ?? false)
+                                          realSpeech: latents.manifest.realSpeech ?? false,
+                                          alignedReference: latents.manifest.alignedReference ?? false)
                 clip = needsPose || needsPicture || needsMouth || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),

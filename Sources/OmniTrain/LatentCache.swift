@@ -48,6 +48,8 @@ public final class LatentCache {
         public var realSpeech: Bool?
         /// The fraction of windows drawn from talking, head-framed clips (`build(talkingHeads:)`); nil: none forced.
         public var talkingHeads: Double?
+        /// Whether the reference pictures share their clip's camera placement (`build(alignedReference:)`); nil: no.
+        public var alignedReference: Bool?
         public var buckets: [Bucket]
         public var windowCount: Int { buckets.reduce(0) { $0 + $1.windows.count } }
     }
@@ -136,10 +138,13 @@ public final class LatentCache {
     /// comes from the clip of seed `(seed << 32) | i` in a bucket of `config.video.sizes` chosen by i, at a start
     /// frame chosen by i. With `talkingHeads` > 0, that fraction of the windows (drawn per window) comes instead from
     /// a talking, head-framed clip (`PuppetSamples.talkingHeadSeed`): in the random world (40 % talking × 1 in 5 head-framed) only 8 % of clips
-    /// shows a speaking mouth larger than a few pixels. `progress` gets the windows done so far.
+    /// shows a speaking mouth larger than a few pixels. With `alignedReference`, every clip's reference picture is
+    /// taken with the clip's camera placement (`ClipSpec.random(alignedReference:)`), so a reference-start sample
+    /// continues in the reference's framing, as generation does. `progress` gets the windows done so far.
     @discardableResult
     public static func build(vae: CausalVAE, config: ModelConfig, seed: UInt64, windows: Int, folder: String,
-                             realSpeech: Bool = false, talkingHeads: Double = 0, progress: (Int) -> Void = { _ in }) throws -> Manifest {
+                             realSpeech: Bool = false, talkingHeads: Double = 0, alignedReference: Bool = false,
+                             progress: (Int) -> Void = { _ in }) throws -> Manifest {
         precondition(windows >= 1 && seed >= 1 && seed < (1 << 31) && (0...1).contains(talkingHeads))
         try TrainingDataFolder.create(folder, manifestName: manifestName, holds: "a latent cache", realSpeech: realSpeech)
         let frames = config.video.segmentFrames, fps = config.video.fps
@@ -159,7 +164,7 @@ public final class LatentCache {
                let talking = PuppetSamples.talkingHeadSeed(seed: seed, window: i, size: size, fps: fps, realSpeech: realSpeech) {
                 clipSeed = talking
             }
-            let clip = PuppetSamples.render(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech)
+            let clip = PuppetSamples.render(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech, alignedReference: alignedReference)
             let start = Int(rng.nextUInt64() % UInt64(clip.frames.count - frames + 1))
             do throws(ModelError) {
                 let target = vae.normalize(try vae.encode(FrameTensor.tensor(Array(clip.frames[start..<(start + frames)]))).mean)
@@ -197,7 +202,8 @@ public final class LatentCache {
         }
         let manifest = Manifest(format: format, vaeFingerprint: fingerprint(vae), segmentFrames: frames, fps: fps, seed: seed,
                                 audioEncoder: storesAudio ? config.audio.encoder : nil, realSpeech: realSpeech ? true : nil,
-                                talkingHeads: talkingHeads > 0 ? talkingHeads : nil, buckets: buckets)
+                                talkingHeads: talkingHeads > 0 ? talkingHeads : nil, alignedReference: alignedReference ? true : nil,
+                                buckets: buckets)
         try TrainingDataFolder.writeManifest(manifest, folder: folder, manifestName: manifestName)
         return manifest
     }

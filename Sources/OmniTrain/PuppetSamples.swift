@@ -40,14 +40,17 @@ public struct PuppetSamples: Sendable {
     }
 
     /// The random puppet clip of `seed` (every style, framing, motion and audio kind), `seconds` long. With
-    /// `realSpeech`, half the talking clips speak through espeak-ng (which must be installed: `make bootstrap`).
-    public static func render(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false) -> Clip {
-        Clip.render(spec(seed: seed, size: size, fps: fps, seconds: seconds, realSpeech: realSpeech))
+    /// `realSpeech`, half the talking clips speak through espeak-ng (which must be installed: `make bootstrap`); with
+    /// `alignedReference`, the reference picture shares the clip's camera placement (`ClipSpec.random`).
+    public static func render(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false,
+                              alignedReference: Bool = false) -> Clip {
+        Clip.render(spec(seed: seed, size: size, fps: fps, seconds: seconds, realSpeech: realSpeech, alignedReference: alignedReference))
     }
 
     /// The plan of `render`'s clip (caption included) without drawing a frame or synthesising a sample.
-    public static func spec(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false) -> ClipSpec {
-        .random(seed: seed, size: size, duration: seconds, fps: fps, realSpeech: realSpeech)
+    public static func spec(seed: UInt64, size: FrameSize, fps: Int, seconds: Double = 2, realSpeech: Bool = false,
+                            alignedReference: Bool = false) -> ClipSpec {
+        .random(seed: seed, size: size, duration: seconds, fps: fps, realSpeech: realSpeech, alignedReference: alignedReference)
     }
 
     /// The clip seed of a talking, head-framed clip for window `window` of a latent cache of `seed`

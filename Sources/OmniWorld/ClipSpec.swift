@@ -41,8 +41,10 @@ public struct ClipSpec: Sendable, Codable, Equatable {
 
     /// A random clip, a pure function of its arguments. `style` / `framing` nil = any. With `realSpeech`, talking
     /// clips use espeak-ng for half of the seeds where it is installed (making the audio depend on the machine).
+    /// With `alignedReference` the reference picture is taken with the clip's own camera placement (offset and zoom,
+    /// no drift) instead of one of its own — as in a video that starts on the reference; every other draw is the same.
     public static func random(seed: UInt64, style: CharacterStyle? = nil, framing: Framing? = nil, size: FrameSize = .square,
-                              duration: Double = 3, fps: Int = 25, realSpeech: Bool = false) -> ClipSpec {
+                              duration: Double = 3, fps: Int = 25, realSpeech: Bool = false, alignedReference: Bool = false) -> ClipSpec {
         var rng = RandomStream(seed: seed, stream: 0xC11B).split("clip")
         let character = Character.random(seed: rng.nextUInt64(), style: style)
         let framing = framing ?? rng.pick([Framing.head, .half, .half, .full, .full])
@@ -96,7 +98,8 @@ public struct ClipSpec: Sendable, Codable, Equatable {
         let background = Background(kind: bgKind, primary: first, secondary: bgKind == .room ? second.shaded(0.25) : second,
                                     noiseSeed: rng.nextUInt64(), stripePeriod: rng.uniform(0.08, 0.18))
         let jitter = CameraJitter.random(&rng)
-        var referenceJitter = CameraJitter.random(&rng)
+        var referenceJitter = CameraJitter.random(&rng)   // drawn either way, so the draws after it stay put
+        if alignedReference { referenceJitter = jitter; referenceJitter.driftZoom = 0 }
         referenceJitter.driftPixels = 0
         let referenceArms = rng.uniform(0.2, 0.45)
         var blinks: [Double] = []

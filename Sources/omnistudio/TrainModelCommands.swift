@@ -366,6 +366,8 @@ struct TrainCache: ParsableCommand {
     var realSpeech = false
     @Option(help: "The fraction of windows drawn from talking, head-framed clips (by the world's odds, 40 % of clips talk and 1 in 5 is head-framed: 8 %), for lips that follow the voice.")
     var talkingHeads = 0.0
+    @Flag(help: "Take each clip's reference picture with the clip's own camera placement, as in a video that starts on the reference (the world's default gives the reference its own offset and zoom).")
+    var alignedReference = false
     @Flag(help: "No progress line.") var quiet = false
 
     func validate() throws {
@@ -378,7 +380,7 @@ struct TrainCache: ParsableCommand {
         let model = try LoadedModel.load(model)
         let start = Date()
         let manifest = try LatentCache.build(vae: model.vae, config: audio.applied(to: model.config), seed: seed, windows: windows, folder: out,
-                                             realSpeech: realSpeech, talkingHeads: talkingHeads,
+                                             realSpeech: realSpeech, talkingHeads: talkingHeads, alignedReference: alignedReference,
                                              progress: BuildProgress(label: "cache", unit: "windows", total: windows, quiet: quiet, start: start).report)
         if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = Date().timeIntervalSince(start)

@@ -80,6 +80,33 @@ final class LatentCacheTests: XCTestCase {
         XCTAssertLessThan(heads, 40)
     }
 
+    /// An aligned-reference cache records it, stores the references taken with each clip's camera, and the trainer's
+    /// re-render of a window is that clip (its reference-start samples hold the same picture the cache encoded).
+    func testAlignedReferenceCachesRecordItAndTheTrainerRendersTheSameClips() throws {
+        let config = ModelConfig.tiny
+        let weights = TrainingInitialization.fresh(config: config, seed: 1)
+        let manifest = try LatentCache.build(vae: weights.vae, config: config, seed: 5, windows: 3, folder: folder, alignedReference: true)
+        XCTAssertEqual(manifest.alignedReference, true)
+        let cache = try LatentCache(folder: folder)
+        XCTAssertEqual(cache.manifest.alignedReference, true, "read back from the manifest")
+        let samples = PuppetSamples(seed: 3, sizes: config.video.sizes, fps: config.video.fps)
+        let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: 3,
+                                         ratios: ConditionRatios(reference: 1, motion: 1, referenceStart: 1), batch: 1, latents: cache,
+                                         text: TrainerTests.text)
+        let b = cache.manifest.buckets.firstIndex { !$0.windows.isEmpty }!
+        let (window, _, reference, _) = cache.window(bucket: b, index: 0)
+        let size = cache.manifest.buckets[b].size
+        let aligned = PuppetSamples.render(seed: window.clipSeed, size: size, fps: config.video.fps, alignedReference: true)
+        let own = PuppetSamples.render(seed: window.clipSeed, size: size, fps: config.video.fps)
+        XCTAssertNotEqual(aligned.reference, own.reference, "the reference moves to the clip's camera")
+        XCTAssertEqual(aligned.frames, own.frames, "and nothing else changes")
+        let expected = weights.vae.normalize(try weights.vae.encode(FrameTensor.tensor([aligned.reference])).mean)
+        XCTAssertLessThan(relativeDifference(reference.reshaped(expected.shape), expected), 2e-3)
+        let example = try objective.examples.example(cachedBucket: b, window: 0)
+        let held = try weights.vae.motionLatents(of: Array(repeating: aligned.reference, count: config.video.motionFrames))
+        XCTAssertEqual(example.referenceStart?.values, held.values, "the held reference is the aligned picture")
+    }
+
     func testTrainerExamplesFromTheCacheCarryTheWindowsConditions() throws {
         let config = ModelConfig.tiny
         let weights = TrainingInitialization.fresh(config: config, seed: 1)

@@ -14,6 +14,21 @@ final class DeterminismTests: XCTestCase {
         XCTAssertEqual(ClipSpec.random(seed: 42), ClipSpec.random(seed: 42))
     }
 
+    /// `alignedReference` moves only the reference's camera onto the clip's placement (no drift); every other draw
+    /// of the seed is unchanged.
+    func testAnAlignedReferenceChangesOnlyTheReferenceCamera() {
+        for seed: UInt64 in [3, 42, 9001] {
+            let own = ClipSpec.random(seed: seed, duration: 1), aligned = ClipSpec.random(seed: seed, duration: 1, alignedReference: true)
+            var expected = own.jitter
+            expected.driftPixels = 0
+            expected.driftZoom = 0
+            XCTAssertEqual(aligned.referenceJitter, expected)
+            var same = aligned
+            same.referenceJitter = own.referenceJitter
+            XCTAssertEqual(same, own, "seed \(seed)")
+        }
+    }
+
     func testDifferentSeedsDiffer() {
         let a = WorldFixtures.clip(seed: 1, duration: 0.2), b = WorldFixtures.clip(seed: 2, duration: 0.2)
         XCTAssertNotEqual(a.frames[0], b.frames[0])
