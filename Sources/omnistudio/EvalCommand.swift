@@ -19,6 +19,8 @@ struct Eval: ParsableCommand {
 
     @Option(help: "Model folder or random:tiny / random:mini.") var model = GenerationRequest.defaultModel
     @Option(name: .customLong("set"), help: "puppet:SEED[:N] or speech:SEED[:N] (N clips, default 8; speech: only clips whose head-framed version talks).") var evalSet = "puppet:9001:4"
+    @Flag(help: "Take each clip's reference with the clip's own camera placement, so the truth is framed as a video that starts on the reference (the world's default gives the reference its own offset and zoom).")
+    var alignedReference = false
     @Option(help: "Keypoint detector folder.") var detector = "Models/keypoint-detector"
     @Option(help: "Seconds per clip.") var duration = 2.0
     @Option(help: "Make the first clip this long (e.g. 30) for the Drift metric's 5 s windows.") var driftSeconds: Double?
@@ -31,7 +33,8 @@ struct Eval: ParsableCommand {
     @Flag(help: "Print JSON instead of the table.") var json = false
 
     func run() throws {
-        guard let set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED[:N] or speech:SEED[:N], not \(evalSet)") }
+        guard var set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED[:N] or speech:SEED[:N], not \(evalSet)") }
+        set.alignedReference = alignedReference
         guard duration > 0 else { throw ValidationError("--duration must be positive") }
         var chosen = EvalMode.allCases
         if modes == "none" {

@@ -32,6 +32,11 @@ final class EvalTests: XCTestCase {
         XCTAssertTrue(heads.allSatisfy { $0.audio.kind == .speech && $0.framing == .head })
         let full = set.specs(size: FrameSize(width: 48, height: 64), duration: 1, fps: 25)
         XCTAssertEqual(full.map(\.seed), seeds)
+        var aligned = set
+        aligned.alignedReference = true
+        let alignedSpecs = aligned.specs(size: FrameSize(width: 48, height: 64), duration: 1, fps: 25)
+        XCTAssertEqual(alignedSpecs.map(\.seed), seeds)
+        XCTAssertEqual(alignedSpecs.map(\.referenceJitter.offset), full.map(\.jitter.offset), "references framed as their clips")
     }
 
     func testHarnessProducesTheFullTable() throws {

@@ -28,6 +28,9 @@ public struct EvalSet: Sendable, Equatable {
     public var count: Int
     /// Only seeds whose head-framed clip speaks (`speech:`).
     public var speechOnly: Bool
+    /// References taken with each clip's own camera placement (`ClipSpec.random(alignedReference:)`): the truth
+    /// then lives in the framing a video that starts on the reference has.
+    public var alignedReference = false
 
     public init(seed: UInt64, count: Int, speechOnly: Bool = false) { self.seed = seed; self.count = count; self.speechOnly = speechOnly }
 
@@ -41,7 +44,7 @@ public struct EvalSet: Sendable, Equatable {
     }
 
     /// `puppet:SEED:N` or `speech:SEED:N`.
-    public var name: String { "\(speechOnly ? "speech" : "puppet"):\(seed):\(count)" }
+    public var name: String { "\(speechOnly ? "speech" : "puppet"):\(seed):\(count)" + (alignedReference ? " (aligned references)" : "") }
 
     /// The clips' seeds. A clip's scenario and sound are drawn before its size and length, so whether a seed's
     /// head-framed clip talks does not depend on them.
@@ -59,7 +62,8 @@ public struct EvalSet: Sendable, Equatable {
     /// `framing`, every clip uses it (the Sync set is head-framed).
     public func specs(size: FrameSize, duration: Double, fps: Int, driftSeconds: Double? = nil, framing: Framing? = nil) -> [ClipSpec] {
         seeds.enumerated().map { i, s in
-            ClipSpec.random(seed: s, framing: framing, size: size, duration: i == 0 ? (driftSeconds ?? duration) : duration, fps: fps)
+            ClipSpec.random(seed: s, framing: framing, size: size, duration: i == 0 ? (driftSeconds ?? duration) : duration, fps: fps,
+                            alignedReference: alignedReference)
         }
     }
 }
