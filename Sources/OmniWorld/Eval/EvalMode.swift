@@ -43,7 +43,7 @@ public struct EvalSet: Sendable, Equatable {
         self.init(seed: seed, count: count, speechOnly: parts[0] == "speech")
     }
 
-    /// `puppet:SEED:N` or `speech:SEED:N`.
+    /// `puppet:SEED:N` or `speech:SEED:N`, with " (aligned references)" when they are.
     public var name: String { "\(speechOnly ? "speech" : "puppet"):\(seed):\(count)" + (alignedReference ? " (aligned references)" : "") }
 
     /// The clips' seeds. A clip's scenario and sound are drawn before its size and length, so whether a seed's
