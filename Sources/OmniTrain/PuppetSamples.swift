@@ -63,7 +63,7 @@ public struct PuppetSamples: Sendable {
         for attempt in 0..<256 {
             let clipSeed = (seed << 32) | (1 << 31) | (UInt64(window) << 8) | UInt64(attempt)
             let s = spec(seed: clipSeed, size: size, fps: fps, realSpeech: realSpeech)
-            if s.framing == .head && (s.audio.kind == .speech || s.audio.kind == .espeak) { return clipSeed }
+            if s.framing == .head && s.audio.isSpeech { return clipSeed }
         }
         return nil
     }

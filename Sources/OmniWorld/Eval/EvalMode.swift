@@ -52,7 +52,7 @@ public struct EvalSet: Sendable, Equatable {
         guard speechOnly else { return (0..<UInt64(count)).map { seed &+ $0 } }
         var found: [UInt64] = [], s = seed
         while found.count < count {
-            if ClipSpec.random(seed: s, framing: .head).audio.kind == .speech { found.append(s) }
+            if ClipSpec.random(seed: s, framing: .head).audio.isSpeech { found.append(s) }
             s &+= 1
         }
         return found
