@@ -1,7 +1,9 @@
 /// Retargeting a driving pose to the person in the reference picture, as pose-driven animation tools do: one scale
 /// and one shift for the whole track, chosen so the pose's body box (from its joints, widened to the head's top and
 /// the feet) matches the person's box in the reference (where its pixels differ from the background at the picture's
-/// left and right edges). Pure; pixels throughout, on the output canvas.
+/// left and right edges). When either body is cut off below — the person runs off the picture's bottom edge, or
+/// the pose has no feet — the boxes' heights measure the crops, not the bodies, and the pose stays as drawn
+/// (`plan`): at a close-up's size a few pixels of error move the whole face. Pure; pixels throughout, on the output canvas.
 public enum PoseRetarget {
     /// A box in pixels: `minX…maxX` × `minY…maxY`.
     public struct Box: Equatable, Sendable {
@@ -24,9 +26,17 @@ public enum PoseRetarget {
     /// percentile of their positions so stray pixels do not stretch it. Nil when under 1 % of the picture differs
     /// (no one to find). A background that changes along a row reads as person: the box is then too wide.
     public static func personBox(in image: RGBImage, threshold: Float = 40) -> Box? {
+        guard let pixels = foreground(in: image, threshold: threshold) else { return nil }
+        let xs = pixels.map(\.x).sorted(), ys = pixels.map(\.y).sorted()
+        func percentile(_ v: [Int], _ q: Double) -> Float { Float(v[min(v.count - 1, Int(Double(v.count - 1) * q))]) }
+        return Box(minX: percentile(xs, 0.01), minY: percentile(ys, 0.01), maxX: percentile(xs, 0.99), maxY: percentile(ys, 0.99))
+    }
+
+    /// The pixels of `personBox`'s person; nil when under 1 % of the picture.
+    private static func foreground(in image: RGBImage, threshold: Float) -> [(x: Int, y: Int)]? {
         let w = image.width, h = image.height
         guard w >= 8, h >= 8 else { return nil }
-        var xs: [Int] = [], ys: [Int] = []
+        var pixels: [(x: Int, y: Int)] = []
         for y in 0..<h {
             func edge(_ columns: [Int]) -> (Float, Float, Float) {
                 let p = columns.map { image[$0, y] }
@@ -39,13 +49,10 @@ public enum PoseRetarget {
                     let dr = Float(p.r) - c.0, dg = Float(p.g) - c.1, db = Float(p.b) - c.2
                     return (dr * dr + dg * dg + db * db).squareRoot()
                 }
-                if distance(left) > threshold && distance(right) > threshold { xs.append(x); ys.append(y) }
+                if distance(left) > threshold && distance(right) > threshold { pixels.append((x, y)) }
             }
         }
-        guard xs.count * 100 >= w * h else { return nil }
-        xs.sort(); ys.sort()
-        func percentile(_ v: [Int], _ q: Double) -> Float { Float(v[min(v.count - 1, Int(Double(v.count - 1) * q))]) }
-        return Box(minX: percentile(xs, 0.01), minY: percentile(ys, 0.01), maxX: percentile(xs, 0.99), maxY: percentile(ys, 0.99))
+        return pixels.count * 100 >= w * h ? pixels : nil
     }
 
     /// The body box of a pose: its present joints' extent, widened by a head's worth above the eyes, a little
@@ -77,6 +84,29 @@ public enum PoseRetarget {
     public static func transform(from pose: Box, to person: Box) -> Transform {
         let scale = min(4, max(0.25, person.height / max(pose.height, 1)))
         return Transform(scale: scale, dx: person.centreX - scale * pose.centreX, dy: person.centreY - scale * pose.centreY)
+    }
+
+    /// Whether most of a pose's first frames (up to `frames`) show an ankle: its body box then ends at the feet.
+    public static func showsFeet(_ track: PoseTrack, frames: Int = 25) -> Bool {
+        let first = track.frames.prefix(frames)
+        let withFeet = first.filter { $0[.leftAnkle].isPresent || $0[.rightAnkle].isPresent }.count
+        return !first.isEmpty && 2 * withFeet > first.count
+    }
+
+    /// How a track is put onto the person in a picture.
+    public enum Plan: Equatable, Sendable {
+        /// Two whole bodies: heights matched, centres aligned.
+        case moved(Transform)
+        /// A body cut off below (`PoseRetarget`): the track stays as drawn.
+        case cropped
+    }
+
+    /// The retargeting of `track` onto the person in `picture` (both on the same canvas). Nil when the picture has no
+    /// person or the track no body.
+    public static func plan(_ track: PoseTrack, onto picture: RGBImage) -> Plan? {
+        guard let person = personBox(in: picture), let body = bodyBox(track) else { return nil }
+        let personCut = person.maxY >= Float(picture.height) - 2
+        return personCut || !showsFeet(track) ? .cropped : .moved(transform(from: body, to: person))
     }
 }
 

@@ -154,6 +154,24 @@ final class PoseTests: XCTestCase {
         XCTAssertTrue(off.frames[0][.rightWrist].isPresent)
     }
 
+    /// Two whole bodies are matched; a person cut off by the picture's bottom edge, or a pose without feet, keeps the
+    /// pose as drawn (box heights then measure the crop, and at a close-up's size their error moves the whole face).
+    func testRetargetingKeepsACroppedBodyAsDrawn() {
+        func picture(top: Int, bottom: Int) -> RGBImage {
+            RGBImage(width: 64, height: 64) { x, y in (26...37).contains(x) && (top...bottom).contains(y) ? RGB(200, 40, 60) : RGB(90, 140, 220) }
+        }
+        let whole = PoseTrack(fps: 25, width: 64, height: 64, frames: [Self.figure(), Self.figure(dx: 1)])
+        let expected = PoseRetarget.transform(from: PoseRetarget.bodyBox(whole)!, to: PoseRetarget.personBox(in: picture(top: 10, bottom: 50))!)
+        XCTAssertNotEqual(expected, .identity)
+        XCTAssertEqual(PoseRetarget.plan(whole, onto: picture(top: 10, bottom: 50)), .moved(expected))
+        XCTAssertEqual(PoseRetarget.plan(whole, onto: picture(top: 10, bottom: 63)), .cropped, "the person runs off the bottom edge")
+        let noFeet = PoseTrack(fps: 25, width: 64, height: 64, frames: [Self.figure(hidden: [.leftAnkle, .rightAnkle, .leftKnee, .rightKnee])])
+        XCTAssertFalse(PoseRetarget.showsFeet(noFeet))
+        XCTAssertTrue(PoseRetarget.showsFeet(whole))
+        XCTAssertEqual(PoseRetarget.plan(noFeet, onto: picture(top: 10, bottom: 50)), .cropped, "a half-body pose")
+        XCTAssertNil(PoseRetarget.plan(whole, onto: RGBImage(width: 64, height: 64) { _, _ in RGB(90, 140, 220) }), "nobody")
+    }
+
     func testPoseClipRoundTripIsExact() throws {
         let frames = (0..<7).map { Self.figure(dx: Float($0) * 0.37, hidden: $0 == 2 ? [.nose, .rightEar] : []) } + [.missing]
         let track = PoseTrack(fps: 24, width: 96, height: 64, frames: frames)

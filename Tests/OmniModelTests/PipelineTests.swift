@@ -252,6 +252,17 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(numbers[0], 0.9, accuracy: 0.25, moved)
         XCTAssertLessThan(numbers[1], -3, "moved left onto the person: \(moved)")
 
+        // A half-body photo (the person runs off the bottom edge): sizes cannot be compared, the pose stays as drawn.
+        let halfBody = dir.appendingPathComponent("half-body.png").path
+        try ImageFile.writePNG(RGBImage(width: 32, height: 32) { x, y in
+            (6...11).contains(x) && y >= 8 ? RGB(220, 60, 40) : RGB(60, 120, 200)
+        }, to: halfBody)
+        var cropped = r
+        cropped.reference.path = halfBody
+        let croppedNotes = try notes(cropped, "cropped")
+        XCTAssertTrue(croppedNotes.contains { $0.hasPrefix("pose kept as drawn: the person in the reference or the pose is cut off below") }, "\(croppedNotes)")
+        XCTAssertFalse(croppedNotes.contains { $0.contains("retargeted") }, "\(croppedNotes)")
+
         var asDrawn = r
         asDrawn.pose.retarget = false
         XCTAssertFalse(try notes(asDrawn, "as-drawn").contains { $0.contains("retargeted") })

@@ -77,12 +77,14 @@ struct GenerationInputs {
             if request.pose.retarget && request.reference.enabled {
                 let picture = try Self.fittedReference(request, width: width, height: height)
                 referenceImage = picture
-                if let person = PoseRetarget.personBox(in: picture), let body = PoseRetarget.bodyBox(fitted) {
-                    let t = PoseRetarget.transform(from: body, to: person)
+                switch PoseRetarget.plan(fitted, onto: picture) {
+                case .moved(let t):
                     fitted = fitted.moved(by: t)
                     notes.append(String(format: "pose retargeted onto the person in the reference: scale %.2f, shift %+.1f, %+.1f px (pose.retarget = false / --no-retarget keeps it as drawn)",
                                         t.scale, t.dx, t.dy))
-                } else {
+                case .cropped:
+                    notes.append("pose kept as drawn: the person in the reference or the pose is cut off below, so their sizes cannot be compared")
+                case nil:
                     notes.append("pose not retargeted: no person found against the reference's background")
                 }
             }
