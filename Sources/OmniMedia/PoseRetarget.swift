@@ -26,17 +26,9 @@ public enum PoseRetarget {
     /// percentile of their positions so stray pixels do not stretch it. Nil when under 1 % of the picture differs
     /// (no one to find). A background that changes along a row reads as person: the box is then too wide.
     public static func personBox(in image: RGBImage, threshold: Float = 40) -> Box? {
-        guard let pixels = foreground(in: image, threshold: threshold) else { return nil }
-        let xs = pixels.map(\.x).sorted(), ys = pixels.map(\.y).sorted()
-        func percentile(_ v: [Int], _ q: Double) -> Float { Float(v[min(v.count - 1, Int(Double(v.count - 1) * q))]) }
-        return Box(minX: percentile(xs, 0.01), minY: percentile(ys, 0.01), maxX: percentile(xs, 0.99), maxY: percentile(ys, 0.99))
-    }
-
-    /// The pixels of `personBox`'s person; nil when under 1 % of the picture.
-    private static func foreground(in image: RGBImage, threshold: Float) -> [(x: Int, y: Int)]? {
         let w = image.width, h = image.height
         guard w >= 8, h >= 8 else { return nil }
-        var pixels: [(x: Int, y: Int)] = []
+        var xs: [Int] = [], ys: [Int] = []
         for y in 0..<h {
             func edge(_ columns: [Int]) -> (Float, Float, Float) {
                 let p = columns.map { image[$0, y] }
@@ -49,10 +41,13 @@ public enum PoseRetarget {
                     let dr = Float(p.r) - c.0, dg = Float(p.g) - c.1, db = Float(p.b) - c.2
                     return (dr * dr + dg * dg + db * db).squareRoot()
                 }
-                if distance(left) > threshold && distance(right) > threshold { pixels.append((x, y)) }
+                if distance(left) > threshold && distance(right) > threshold { xs.append(x); ys.append(y) }
             }
         }
-        return pixels.count * 100 >= w * h ? pixels : nil
+        guard xs.count * 100 >= w * h else { return nil }
+        xs.sort(); ys.sort()
+        func percentile(_ v: [Int], _ q: Double) -> Float { Float(v[min(v.count - 1, Int(Double(v.count - 1) * q))]) }
+        return Box(minX: percentile(xs, 0.01), minY: percentile(ys, 0.01), maxX: percentile(xs, 0.99), maxY: percentile(ys, 0.99))
     }
 
     /// The body box of a pose: its present joints' extent, widened by a head's worth above the eyes, a little
