@@ -3,7 +3,8 @@
 /// the feet) matches the person's box in the reference (where its pixels differ from the background at the picture's
 /// left and right edges). When either body is cut off below — the person runs off the picture's bottom edge, or
 /// the pose has no feet — the boxes' heights measure the crops, not the bodies, and the pose stays as drawn
-/// (`plan`): at a close-up's size a few pixels of error move the whole face. Pure; pixels throughout, on the output canvas.
+/// (`plan`): at a close-up's size a few pixels of error move the whole face. Pure; pixels throughout, on the output
+/// canvas.
 public enum PoseRetarget {
     /// A box in pixels: `minX…maxX` × `minY…maxY`.
     public struct Box: Equatable, Sendable {
@@ -100,6 +101,7 @@ public enum PoseRetarget {
     /// person or the track no body.
     public static func plan(_ track: PoseTrack, onto picture: RGBImage) -> Plan? {
         guard let person = personBox(in: picture), let body = bodyBox(track) else { return nil }
+        // The box's 99th-percentile bottom sits on the last row or the one above it when the person runs off the edge.
         let personCut = person.maxY >= Float(picture.height) - 2
         return personCut || !showsFeet(track) ? .cropped : .moved(transform(from: body, to: person))
     }
