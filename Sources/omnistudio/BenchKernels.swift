@@ -42,7 +42,7 @@ struct BenchKernels: ParsableCommand {
         let chosen = Set(Self.names(kernels))
         var rows: [KernelBenchmark.Row] = []
         if chosen.contains("linear") {
-            let shapes = quick ? [(256, 256, 256)] : [(256, 256, 256), (1024, 512, 512), (2048, 512, 1536), (2048, 512, 2048)]
+            let shapes = quick ? [(256, 256, 256)] : [(256, 256, 256), (448, 256, 768), (448, 256, 1024), (448, 1024, 256), (1024, 512, 512), (2048, 512, 1536), (2048, 512, 2048)]
             for (t, w, o) in shapes { rows += KernelBenchmark.linear(tokens: t, width: w, out: o, seconds: seconds) }
         }
         if chosen.contains("attention") {
@@ -60,7 +60,7 @@ struct BenchKernels: ParsableCommand {
             print(String(decoding: try encoder.encode(rows), as: UTF8.self))
             return
         }
-        print("omnistudio bench kernels — \(ComputeThreads.count) thread(s); ratio = kernel GFLOP/s ÷ sgemm GFLOP/s on the same GEMM shapes, same run")
+        print("omnistudio bench kernels — \(ComputeThreads.count) thread(s), OpenBLAS \(OpenBLASCore.chosen) kernels; ratio = kernel GFLOP/s ÷ sgemm GFLOP/s on the same GEMM shapes, same run")
         print("kernel     shape                     pass       GFLOP/s    sgemm   ratio  target")
         for r in rows {
             let numbers = String(format: "%8.1f %8.1f %7.2f  ≥%.2f", r.gflops, r.sgemmGflops, r.ratio, r.target)

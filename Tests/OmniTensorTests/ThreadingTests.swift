@@ -83,24 +83,39 @@ final class ThreadingTests: XCTestCase {
         XCTAssertEqual(openblas_get_num_threads(), 1)
     }
 
-    /// Large products are cut into row chunks fixed by the shape alone, so every thread count makes the same
-    /// sgemm calls: identical bits, also for the shapes that split (and with a K above 256).
+    /// Large products are cut into row or column chunks fixed by the shape alone, so every thread count makes
+    /// the same sgemm calls: identical bits, for shapes cut either way (and with a K above 256), every transpose,
+    /// and the same product as one uncut call.
     func testChunkedGEMMsGiveIdenticalBitsOnOneAndTwoThreads() {
-        XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 64, n: 4096, k: 4096), 64, "too few rows to split")
-        XCTAssertEqual(ComputeThreads.gemmChunkRows(m: 100, n: 10, k: 10), 100, "too little work to split")
+        XCTAssertNil(ComputeThreads.gemmSplit(m: 100, n: 10, k: 10), "too little work to split")
+        XCTAssertNil(ComputeThreads.gemmSplit(m: 100, n: 100, k: 1000), "chunks would be under 64 long")
+        XCTAssertEqual(ComputeThreads.gemmSplit(m: 448, n: 768, k: 256), .init(columns: true, chunk: 384), "the one-pass DiT's qkv")
+        XCTAssertEqual(ComputeThreads.gemmSplit(m: 448, n: 256, k: 1024), .init(columns: false, chunk: 224), "its fc2")
+        XCTAssertEqual(ComputeThreads.gemmSplit(m: 64, n: 4096, k: 4096), .init(columns: true, chunk: 512), "8 parts at most")
         var rng = TestRandom(11)
-        for (m, n, k) in [(448, 256, 256), (2048, 96, 300), (1000, 160, 96), (20480, 16, 16), (256, 2048, 64)] {
-            let chunk = ComputeThreads.gemmChunkRows(m: m, n: n, k: k)
-            XCTAssertLessThan(chunk, m, "\(m)×\(n)×\(k) splits")
-            XCTAssertEqual(chunk % 16, 0)
-            let a = rng.tensor([m, k]), b = rng.tensor([k, n])
-            func product(threads: Int) -> [Float] {
-                ComputeThreads.set(threads)
-                let c = Tensor(zeros: [m, n])
-                GEMM.sgemm(m: m, n: n, k: k, a: a.data, lda: k, b: b.data, ldb: n, c: c.data, ldc: n)
-                return c.values
+        for (m, n, k, columns) in [(448, 256, 256, false), (2048, 96, 300, false), (1000, 160, 96, false), (20480, 16, 16, false),
+                                   (256, 2048, 64, true), (64, 4096, 40, true), (200, 700, 300, true)] {
+            let split = ComputeThreads.gemmSplit(m: m, n: n, k: k)
+            XCTAssertEqual(split?.columns, columns, "\(m)×\(n)×\(k) splits along its \(columns ? "columns" : "rows")")
+            XCTAssertEqual((split?.chunk ?? 1) % 16, 0)
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let a = rng.tensor([m * k]), b = rng.tensor([k * n])
+                let (lda, ldb) = (ta ? m : k, tb ? k : n)
+                func product(threads: Int) -> [Float] {
+                    ComputeThreads.set(threads)
+                    let c = Tensor(repeating: 0.5, shape: [m, n])
+                    GEMM.sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a.data, lda: lda, b: b.data, ldb: ldb,
+                               beta: 1, c: c.data, ldc: n)
+                    return c.values
+                }
+                let one = product(threads: 1)
+                XCTAssertTrue(one == product(threads: 2), "\(m)×\(n)×\(k) ta \(ta) tb \(tb)")
+                let whole = Tensor(repeating: 0.5, shape: [m, n])
+                GEMM.kernel(transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 1, a: a.data, lda: lda, b: b.data, ldb: ldb,
+                            beta: 1, c: whole.data, ldc: n)
+                let worst = zip(one, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+                XCTAssertLessThan(worst, 1e-4, "\(m)×\(n)×\(k) ta \(ta) tb \(tb): the chunks compute the uncut product")
             }
-            XCTAssertTrue(product(threads: 1) == product(threads: 2), "\(m)×\(n)×\(k)")
         }
     }
 

@@ -11,7 +11,7 @@ import Synchronization
 /// processors (seen on an EPYC of family 25, model 17, with 0.3.21's Zen kernels) a product computed on two
 /// threads — or even its rows computed in two separate calls — differs in the last bits from one call on one
 /// thread, so results would depend on `OMNISTUDIO_THREADS`. `GEMM.sgemm` instead cuts a large product into
-/// row chunks whose boundaries depend only on its shape, and runs the chunks on the workers: the same calls,
+/// row or column chunks whose boundaries depend only on its shape, and runs them on the workers: the same calls,
 /// hence the same bits, for any thread count.
 ///
 /// `parallelTasks` (and `withSingleThreadedBLAS`) mark regions whose workers call sgemm concurrently; a GEMM
@@ -56,15 +56,28 @@ public enum ComputeThreads {
     /// How many workers `parallelTasks(total, …)` uses: min(`count`, `total`), at least 1.
     public static func workers(forTasks total: Int) -> Int { max(1, min(count, total)) }
 
-    /// Rows per chunk of one GEMM of `m × n × k`, a function of the shape alone (never of the thread count): `m`
-    /// (one call) inside an sgemm region, for products under 8 MFLOP or under 128 rows; else 2–8
-    /// chunks of at least 64 rows (a multiple of 16) and at least ~4 MFLOP each — large enough that OpenBLAS's
-    /// packing stays a small part of each call.
-    static func gemmChunkRows(m: Int, n: Int, k: Int) -> Int {
+    /// How one GEMM of `m × n × k` (C is m × n) is cut into single-threaded cblas calls for the workers: a
+    /// function of the shape alone, never of the thread count. `nil` (one call) inside an sgemm region and for
+    /// products under 8 MFLOP; else 2, 4 or 8 parts (one per 128 MFLOP, so a 2-, 4- or 8-core machine gets equal
+    /// shares) along the longer of C's sides, in chunks of a multiple of 16, each at least 64 long. Each part
+    /// packs the other operand whole, so cutting the longer side packs the smaller one again per part: at the
+    /// one-pass DiT's 448 × 768 × 256 that is 0.93 of sgemm where 7 row chunks of 64 gave 0.77 (`bench kernels`).
+    static func gemmSplit(m: Int, n: Int, k: Int) -> GEMMSplit? {
         let flops = 2 * m * n * k
-        guard m >= 128, flops >= 8_000_000, !inSGEMMRegion else { return m }
-        let parts = max(2, min(8, m / 64, flops / 4_000_000))
-        return ((m + parts - 1) / parts + 15) / 16 * 16
+        guard flops >= 8_000_000, !inSGEMMRegion else { return nil }
+        let columns = n > m
+        let length = columns ? n : m
+        var parts = 2
+        while parts < 8 && parts * 2 * 128_000_000 <= flops && length / (parts * 2) >= 64 { parts *= 2 }
+        guard length / parts >= 64 else { return nil }
+        return GEMMSplit(columns: columns, chunk: ((length + parts - 1) / parts + 15) / 16 * 16)
+    }
+
+    /// A GEMM cut into parts: `chunk` rows of C (and of op(A)) per part, or `chunk` columns of C (and of
+    /// op(B)) when `columns`; the last part takes the remainder.
+    struct GEMMSplit: Equatable {
+        var columns: Bool
+        var chunk: Int
     }
 
     /// Runs `body(0..<parts)`: on Dispatch workers when there are threads to use and no sgemm region is active

@@ -4,7 +4,7 @@ import COpenBLAS
 /// elements. Every matrix product in OmniTensor goes through here (so benchmarks can compare against it).
 ///
 /// Same bits on any thread count: OpenBLAS always runs single-threaded (see `ComputeThreads`); a large product
-/// is cut into row chunks whose size depends only on (m, n, k) and the chunks run on the Dispatch workers, so
+/// is cut into row or column chunks fixed by (m, n, k) alone and the chunks run on the Dispatch workers, so
 /// one thread and two threads make exactly the same cblas calls. A K above 256 is also cut into a multiple-of-32
 /// head and a tail below 32, accumulated in two calls: the rule from when OpenBLAS still ran threaded (it was
 /// thread-invariant on Zen 3), kept so products keep the rounding they had.
@@ -20,16 +20,21 @@ public enum GEMM {
             else if beta != 1 { for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } } }
             return
         }
-        // Large products: rows split into 16-row-aligned chunks fixed by the shape, one single-threaded sgemm per
-        // chunk, the chunks spread over the workers.
-        let chunk = ComputeThreads.gemmChunkRows(m: m, n: n, k: k)
-        if chunk < m {
-            let parts = (m + chunk - 1) / chunk
-            ComputeThreads.gemmParallel(parts) { p in
-                let i0 = p * chunk, rows = min(chunk, m - i0)
-                kernel(transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
-                       a: a + (transposeA ? i0 : i0 * lda), lda: lda, b: b, ldb: ldb, beta: beta,
-                       c: c + i0 * ldc, ldc: ldc)
+        // Large products: cut along C's rows or columns into chunks fixed by the shape, one single-threaded sgemm
+        // per chunk, the chunks spread over the workers.
+        if let split = ComputeThreads.gemmSplit(m: m, n: n, k: k) {
+            let length = split.columns ? n : m, chunk = split.chunk
+            ComputeThreads.gemmParallel((length + chunk - 1) / chunk) { p in
+                let i0 = p * chunk, count = min(chunk, length - i0)
+                if split.columns {
+                    kernel(transposeA: transposeA, transposeB: transposeB, m: m, n: count, k: k, alpha: alpha,
+                           a: a, lda: lda, b: b + (transposeB ? i0 * ldb : i0), ldb: ldb, beta: beta,
+                           c: c + i0, ldc: ldc)
+                } else {
+                    kernel(transposeA: transposeA, transposeB: transposeB, m: count, n: n, k: k, alpha: alpha,
+                           a: a + (transposeA ? i0 : i0 * lda), lda: lda, b: b, ldb: ldb, beta: beta,
+                           c: c + i0 * ldc, ldc: ldc)
+                }
             }
             return
         }
