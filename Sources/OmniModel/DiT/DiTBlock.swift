@@ -82,11 +82,12 @@ public final class DiTBlock: Module {
         for (g, m) in zip(groups, mods) {
             let l = g.tokens.shape[1]
             let h = g.tokens.modulatedLayerNorm(shift: m[0], scale: m[1])
-            let parts = qkv(h).split([width, width, width], axis: -1)
-            let shape = [batch, l, heads, width / heads]
-            qs.append(normQ(parts[0]).reshaped(shape).rope3D(g.rope))
-            ks.append(normK(parts[1]).reshaped(shape).rope3D(g.rope).reshaped([batch, l, width]))
-            vs.append(parts[2])
+            // One pass: split, QK RMS-norm and RoPE (the same bits as those three ops in sequence).
+            let qkvHeads = qkv(h).qkvHeads(heads: heads, queryNorm: normQ.weight, keyNorm: normK.weight,
+                                           epsilon: normQ.epsilon, rope: g.rope)
+            qs.append(qkvHeads.query)
+            ks.append(qkvHeads.key.reshaped([batch, l, width]))
+            vs.append(qkvHeads.value.reshaped([batch, l, width]))
         }
         // Own keys of every group, then the external groups, as attention parts: nothing is concatenated, and
         // external parts of batch 1 (cached conditions) serve every pass in place.

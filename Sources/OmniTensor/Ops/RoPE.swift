@@ -95,7 +95,7 @@ extension Tensor {
     }
 
     /// `dst (=|+=) rotate(src, sign · angle)` for `tokens` rows of `heads · d`, token i at position i mod L.
-    private static func rotatePairs(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
+    static func rotatePairs(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
                                     tokens: Int, length l: Int, heads: Int, d: Int, table: RoPETable,
                                     sign: Float, accumulate: Bool) {
         let half = d / 2, row = heads * d
