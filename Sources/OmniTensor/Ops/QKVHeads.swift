@@ -5,7 +5,7 @@ extension Tensor {
     /// (query ⧺ key ⧺ value along the last axis); query and key are RMS-normalised over the width d (weights
     /// `queryNorm`, `keyNorm` `[d]`, like `rmsNorm`) and rotated by `rope` (like `rope3D`), the value is copied.
     /// Results `[B, L, H, d/H]`, the same bits as `split` → `rmsNorm` → `reshaped` → `rope3D` (tested), which
-    /// made five passes and three copies per attention layer where this makes one (docs/ARCHITECTURE.md §4.4).
+    /// made five passes and three copies per attention layer where this makes one (docs/ARCHITECTURE.md §4.3).
     /// Gradients flow into `self` and both weights.
     /// One `epsilon` serves both norms (the DiT's `normQ` and `normK` are built with the same).
     public func qkvHeads(heads: Int, queryNorm: Tensor, keyNorm: Tensor, epsilon: Float,
