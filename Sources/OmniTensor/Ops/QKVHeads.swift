@@ -6,8 +6,8 @@ extension Tensor {
     /// `queryNorm`, `keyNorm` `[d]`, like `rmsNorm`) and rotated by `rope` (like `rope3D`), the value is copied.
     /// Results `[B, L, H, d/H]`, the same bits as `split` → `rmsNorm` → `reshaped` → `rope3D` (tested), which
     /// made five passes and three copies per attention layer where this makes one (docs/ARCHITECTURE.md §4.3).
-    /// Gradients flow into `self` and both weights.
-    /// One `epsilon` serves both norms (the DiT's `normQ` and `normK` are built with the same).
+    /// Gradients flow into `self` and both weights. One `epsilon` serves both norms (the DiT's `normQ` and `normK`
+    /// are built with the same).
     public func qkvHeads(heads: Int, queryNorm: Tensor, keyNorm: Tensor, epsilon: Float,
                          rope: RoPETable) -> (query: Tensor, key: Tensor, value: Tensor) {
         let x = self
@@ -49,7 +49,6 @@ extension Tensor {
                 }
             }
         }
-        withExtendedLifetime(rope) {}
 
         // Backward, per output: un-rotate the gradient (rotation by −angle), then rmsNorm's backward into the
         // part's columns of `self` and its weight.

@@ -96,8 +96,8 @@ extension Tensor {
 
     /// `dst (=|+=) rotate(src, sign · angle)` for `tokens` rows of `heads · d`, token i at position i mod L.
     static func rotatePairs(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>,
-                                    tokens: Int, length l: Int, heads: Int, d: Int, table: RoPETable,
-                                    sign: Float, accumulate: Bool) {
+                            tokens: Int, length l: Int, heads: Int, d: Int, table: RoPETable,
+                            sign: Float, accumulate: Bool) {
         let half = d / 2, row = heads * d
         table.cos.withUnsafeBufferPointer { cosTable in
             table.sin.withUnsafeBufferPointer { sinTable in
