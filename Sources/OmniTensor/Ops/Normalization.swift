@@ -75,27 +75,39 @@ extension Tensor {
             }
         }
         Tape.record(Tape.shouldRecord(x, weight), output: out) { g in
-            let gd = g.data
-            if let weight, weight.requiresGrad {
-                let gw = weight.gradData()
-                for row in 0..<rows {
-                    let s = inverseRMS[row]
-                    for i in 0..<c { gw[i] += gd[row * c + i] * x.data[row * c + i] * s }
-                }
-            }
-            guard x.requiresGrad else { return }
-            let gx = x.gradData()
-            // y = x·s·γ with s = (mean(x²)+ε)^-½ → dx = s·ĝ − x·s³·mean(ĝ·x), ĝ = g·γ.
-            for row in 0..<rows {
-                let xr = x.data + row * c, gr = gd + row * c, dst = gx + row * c
-                let s = inverseRMS[row]
-                var dot: Float = 0
-                for i in 0..<c { dot += gr[i] * (weight?.data[i] ?? 1) * xr[i] }
-                let k = s * s * s * dot / Float(c)
-                for i in 0..<c { dst[i] += s * gr[i] * (weight?.data[i] ?? 1) - xr[i] * k }
+            inverseRMS.withUnsafeBufferPointer { irms in
+                Self.rmsNormBackward(rows: rows, channels: c, x: x.data, xStride: c, g: g.data, gStride: c,
+                                     inverseRMS: irms.baseAddress!, inverseRMSStride: 1, weight: weight?.data,
+                                     weightGrad: weight?.requiresGrad == true ? weight!.gradData() : nil,
+                                     inputGrad: x.requiresGrad ? x.gradData() : nil, inputGradStride: c)
             }
         }
         return out
+    }
+
+    /// `rmsNorm`'s backward over `rows` rows of `channels`, each operand read with its own row stride (so a norm
+    /// over columns of a wider row, as `qkvHeads` does, shares it): `weightGrad += Σ g·x·s`, then
+    /// `inputGrad += s·ĝ − x·s³·mean(ĝ·x)` with ĝ = g·γ and s the row's saved inverse RMS. Either gradient may be nil.
+    static func rmsNormBackward(rows: Int, channels c: Int, x: UnsafePointer<Float>, xStride: Int,
+                                g: UnsafePointer<Float>, gStride: Int, inverseRMS: UnsafePointer<Float>, inverseRMSStride: Int,
+                                weight: UnsafePointer<Float>?, weightGrad: UnsafeMutablePointer<Float>?,
+                                inputGrad: UnsafeMutablePointer<Float>?, inputGradStride: Int) {
+        if let gw = weightGrad {
+            for row in 0..<rows {
+                let s = inverseRMS[row * inverseRMSStride], xr = x + row * xStride, gr = g + row * gStride
+                for i in 0..<c { gw[i] += gr[i] * xr[i] * s }
+            }
+        }
+        guard let gx = inputGrad else { return }
+        // y = x·s·γ with s = (mean(x²)+ε)^-½ → dx = s·ĝ − x·s³·mean(ĝ·x), ĝ = g·γ.
+        for row in 0..<rows {
+            let xr = x + row * xStride, gr = g + row * gStride, dst = gx + row * inputGradStride
+            let s = inverseRMS[row * inverseRMSStride]
+            var dot: Float = 0
+            for i in 0..<c { dot += gr[i] * (weight?[i] ?? 1) * xr[i] }
+            let k = s * s * s * dot / Float(c)
+            for i in 0..<c { dst[i] += s * gr[i] * (weight?[i] ?? 1) - xr[i] * k }
+        }
     }
 
     /// Softmax over the last dimension. Rows that are entirely −∞ give all zeros (and zero gradient).

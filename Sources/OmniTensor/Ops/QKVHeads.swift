@@ -25,12 +25,14 @@ extension Tensor {
         rope.cos.withUnsafeBufferPointer { cosTable in
             rope.sin.withUnsafeBufferPointer { sinTable in
                 let ct = cosTable.baseAddress!, st = sinTable.baseAddress!
+                // Per part (query, key): its weight and output; built once, not per token.
+                let parts = [(queryNorm.data, q.data), (keyNorm.data, k.data)]
                 ComputeThreads.parallelFor(tokens, grain: max(1, 8192 / (3 * d))) { range in
                     for token in range {
                         let row = xd + token * 3 * d
                         let c = ct + (token % l) * half, s = st + (token % l) * half
-                        for (part, (w, out)) in [(queryNorm, q), (keyNorm, k)].enumerated() {
-                            let src = row + part * d, dst = out.data + token * d, wd = w.data
+                        for (part, (wd, outData)) in parts.enumerated() {
+                            let src = row + part * d, dst = outData + token * d
                             let r = 1 / (omni_sum_squared_deviations(src, d, 0) / Float(d) + epsilon).squareRoot()
                             irms[token * 2 + part] = r
                             for h in 0..<heads {
@@ -50,33 +52,18 @@ extension Tensor {
             }
         }
 
-        // Backward, per output: un-rotate the gradient (rotation by −angle), then rmsNorm's backward into the
-        // part's columns of `self` and its weight.
+        // Backward, per output: un-rotate the gradient (rotation by −angle), then rmsNorm's backward (the same
+        // function) into the part's columns of `self` and its weight.
         for (part, (w, out)) in [(queryNorm, q), (keyNorm, k)].enumerated() {
             Tape.record(Tape.shouldRecord(x, w), output: out) { g in
                 let gy = Tensor(zeros: [tokens, d])
                 Self.rotatePairs(g.data, gy.data, tokens: tokens, length: l, heads: heads, d: hd, table: rope,
                                  sign: -1, accumulate: true)
-                let gyd = gy.data, wd = w.data
-                if w.requiresGrad {
-                    let gw = w.gradData()
-                    for token in 0..<tokens {
-                        let src = xd + token * 3 * d + part * d, r = irms[token * 2 + part]
-                        for i in 0..<d { gw[i] += gyd[token * d + i] * src[i] * r }
-                    }
-                }
-                guard x.requiresGrad else { return }
-                let gx = x.gradData()
-                // y = x·s·γ with s = (mean(x²)+ε)^-½ → dx = s·ĝ − x·s³·mean(ĝ·x), ĝ = g·γ (as rmsNorm).
-                for token in 0..<tokens {
-                    let src = xd + token * 3 * d + part * d, gr = gyd + token * d, dst = gx + token * 3 * d + part * d
-                    let r = irms[token * 2 + part]
-                    var dot: Float = 0
-                    for i in 0..<d { dot += gr[i] * wd[i] * src[i] }
-                    let kk = r * r * r * dot / Float(d)
-                    for i in 0..<d { dst[i] += r * gr[i] * wd[i] - src[i] * kk }
-                }
-                withExtendedLifetime(inverseRMS) {}
+                Self.rmsNormBackward(rows: tokens, channels: d, x: xd + part * d, xStride: 3 * d, g: gy.data, gStride: d,
+                                     inverseRMS: irms + part, inverseRMSStride: 2, weight: w.data,
+                                     weightGrad: w.requiresGrad ? w.gradData() : nil,
+                                     inputGrad: x.requiresGrad ? x.gradData() + part * d : nil, inputGradStride: 3 * d)
+                withExtendedLifetime((inverseRMS, gy)) {}
             }
         }
         Tape.record(Tape.shouldRecord(x), output: v) { g in
