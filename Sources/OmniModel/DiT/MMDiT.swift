@@ -123,7 +123,7 @@ public final class MMDiT: Module {
 
     /// RoPE table for `frames × gridH × gridW` tokens with time indices starting at `frameOffset`. Kept per grid:
     /// every call of a generation asks for the same one, and building it (L·D/2 cosines and sines in double
-    /// precision) took 2–4 % of a one-pass DiT call at 64 × 64.
+    /// precision) takes 0.21 ms, 0.75 % of a one-pass DiT call at 64 × 64 (28.5 ms).
     public func rope(frames: Int, gridH: Int, gridW: Int, frameOffset: Int) -> RoPETable {
         let key = [frames, gridH, gridW, frameOffset]
         if let table = ropeTables.withLock({ $0[key] }) { return table }
