@@ -16,7 +16,7 @@ struct BenchKernels: ParsableCommand {
     @Option(help: ArgumentHelp("Which kernels, comma-separated: linear, attention, conv3d.", valueName: "list"))
     var kernels = "linear,attention,conv3d"
 
-    @Option(help: ArgumentHelp("Force the convolution path of the conv3d rows: per-tap or frames (default: the rule every model uses).",
+    @Option(help: ArgumentHelp("Force the convolution path of the conv3d rows: per-tap, frames or direct (default: the rule every model uses).",
                                valueName: "path"))
     var convPath: String?
 
@@ -50,7 +50,7 @@ struct BenchKernels: ParsableCommand {
             for (l, h) in shapes { rows += KernelBenchmark.attention(tokens: l, heads: h, seconds: seconds) }
         }
         if chosen.contains("conv3d") {
-            let shapes = quick ? [(16, 8, 5)] : [(16, 64, 5), (32, 32, 5), (64, 16, 5), (128, 8, 5)]
+            let shapes = quick ? [(16, 8, 5)] : [(16, 64, 5), (32, 64, 5), (32, 32, 5), (64, 32, 5), (64, 16, 5), (128, 16, 5), (128, 8, 5)]
             for (c, side, frames) in shapes { rows += KernelBenchmark.causalConv3d(channels: c, side: side, frames: frames, seconds: seconds, path: convPath) }
         }
 

@@ -43,9 +43,10 @@ final class ConvolutionTests: XCTestCase {
     }
 
     /// Runs `body` once per convolution path, forced for every convolution created inside (the shapes in these
-    /// tests are small, so `ConvolutionGeometry.rule` alone would mostly pick frame im2col).
+    /// tests are small, so `ConvolutionGeometry.rule` alone would mostly pick one path). The direct rows resolve
+    /// to a GEMM path where they cannot run (strides, 1×1×1, a CPU without AVX2), and back-propagate through one.
     func forEachPath(_ body: (ConvolutionPath) -> Void) {
-        for path in [ConvolutionPath.perTap, .frameIm2col] {
+        for path in [ConvolutionPath.perTap, .frameIm2col, .direct] {
             ConvolutionPath.$forced.withValue(path) { body(path) }
         }
     }
@@ -147,7 +148,7 @@ final class ConvolutionTests: XCTestCase {
         // frame path); gradients into the input and weight only.
         let x = rng.tensor([2, 3, 4, 5, 3]), front = rng.tensor([2, 2, 4, 5, 3])
         let weight = rng.tensor([3, 3, 3, 3, 4], -0.5, 0.5), bias = rng.tensor([4])
-        for path in [ConvolutionPath.perTap, .frameIm2col] {
+        for path in [ConvolutionPath.perTap, .frameIm2col] + (ConvolutionGeometry.directLevel > 0 ? [.direct] : []) {
             var geometry = ConvolutionGeometry(batch: 2, frames: 3, height: 4, width: 5, inChannels: 3, outChannels: 4,
                                                kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
             geometry.blockRows = 7
@@ -193,6 +194,37 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
+    func testDirectRowsMatchNaiveLoopsOnBothCPULevels() throws {
+        // Channel groups (Cout 40 → 48 padded columns: a group of three vectors and a zero-padded tail; 80 → a full
+        // group of four, then one), rows longer than a chunk of 64 positions and not a multiple of any tile, cached
+        // front frames and causal zero padding (the skipped taps), a (1,3,3) kernel, strides of 2 (phases), batch 2;
+        // AVX-512 and AVX2 rows must give the same bits (one fused multiply-add per term, the same order).
+        let level = ConvolutionGeometry.directLevel
+        guard level > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
+        for (t, h, w, cin, cout, kernel, stride, cached) in [
+            (3, 2, 70, 5, 40, (3, 3, 3), 1, false), (2, 3, 9, 20, 80, (3, 3, 3), 1, true), (3, 4, 6, 7, 3, (1, 3, 3), 1, false),
+            (4, 1, 3, 2, 17, (3, 1, 1), 1, true), (5, 7, 9, 6, 20, (3, 3, 3), 2, false), (6, 4, 5, 3, 8, (3, 3, 3), 2, true),
+        ] {
+            let (kT, kH, kW) = kernel
+            let geometry = ConvolutionGeometry(batch: 2, frames: t, height: h, width: w, inChannels: cin, outChannels: cout,
+                                               kernel: kernel, stride: (stride, stride, stride), padFront: kT - 1,
+                                               padTop: kH / 2, padBottom: kH / 2, padLeft: kW / 2, padRight: kW / 2)
+            XCTAssertTrue(geometry.directEligible)
+            let x = rng.tensor([2, t, h, w, cin]), weight = rng.tensor([kT, kH, kW, cin, cout]), bias = rng.tensor([cout])
+            let front = cached && kT > 1 ? rng.tensor([2, kT - 1, h, w, cin]) : nil
+            let ref = Self.naiveConv3d(x, batch: 2, weight, bias, stride: (stride, stride, stride), before: kT - 1,
+                                       top: kH / 2, bottom: kH / 2, left: kW / 2, right: kW / 2, front: front)
+            var results: [[Float]] = []
+            for l in 1...level {
+                let out = Tensor(uninitialized: ref.shape)
+                geometry.forwardDirect(x: x.data, front: front?.data, weight: weight.data, bias: bias.data, out: out.data, level: l)
+                XCTAssertLessThanOrEqual(Self.maxAbsDifference(out.values, ref.values), 1e-4, "level \(l) \(geometry)")
+                results.append(out.values)
+            }
+            if level == 2 { XCTAssertTrue(results[0] == results[1], "AVX2 and AVX-512 rows differ: \(geometry)") }
+        }
+    }
+
     func testPathRule() {
         func geometry(side: Int, kernel: (Int, Int, Int), stride: Int = 1) -> ConvolutionGeometry {
             ConvolutionPath.$forced.withValue(nil) {
@@ -201,19 +233,24 @@ final class ConvolutionTests: XCTestCase {
                                     padTop: kernel.1 / 2, padBottom: kernel.1 / 2, padLeft: kernel.2 / 2, padRight: kernel.2 / 2)
             }
         }
-        XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).path, .frameIm2col)
-        XCTAssertEqual(geometry(side: 64, kernel: (3, 3, 3)).path, .frameIm2col)                 // Cin 8: narrow per tap
-        XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, .frameIm2col)
-        XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).path, .frameIm2col)
+        // More than one tap: the direct rows, where the CPU runs them; 1×1×1: one GEMM, also when the direct rows
+        // are forced.
+        let direct = ConvolutionGeometry.directLevel > 0
+        XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).path, direct ? .direct : .frameIm2col)
+        XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).path, direct ? .direct : .frameIm2col)
+        XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, direct ? .direct : .frameIm2col)
         XCTAssertEqual(geometry(side: 8, kernel: (1, 1, 1)).path, .perTap)
+        ConvolutionPath.$forced.withValue(.direct) { XCTAssertEqual(geometry(side: 8, kernel: (1, 1, 1)).path, .perTap) }
+        // The GEMM paths (every backward): frame im2col unless a window would be huge or the per-tap GEMMs are wide.
+        XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).gemmRule, .frameIm2col)
+        XCTAssertEqual(geometry(side: 64, kernel: (3, 3, 3)).gemmRule, .frameIm2col)                 // Cin 8: narrow per tap
+        XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).gemmRule, .frameIm2col)
         // Frames whose window of 3 S frames would pass 64 MiB run per tap (no scratch).
-        XCTAssertEqual(geometry(side: 512, kernel: (3, 3, 3)).path, .perTap)
+        XCTAssertEqual(geometry(side: 512, kernel: (3, 3, 3)).gemmRule, .perTap)
         // Cin ≥ 32: frame im2col while an S frame stays in cache (16×16×128: 1.2 MB), per tap beyond (32×32×64: 2.4 MB).
         func wide(_ side: Int, _ c: Int) -> ConvolutionPath {
-            ConvolutionPath.$forced.withValue(nil) {
-                ConvolutionGeometry(batch: 1, frames: 5, height: side, width: side, inChannels: c, outChannels: c, kernel: (3, 3, 3),
-                                    padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1).path
-            }
+            ConvolutionGeometry(batch: 1, frames: 5, height: side, width: side, inChannels: c, outChannels: c, kernel: (3, 3, 3),
+                                padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1).gemmRule
         }
         XCTAssertEqual(wide(16, 128), .frameIm2col)
         XCTAssertEqual(wide(32, 32), .frameIm2col)

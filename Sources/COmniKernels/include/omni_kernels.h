@@ -27,4 +27,14 @@ float omni_sum(const float *x, long n);
 /// Σ (x − c)².
 float omni_sum_squared_deviations(const float *x, long n, float c);
 
+/// The best level of `omni_conv_row` this CPU runs: 2 (AVX-512), 1 (AVX2 + FMA) or 0 (none: do not call it).
+int omni_conv_direct_level(void);
+/// One row of a direct convolution over a padded channels-last plane (docs/ARCHITECTURE.md §12):
+/// out[p·cout + c] = bias[c] + Σ_k Σ_i in[(p + offsets[k])·cin + i] · weight[(k·cin + i)·wstride + c]
+/// for p < width, c < cout, summed in that order with fused multiply-adds (the same bits on both levels).
+/// `wstride` is a multiple of 16, ≥ cout, and weight columns cout ..< wstride are zero. bias may be NULL.
+/// `level`: 1 or 2, at most `omni_conv_direct_level()`.
+void omni_conv_row(int level, const float *in, long cin, const long *offsets, long taps, const float *weight,
+                   long wstride, const float *bias, long cout, float *out, long width);
+
 #endif

@@ -93,7 +93,7 @@ public enum KernelBenchmark {
     }
 
     /// The convolution paths `bench kernels --conv-path` can force, by name.
-    static let convolutionPaths: [String: ConvolutionPath] = ["per-tap": .perTap, "frames": .frameIm2col]
+    static let convolutionPaths: [String: ConvolutionPath] = ["per-tap": .perTap, "frames": .frameIm2col, "direct": .direct]
     public static var convolutionPathNames: [String] { convolutionPaths.keys.sorted() }
 
     static func causalConv3dRows(channels c: Int, side: Int, frames: Int, seconds: Double) -> [Row] {

@@ -10,8 +10,8 @@
 /// spatial zero padding is symmetric kH/2, kW/2 (odd spatial kernels), stride 1: the output has the input's
 /// T, H, W. Kernels (3,3,3), (1,3,3), (3,1,1) and (1,1,1) are the ones the Wan VAE uses; any sizes work.
 ///
-/// Cost: one `GEMM.sgemm` per tap over all positions, no im2col buffer; frames of at most 16×16 outputs use
-/// one GEMM per block of output rows over a bounded (≤ 8 MiB) im2col scratch instead (see `ConvolutionGeometry`).
+/// Cost: the forward runs direct rows in C where the CPU has AVX2 + FMA, else GEMMs per tap or per temporal tap
+/// over gathered frames; the backward always the GEMMs (`ConvolutionGeometry.rule`, docs/ARCHITECTURE.md §12).
 extension Tensor {
     /// Causal 3-D convolution of `[T, H, W, Cin]` or `[B, T, H, W, Cin]` with weight `[kT, kH, kW, Cin, Cout]`
     /// and optional bias `[Cout]` → `[T, H, W, Cout]` (or `[B, T, H, W, Cout]`). The first frames see zeros

@@ -1,8 +1,8 @@
 /// The kernel behind `causalConv3d`, `conv3d` and `conv2d`: a strided, zero-padded 3-D convolution over
 /// channels-last activations `[B, T, H, W, Cin]` with weight `[kT, kH, kW, Cin, Cout]`, computed as one
-/// `GEMM.sgemm` per kernel tap and no im2col buffer — or, for every kernel of more than one tap whose frames are
-/// not huge (`rule`), one GEMM per temporal tap over each frame's gathered spatial taps
-/// (`ConvolutionFrameIm2col.swift`). The rest of this comment describes the per-tap path.
+/// `GEMM.sgemm` per kernel tap and no im2col buffer — or one GEMM per temporal tap over each frame's gathered
+/// spatial taps (`ConvolutionFrameIm2col.swift`), or, forward only, direct rows in C (`ConvolutionDirect.swift`);
+/// `rule` picks. The rest of this comment describes the per-tap path.
 ///
 /// Method ("padded coordinates"). The zero-padded input (plus, in cached mode, the cached frames in front)
 /// is copied once into a *plane* whose rows are the `Cin` channels of one padded position. For stride 1,
@@ -33,8 +33,8 @@ struct ConvolutionGeometry: Sendable, Equatable {
     let padFront, padBack, padTop, padBottom, padLeft, padRight: Int
     /// Rows per GEMM block (of either path); nil picks the default (tests set tiny blocks to exercise the blocking).
     var blockRows: Int?
-    /// Per-tap GEMMs or frame im2col (`ConvolutionFrameIm2col.swift`): `rule`, unless
-    /// `ConvolutionPath.forced` is set where the geometry is created (tests may also set it directly).
+    /// Per-tap GEMMs, frame im2col or direct rows: `rule`, unless `ConvolutionPath.forced` is set where the
+    /// geometry is created (resolved to a path that can run here; tests may also set it directly).
     var path: ConvolutionPath = .perTap
 
     init(batch: Int, frames: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
@@ -52,7 +52,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
                      "empty convolution input [\(batch), \(frames), \(height), \(width), \(inChannels)] → \(outChannels)")
         precondition(paddedT >= kT && paddedH >= kH && paddedW >= kW,
                      "convolution kernel \(kernel) larger than the padded input \([paddedT, paddedH, paddedW])")
-        path = ConvolutionPath.forced ?? rule
+        path = ConvolutionPath.forced.map(resolved) ?? rule
     }
 
     var paddedT: Int { frames + padFront + padBack }
@@ -175,6 +175,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
     /// `out` `[B, To, Ho, Wo, Cout]` = conv(x) + bias. `weight` is `[kT, kH, kW, Cin, Cout]`.
     func forward(x: UnsafePointer<Float>, front: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
                  bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+        if path == .direct { return forwardDirect(x: x, front: front, weight: weight, bias: bias, out: out) }
         if path == .frameIm2col { return forwardFrames(x: x, front: front, weight: weight, bias: bias, out: out) }
         let cin = inChannels, cout = outChannels
         let (plane, planeTensor) = paddedPlane(x: x, front: front)
@@ -240,7 +241,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
             for p in 0..<outputPositions { let row = g + p * cout; for j in 0..<cout { dBias[j] += row[j] } }
         }
         guard dx != nil || dWeight != nil else { return }
-        if path == .frameIm2col { return backwardFrames(g: g, x: x, front: front, weight: weight, dx: dx, dWeight: dWeight) }
+        if (path == .direct ? gemmRule : path) == .frameIm2col { return backwardFrames(g: g, x: x, front: front, weight: weight, dx: dx, dWeight: dWeight) }
         let m = gemmRows
         // dQ: the output gradient in plane coordinates, zero at the thrown-away rows.
         var dqTensor: Tensor?

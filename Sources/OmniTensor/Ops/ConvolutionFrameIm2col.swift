@@ -6,6 +6,8 @@ enum ConvolutionPath: Sendable, Equatable {
     case perTap
     /// Frame im2col: each frame's spatial taps gathered once, one GEMM per temporal tap (below).
     case frameIm2col
+    /// Direct rows in C, forward only (`ConvolutionDirect.swift`); the backward runs `gemmRule`'s path.
+    case direct
 
     /// Forces a path for every geometry created in the scope (tests, `bench kernels --conv-path`); nil applies
     /// `ConvolutionGeometry.rule`.
@@ -47,13 +49,22 @@ extension ConvolutionGeometry {
     /// An S frame up to this size stays in one core's L2 cache (2 MiB on the machines measured).
     static let frameCacheBytes = 3 << 19
 
-    /// The path for a shape: frame im2col for a kernel of more than one tap whose S frame stays in cache
-    /// (`frameCacheBytes`) or whose per-tap GEMMs would be narrow (Cin < 32) — and whose window of kT S frames fits
-    /// `frameWindowLimitBytes`; per-tap otherwise, and for 1×1×1 kernels (a single GEMM either way). Measured at the
-    /// decoder's shapes (`bench kernels --conv-path`, 2 threads, one run; GFLOP/s per-tap → frames): 25×64×64×32
-    /// 121 → 95 and 13×32×32×64 187 → 150 (S frames of 4.7 and 2.4 MB: the gather's writes leave the cache),
-    /// 7×16×16×128 150 → 212, 5×32×32×32 98 → 146, 5×64×64×16 68 → 104.
-    var rule: ConvolutionPath {
+    /// The path for a shape: the direct rows for every kernel of more than one tap where the CPU runs them
+    /// (`directEligible`; measured faster than both GEMM paths at every shape of the VAE, docs/ARCHITECTURE.md §12),
+    /// else `gemmRule`.
+    var rule: ConvolutionPath { directEligible ? .direct : gemmRule }
+
+    /// The path a forced `path` resolves to here: the direct rows fall back to `gemmRule` where they cannot run.
+    func resolved(_ path: ConvolutionPath) -> ConvolutionPath { path == .direct && !directEligible ? gemmRule : path }
+
+    /// The GEMM path for a shape (every backward, and forwards the direct rows cannot run): frame im2col for a
+    /// kernel of more than one tap whose S frame stays in cache (`frameCacheBytes`) or whose per-tap GEMMs would be
+    /// narrow (Cin < 32) — and whose window of kT S frames fits `frameWindowLimitBytes`; per-tap otherwise, and for
+    /// 1×1×1 kernels (a single GEMM either way). Measured at the decoder's shapes (`bench kernels --conv-path`,
+    /// 2 threads, one run; GFLOP/s per-tap → frames): 25×64×64×32 121 → 95 and 13×32×32×64 187 → 150 (S frames of
+    /// 4.7 and 2.4 MB: the gather's writes leave the cache), 7×16×16×128 150 → 212, 5×32×32×32 98 → 146,
+    /// 5×64×64×16 68 → 104.
+    var gemmRule: ConvolutionPath {
         guard taps > 1, 4 * kT * frameFloats <= Self.frameWindowLimitBytes else { return .perTap }
         return 4 * frameFloats <= Self.frameCacheBytes || inChannels < 32 ? .frameIm2col : .perTap
     }
