@@ -28,6 +28,8 @@ public final class WhisperEncoder: @unchecked Sendable {
     let positions: Tensor
     let blocks: [Block]
     let finalNorm: (Tensor, Tensor)
+    /// The linears' weights prepared once for the direct rows (they never change: nothing trains this encoder).
+    let rows: LinearRows
 
     /// Reads the encoder from a CTranslate2 Whisper model file; throws naming the file and the variable.
     public init(file: CTranslate2File) throws(ModelError) {
@@ -65,6 +67,7 @@ public final class WhisperEncoder: @unchecked Sendable {
         guard !blocks.isEmpty else { throw .invalidModel(path: file.path, reason: "no encoder layers") }
         self.blocks = blocks
         finalNorm = try norm("encoder/layer_norm")
+        rows = LinearRows(weights: [conv1.weight, conv2.weight] + blocks.flatMap { [$0.qkv.0, $0.out.0, $0.mlpIn.0, $0.mlpOut.0] })
     }
 
     /// The encoder from the project cache (`make bootstrap` fetches it).
@@ -87,6 +90,10 @@ public final class WhisperEncoder: @unchecked Sendable {
     /// `[3000, 80]` log-mel → `[1500, width]` states.
     public func callAsFunction(_ logMel: Tensor) -> Tensor {
         precondition(logMel.shape == [3000, 80], "WhisperEncoder wants one 30 s window's log-mel [3000, 80], got \(logMel.shape)")
+        return rows.run { encode(logMel) }
+    }
+
+    private func encode(_ logMel: Tensor) -> Tensor {
         var x = Self.convolution(logMel, conv1, stride: 1).gelu(.erf)
         x = Self.convolution(x, conv2, stride: 2).gelu(.erf) + positions
         let d = width, l = x.shape[0]

@@ -138,14 +138,18 @@ public enum GenerationBenchmark {
         let audio = Tensor(uninitialized: [1, c.video.segmentFrames, c.audio.featureWidth]); rng.split(3).fillNormal(audio.buffer)
         let passList: [(textOn: Bool, audioOn: Bool)] = [(true, true), (true, false), (false, false)].prefix(passes).map { ($0.0 && text != nil, $0.1) }
         let cache = ConditionCache()
+        let rows = model.inferenceRows()
         cache.setReference(model.dit.referenceKeysValues(latent: reference))
         if let text { cache.setText(model.dit.textKeysValues(states: text)) }
         cache.setAudio(model.dit.audioKeysValues(features: audio, latentFrames: t), frames: audio.shape[1])
         let sigmas = [Float](repeating: 0.5, count: passes)
-        func cached() { _ = try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache) }
+        // Both on the direct rows, as generation runs them.
+        func cached() { _ = rows.run { try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache) } }
         func uncached() {
-            _ = model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
+            _ = rows.run {
+                model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
                                            textStates: text, audioFeatures: audio)
+            }
         }
         cached(); uncached()  // warm the buffer pool and the cache's joined keys
         var cachedTimes: [Double] = [], uncachedTimes: [Double] = [], ratios: [Double] = []

@@ -14,6 +14,7 @@ public struct PeerWorkload {
     let latents: Tensor
     let passList: [(textOn: Bool, audioOn: Bool)]
     let cache = ConditionCache()
+    let rows: LinearRows
 
     public init(model: LoadedModel, passes: Int = 3, textTokens: Int = 16) throws(ModelError) {
         let c = model.config, s = c.vae.spatialFactor
@@ -29,14 +30,18 @@ public struct PeerWorkload {
         let text = Tensor(uninitialized: [1, textTokens, c.text.encoderWidth]); rng.split(2).fillNormal(text.buffer)
         let audio = Tensor(uninitialized: [1, c.video.segmentFrames, c.audio.featureWidth]); rng.split(3).fillNormal(audio.buffer)
         passList = Array([(true, true), (true, false), (false, true)].prefix(passes))
+        rows = model.inferenceRows()
         cache.setReference(model.dit.referenceKeysValues(latent: reference))
         cache.setText(model.dit.textKeysValues(states: text))
         cache.setAudio(model.dit.audioKeysValues(features: audio, latentFrames: latentFrames), frames: audio.shape[1])
     }
 
-    /// One guided DiT call on the cached path (what a denoising step of generation makes).
+    /// One guided DiT call on the cached path, with the linears on the direct rows (what a denoising step of
+    /// generation makes).
     public func step() throws(ModelError) {
-        _ = try model.dit.velocity(inputs: inputs, sigmas: [Float](repeating: 0.7, count: passes), passes: passList, cache: cache)
+        _ = try rows.run { () throws(ModelError) in
+            try model.dit.velocity(inputs: inputs, sigmas: [Float](repeating: 0.7, count: passes), passes: passList, cache: cache)
+        }
     }
 
     /// The segment's latent frames through a fresh decoder stream in one call — the work the reference does

@@ -54,6 +54,10 @@ public final class Generation: @unchecked Sendable {
     /// Runs to completion, failure or cancellation; returns the run folder when it finished.
     @discardableResult
     public func run(_ emit: (GenerationEvent) -> Void) -> URL? {
+        model.inferenceRows().run { runWithRows(emit) }
+    }
+
+    private func runWithRows(_ emit: (GenerationEvent) -> Void) -> URL? {
         let start = Date()
         defer { timings.total = Date().timeIntervalSince(start) }
         var folder: RunFolder?
@@ -112,8 +116,10 @@ public final class Generation: @unchecked Sendable {
     /// is decoded (no files; `run` writes them). Events as for `run`, without `finished`: inputs' notes, condition
     /// encodings, steps, a `.frame` per frame and `segmentDone` per segment. Throws `.cancelled` after `cancel()`.
     public func frames(_ emit: (GenerationEvent) -> Void, deliver: (Int, RGBImage) throws(ModelError) -> Void) throws(ModelError) {
-        let (prepared, cache) = try prepare(emit)
-        try frames(prepared, cache: cache, emit, deliver: deliver)
+        try model.inferenceRows().run { () throws(ModelError) in
+            let (prepared, cache) = try prepare(emit)
+            try frames(prepared, cache: cache, emit, deliver: deliver)
+        }
     }
 
     /// The decoded inputs and the run's condition cache (reference and text keys/values), for `run` and `frames`.

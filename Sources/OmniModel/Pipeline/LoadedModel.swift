@@ -80,6 +80,10 @@ public final class LoadedModel: @unchecked Sendable {
         _ = try vae.preview.fit(vae: vae, frames: FrameTensor.tensor(frames))
     }
 
+    /// The DiT's linear weights prepared for the direct rows (`LinearRows`), copied now: make one per generation run
+    /// (the weights of a model being trained change between runs).
+    public func inferenceRows() -> LinearRows { LinearRows(modules: [dit]) }
+
     /// The MiniLM encoder from the cache (loaded once).
     public func text() throws(ModelError) -> TextEncoder {
         lock.lock(); defer { lock.unlock() }

@@ -11,7 +11,16 @@ extension Module {
     /// Every tensor in the tree with its checkpoint key, in declaration order.
     public func namedTensors() -> [(key: String, tensor: Tensor)] {
         var out: [(String, Tensor)] = []
-        collect(self, prefix: "", into: &out)
+        let walker = TreeWalker(tensor: { out.append(($0, $1)) }, module: { _ in })
+        walker.collect(self, prefix: "")
+        return out
+    }
+
+    /// This module and every module below it, in declaration order.
+    public func modules() -> [any Module] {
+        var out: [any Module] = [self]
+        let walker = TreeWalker(tensor: { _, _ in }, module: { out.append($0) })
+        walker.collect(self, prefix: "")
         return out
     }
 
@@ -52,36 +61,42 @@ extension ModuleKey: KeyedChild {
     var childValue: Any { wrappedValue }
 }
 
-private func collect(_ value: Any, prefix: String, into out: inout [(String, Tensor)]) {
-    var mirror: Mirror? = Mirror(reflecting: value)
-    var levels: [Mirror] = []
-    while let m = mirror { levels.append(m); mirror = m.superclassMirror }
-    for level in levels.reversed() {
-        for child in level.children {
-            guard var label = child.label else { continue }
-            var v = child.value
-            if let keyed = v as? KeyedChild {
-                label = keyed.childKey
-                v = keyed.childValue
+/// Walks a module tree by reflection, reporting each tensor with its key and each module below the root.
+private struct TreeWalker {
+    let tensor: (String, Tensor) -> Void
+    let module: (any Module) -> Void
+
+    func collect(_ value: Any, prefix: String) {
+        var mirror: Mirror? = Mirror(reflecting: value)
+        var levels: [Mirror] = []
+        while let m = mirror { levels.append(m); mirror = m.superclassMirror }
+        for level in levels.reversed() {
+            for child in level.children {
+                guard var label = child.label else { continue }
+                var v = child.value
+                if let keyed = v as? KeyedChild {
+                    label = keyed.childKey
+                    v = keyed.childValue
+                }
+                visit(v, key: prefix.isEmpty ? label : prefix + "." + label)
             }
-            visit(v, key: prefix.isEmpty ? label : prefix + "." + label, into: &out)
         }
     }
-}
 
-private func visit(_ value: Any, key: String, into out: inout [(String, Tensor)]) {
-    switch value {
-    case let t as Tensor: out.append((key, t))
-    case let m as any Module: collect(m, prefix: key, into: &out)
-    case let list as [any Module]:
-        for (i, m) in list.enumerated() { collect(m, prefix: key + ".\(i)", into: &out) }
-    case let list as [Tensor]:
-        for (i, t) in list.enumerated() { out.append((key + ".\(i)", t)) }
-    default:
-        // Optionals: unwrap one level through reflection.
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional, let inner = mirror.children.first?.value {
-            visit(inner, key: key, into: &out)
+    func visit(_ value: Any, key: String) {
+        switch value {
+        case let t as Tensor: tensor(key, t)
+        case let m as any Module: module(m); collect(m, prefix: key)
+        case let list as [any Module]:
+            for (i, m) in list.enumerated() { module(m); collect(m, prefix: key + ".\(i)") }
+        case let list as [Tensor]:
+            for (i, t) in list.enumerated() { tensor(key + ".\(i)", t) }
+        default:
+            // Optionals: unwrap one level through reflection.
+            let mirror = Mirror(reflecting: value)
+            if mirror.displayStyle == .optional, let inner = mirror.children.first?.value {
+                visit(inner, key: key)
+            }
         }
     }
 }

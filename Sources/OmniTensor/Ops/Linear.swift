@@ -1,6 +1,7 @@
 /// Matrix products: `linear` (PyTorch layout: weight `[out, in]`, y = x·Wᵀ + b over the last dimension),
 /// `matmul` of 2-D tensors with optional transposes, and batched `matmul` over a leading dimension.
-/// Forward and backward are single sgemm calls per matrix (per batch element for batched products).
+/// Forward and backward are single sgemm calls per matrix (per batch element for batched products); a linear's
+/// forward with a weight prepared by the `LinearRows` in effect runs on the direct rows instead.
 extension Tensor {
     /// `x[…, in] → [… , out]`. `bias` is `[out]` or nil. A fused QKV projection is one `linear` with weight
     /// `[3·d, d]` followed by `split`.
@@ -10,6 +11,9 @@ extension Tensor {
         let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
         precondition(x.shape.last == inFeatures, "linear: input \(x.shape) does not end in \(inFeatures)")
         if let bias { precondition(bias.shape == [outFeatures], "linear bias \(bias.shape) ≠ [\(outFeatures)]") }
+        if let rows = LinearRows.active, let columns = rows.columns(for: weight), Tape.shouldRecord(x, weight, bias) == nil {
+            return x.linearRows(columns: columns, bias: bias, outFeatures: outFeatures)
+        }
         let rows = x.count / max(inFeatures, 1)
         let out = Tensor(uninitialized: Array(x.shape.dropLast()) + [outFeatures])
         if let bias {
