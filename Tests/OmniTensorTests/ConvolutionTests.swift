@@ -129,7 +129,7 @@ final class ConvolutionTests: XCTestCase {
                                                    kernel: (3, 3, 3), stride: (1, 2, 1), padFront: 2, padTop: 1, padBottom: 1,
                                                    padLeft: 1, padRight: 1)
                 geometry.blockRows = blockRows
-                geometry.path = path
+                geometry.force(path)
                 let x = rng.tensor([2, 3, 5, 4, 3]), weight = rng.tensor([3, 3, 3, 3, 2], -0.5, 0.5), bias = rng.tensor([2])
                 let outShape = [2, geometry.outT, geometry.outH, geometry.outW, 2]
                 let y = Tensor.convolution(x, weight: weight, bias: bias, geometry: geometry, front: nil, outputShape: outShape)
@@ -152,7 +152,7 @@ final class ConvolutionTests: XCTestCase {
             var geometry = ConvolutionGeometry(batch: 2, frames: 3, height: 4, width: 5, inChannels: 3, outChannels: 4,
                                                kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
             geometry.blockRows = 7
-            geometry.path = path
+            geometry.force(path)
             let outShape = [2, 3, 4, 5, 4]
             let y = Tensor.convolution(x, weight: weight, bias: bias, geometry: geometry, front: front, outputShape: outShape)
             let ref = Self.naiveConv3d(x, batch: 2, weight, bias, before: 2, top: 1, bottom: 1, left: 1, right: 1, front: front)
@@ -171,7 +171,7 @@ final class ConvolutionTests: XCTestCase {
         for (cin, cout) in [(16, 24), (13, 40)] {
             var geometry = ConvolutionGeometry(batch: 1, frames: 3, height: 16, width: 16, inChannels: cin, outChannels: cout,
                                                kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-            geometry.path = .frameIm2col
+            geometry.force(.frameIm2col)
             geometry.blockRows = 301
             let x = rng.tensor([3, 16, 16, cin]), weight = rng.tensor([3, 3, 3, cin, cout]), bias = rng.tensor([cout])
             let seed = rng.tensor([3, 16, 16, cout])
@@ -241,7 +241,8 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, direct ? .direct : .frameIm2col)
         XCTAssertEqual(geometry(side: 8, kernel: (1, 1, 1)).path, .perTap)
         ConvolutionPath.$forced.withValue(.direct) { XCTAssertEqual(geometry(side: 8, kernel: (1, 1, 1)).path, .perTap) }
-        // The GEMM paths (every backward): frame im2col unless a window would be huge or the per-tap GEMMs are wide.
+        // The forward's GEMM path where the direct rows cannot run: frame im2col unless a window would be huge or the
+        // per-tap GEMMs are wide.
         XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).gemmRule, .frameIm2col)
         XCTAssertEqual(geometry(side: 64, kernel: (3, 3, 3)).gemmRule, .frameIm2col)                 // Cin 8: narrow per tap
         XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).gemmRule, .frameIm2col)
@@ -256,6 +257,18 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertEqual(wide(32, 32), .frameIm2col)
         XCTAssertEqual(wide(32, 64), .perTap)
         XCTAssertEqual(wide(64, 32), .perTap)
+        // Every backward: frame im2col while the window fits, per tap for 1×1×1 kernels and huge frames.
+        func backward(_ side: Int, _ kernel: (Int, Int, Int), _ c: Int = 32) -> ConvolutionPath {
+            ConvolutionPath.$forced.withValue(nil) {
+                ConvolutionGeometry(batch: 1, frames: 5, height: side, width: side, inChannels: c, outChannels: c, kernel: kernel,
+                                    padFront: kernel.0 - 1, padTop: kernel.1 / 2, padBottom: kernel.1 / 2,
+                                    padLeft: kernel.2 / 2, padRight: kernel.2 / 2).backwardPath
+            }
+        }
+        XCTAssertEqual(backward(64, (3, 3, 3)), .frameIm2col)
+        XCTAssertEqual(backward(32, (3, 3, 3), 64), .frameIm2col)
+        XCTAssertEqual(backward(64, (1, 1, 1)), .perTap)
+        XCTAssertEqual(backward(512, (3, 3, 3), 8), .perTap)
         // The window stays within its budget: at 5×16×16×64, all 5 output frames in one block (7 S frames, 4.1 MB);
         // at 64×64 with 32 channels (4.7 MB a frame) one output frame a block.
         let g = ConvolutionGeometry(batch: 1, frames: 5, height: 16, width: 16, inChannels: 64, outChannels: 64,

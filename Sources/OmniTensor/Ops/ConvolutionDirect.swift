@@ -15,7 +15,7 @@ import COmniKernels
 /// call: they add exact zeros. A Cout that is not a multiple of 16 runs on a copy of the weight padded with zero
 /// columns. Results do not depend on the thread count (rows are independent) and are the same bits on both CPU
 /// levels; they differ from the GEMM paths in rounding. The backward of a direct forward runs the GEMM path
-/// `gemmRule` picks.
+/// `backwardRule` picks.
 extension ConvolutionGeometry {
     /// The best level of the direct kernels on this CPU: 2 (AVX-512), 1 (AVX2 + FMA), 0 (none: the GEMM paths).
     static let directLevel = Int(omni_conv_direct_level())

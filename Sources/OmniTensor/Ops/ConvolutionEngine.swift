@@ -33,9 +33,11 @@ struct ConvolutionGeometry: Sendable, Equatable {
     let padFront, padBack, padTop, padBottom, padLeft, padRight: Int
     /// Rows per GEMM block (of either path); nil picks the default (tests set tiny blocks to exercise the blocking).
     var blockRows: Int?
-    /// Per-tap GEMMs, frame im2col or direct rows: `rule`, unless `ConvolutionPath.forced` is set where the
-    /// geometry is created (resolved to a path that can run here; tests may also set it directly).
+    /// The forward's path — per-tap GEMMs, frame im2col or direct rows: `rule` — and the backward's (a GEMM path:
+    /// `backwardRule`), unless `ConvolutionPath.forced` is set where the geometry is created or `force` is called
+    /// (tests, `bench kernels --conv-path`).
     var path: ConvolutionPath = .perTap
+    var backwardPath: ConvolutionPath = .perTap
 
     init(batch: Int, frames: Int, height: Int, width: Int, inChannels: Int, outChannels: Int,
          kernel: (Int, Int, Int), stride: (Int, Int, Int) = (1, 1, 1),
@@ -52,7 +54,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
                      "empty convolution input [\(batch), \(frames), \(height), \(width), \(inChannels)] → \(outChannels)")
         precondition(paddedT >= kT && paddedH >= kH && paddedW >= kW,
                      "convolution kernel \(kernel) larger than the padded input \([paddedT, paddedH, paddedW])")
-        path = ConvolutionPath.forced.map(resolved) ?? rule
+        if let forced = ConvolutionPath.forced { force(forced) } else { (path, backwardPath) = (rule, backwardRule) }
     }
 
     var paddedT: Int { frames + padFront + padBack }
@@ -241,7 +243,7 @@ struct ConvolutionGeometry: Sendable, Equatable {
             for p in 0..<outputPositions { let row = g + p * cout; for j in 0..<cout { dBias[j] += row[j] } }
         }
         guard dx != nil || dWeight != nil else { return }
-        if (path == .direct ? gemmRule : path) == .frameIm2col { return backwardFrames(g: g, x: x, front: front, weight: weight, dx: dx, dWeight: dWeight) }
+        if backwardPath == .frameIm2col { return backwardFrames(g: g, x: x, front: front, weight: weight, dx: dx, dWeight: dWeight) }
         let m = gemmRows
         // dQ: the output gradient in plane coordinates, zero at the thrown-away rows.
         var dqTensor: Tensor?

@@ -6,7 +6,7 @@ enum ConvolutionPath: Sendable, Equatable {
     case perTap
     /// Frame im2col: each frame's spatial taps gathered once, one GEMM per temporal tap (below).
     case frameIm2col
-    /// Direct rows in C, forward only (`ConvolutionDirect.swift`); the backward runs `gemmRule`'s path.
+    /// Direct rows in C, forward only (`ConvolutionDirect.swift`); the backward runs `backwardRule`'s path.
     case direct
 
     /// Forces a path for every geometry created in the scope (tests, `bench kernels --conv-path`); nil applies
@@ -54,10 +54,22 @@ extension ConvolutionGeometry {
     /// else `gemmRule`.
     var rule: ConvolutionPath { directEligible ? .direct : gemmRule }
 
-    /// The path a forced `path` resolves to here: the direct rows fall back to `gemmRule` where they cannot run.
-    func resolved(_ path: ConvolutionPath) -> ConvolutionPath { path == .direct && !directEligible ? gemmRule : path }
+    /// Runs `path` forward (the direct rows fall back to `gemmRule` where they cannot run) and backward (the direct
+    /// rows have none: `backwardRule`).
+    mutating func force(_ path: ConvolutionPath) {
+        self.path = path == .direct && !directEligible ? gemmRule : path
+        backwardPath = path == .direct ? backwardRule : path
+    }
 
-    /// The GEMM path for a shape (every backward, and forwards the direct rows cannot run): frame im2col for a
+    /// The path of every backward: frame im2col for any kernel of more than one tap whose window of kT S frames fits
+    /// `frameWindowLimitBytes`, per tap otherwise (1×1×1: one GEMM either way). Frame im2col's backward was faster at
+    /// every conv3d shape of `bench kernels` (2 threads, 2026-12-07, one run each: 1.07–1.66 of sgemm against
+    /// 0.42–0.89 per tap, the 64×64×32 and 32×32×64 frames whose forward runs faster per tap included).
+    var backwardRule: ConvolutionPath {
+        taps > 1 && 4 * kT * frameFloats <= Self.frameWindowLimitBytes ? .frameIm2col : .perTap
+    }
+
+    /// The GEMM path of a forward the direct rows cannot run (no AVX2, 1×1×1 kernels): frame im2col for a
     /// kernel of more than one tap whose S frame stays in cache (`frameCacheBytes`) or whose per-tap GEMMs would be
     /// narrow (Cin < 32) — and whose window of kT S frames fits `frameWindowLimitBytes`; per-tap otherwise, and for
     /// 1×1×1 kernels (a single GEMM either way). Measured at the decoder's shapes (`bench kernels --conv-path`,
@@ -74,7 +86,7 @@ extension ConvolutionGeometry {
         var g = ConvolutionGeometry(batch: 1, frames: 1, height: height, width: width, inChannels: inChannels, outChannels: outChannels,
                                     kernel: (1, kH, kW), stride: (1, sH, sW),
                                     padTop: padTop, padBottom: padBottom, padLeft: padLeft, padRight: padRight)
-        g.path = .perTap   // only its gather and col2im are used
+        g.force(.perTap)   // only its gather and col2im are used
         return g
     }
 
