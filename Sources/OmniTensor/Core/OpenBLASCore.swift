@@ -11,6 +11,11 @@ public enum OpenBLASCore {
     /// The kernels OpenBLAS chose (its name, e.g. "Cooperlake", "Haswell", "Prescott").
     public static var chosen: String { String(cString: openblas_get_corename()) }
 
+    /// Whether OpenBLAS runs AVX-512 kernels (its SkylakeX family: SkylakeX, Cooperlake, SapphireRapids).
+    public static var hasAVX512Kernels: Bool {
+        ["skylakex", "cooperlake", "sapphirerapids"].contains(chosen.lowercased())
+    }
+
     /// The kernels to ask for when OpenBLAS chose `chosen` on a CPU with `flags` (/proc/cpuinfo's names), or nil
     /// to keep them: only the Prescott fallback is replaced, by the best kernels the flags support.
     public static func better(than chosen: String, flags: Set<String>) -> String? {

@@ -3,15 +3,15 @@ import COmniKernels
 /// Linear layers' forward on the direct rows of the convolutions (`omni_conv_row`: a linear is a one-tap
 /// convolution), for inference: within `run`, `Tensor.linear` with one of the prepared weights and nothing to
 /// record computes y = x·Wᵀ + b from a copy of W transposed to `[in, out′]` (out′ = out rounded up to 16, zero
-/// columns), rows split over the compute threads.
+/// columns), rows split over the compute threads — where that beats sgemm (`worthwhile`).
 ///
 /// Why. OpenBLAS packs both operands on every call and may be held to AVX2 (`OPENBLAS_CORETYPE`) on a CPU with
 /// AVX-512; the direct rows keep a tile of rows × outputs in registers and pick the CPU's best level. A one-pass DiT
 /// call of the bundled model: docs/ARCHITECTURE.md §12.
 ///
 /// Contract. The copies are made when the `LinearRows` is made, so the weights must not change while it is in use
-/// (make one per generation run; a trainer never runs inside one). A weight that is not prepared, a call whose
-/// tape records, or a CPU without AVX2 + FMA takes `GEMM.sgemm`. Results are the same bits on any thread count and
+/// (make one per generation run; a trainer never runs inside one). A weight that is not prepared (none are where
+/// the rows are not `worthwhile`) or a call whose tape records takes `GEMM.sgemm`. Results are the same bits on any thread count and
 /// CPU level, and differ from the sgemm path in rounding.
 public final class LinearRows: @unchecked Sendable {
     /// weight → (the weight itself, kept alive so its identifier stays unique; its transposed copy).
@@ -20,8 +20,19 @@ public final class LinearRows: @unchecked Sendable {
     /// The rows in effect on this thread (set by `run`).
     @TaskLocal static var active: LinearRows?
 
-    /// Prepares `weights` (each `[out, in]`); none on a CPU without the direct rows.
-    public init(weights: [Tensor]) {
+    /// Whether the rows beat `GEMM.sgemm` here: AVX-512 rows against OpenBLAS without its AVX-512 kernels. Measured
+    /// (`bench generate`, the bundled model, 2026-12-07): with OpenBLAS held to Haswell's AVX2 kernels the one-pass
+    /// DiT call runs 200 → 258–272 GFLOP/s on the rows; with its Cooperlake (AVX-512) kernels the sgemm path was
+    /// ~5 % faster (0.018–0.019 against 0.019–0.020 s a step); AVX2 rows only tie AVX2 sgemm (C bench, one thread).
+    public static var worthwhile: Bool { ConvolutionGeometry.directLevel == 2 && !OpenBLASCore.hasAVX512Kernels }
+
+    /// Prepares `weights` (each `[out, in]`); none where the rows do not beat sgemm (`worthwhile`).
+    public convenience init(weights: [Tensor]) {
+        self.init(preparing: Self.worthwhile ? weights : [])
+    }
+
+    /// Prepares `weights` wherever the rows run at all (tests exercise them whatever OpenBLAS picked).
+    init(preparing weights: [Tensor]) {
         var prepared: [ObjectIdentifier: (weight: Tensor, columns: Tensor)] = [:]
         if ConvolutionGeometry.directLevel > 0 {
             for w in weights where prepared[ObjectIdentifier(w)] == nil {
