@@ -2,7 +2,7 @@
 
     python -m omnitorch.train_dit --pack DIR[,DIR…] --model MODEL_FOLDER --stage 1|2|3 --out OUT \\
         (--seconds N | --steps N) [--batch B] [--lr LR] [--warmup N] [--seed S] [--resume OUT] [--checkpoint-seconds S]
-    torchrun --nproc_per_node N -m omnitorch.train_dit …        (DistributedDataParallel, one process a GPU)
+    torchrun --nproc_per_node N -m omnitorch.train_dit … [--fsdp]   (DDP, or FSDP with --fsdp; one process a GPU)
 
 What it mirrors (Sources/OmniTrain/DiTObjective.swift, Curriculum.swift, TrainingRun.swift, Sources/OmniTensor/Optim,
 Sources/omnistudio/TrainModelCommands.swift):
@@ -28,7 +28,14 @@ One step runs its samples as one batched forward. Samples with different conditi
 mask (`dit.attention_mask`: a dropped R, X or A group, and a caption's padding beyond its own length, are keys that
 sample's rows cannot read, which is exactly the Swift per-sample sequence without them). The randomness of step s
 is a function of (seed, s) and the sample's index in the global batch, so a resumed run equals an uninterrupted one,
-and N processes of B/N samples each equal one process of B (gradients averaged by DDP).
+and N processes of B/N samples each equal one process of B (gradients averaged by DDP, or reduce-scattered by FSDP).
+
+`--fsdp` (FSDP2, `torch.distributed.fsdp.fully_shard`) shards the DiT block by block and the rest of the trained
+model, with the optimiser's moments and the EMA, over the processes, for models that outgrow one device; each
+checkpoint gathers the full tensors (a collective every rank joins) and rank 0 writes them, so a run resumes with any
+number of processes — with the same `--fsdp` setting, since the optimiser's state is stored by parameter name under
+FSDP and by index without. On a cluster, torchrun's rendezvous sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and
+MASTER_PORT; NCCL is the backend on CUDA devices (gloo on CPUs): README "Training on a GPU cluster".
 
 Run folder OUT: `checkpoint.pt` (weights, AdamW, EMA, step; written under a temporary name and renamed),
 `state.json` (written last: names the checkpoint's step), `train.jsonl` (one line a step: step, loss,
@@ -342,10 +349,16 @@ def learning_rate(h: Hyper, step: int, total_steps: int | None, progress: float 
 def clip_gradients(params: list[torch.Tensor], max_norm: float) -> float:
     """Swift's `GradientClipping.clip`: the global L2 norm (accumulated in float64); gradients scaled by
     max_norm/norm when it is larger. Returns the norm before clipping."""
+    from torch.distributed.tensor import DTensor
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
-    norm = float(torch.stack([g.double().pow(2).sum() for g in grads]).sum().sqrt())
+    sharded = [g for g in grads if isinstance(g, DTensor)]
+    # A sharded gradient's squares are summed over its own shard, then over the processes.
+    total = torch.stack([(g.to_local() if isinstance(g, DTensor) else g).double().pow(2).sum() for g in grads]).sum()
+    if sharded:
+        dist.all_reduce(total)
+    norm = float(total.sqrt())
     if norm > max_norm and norm > 0:
         k = max_norm / norm
         for g in grads:
@@ -421,9 +434,24 @@ class Run:
         self.dit.to(self.device).use_fused_attention(True)
         self.guider.to(self.device)
         self.trained = trained_parameters(self.dit, self.guider, h.stage)
+        # The EMA starts from the weights (or the checkpoint's EMA) as full tensors; sharded below with them.
+        ema = {k: (resume["ema"][k] if resume else p.detach()).clone().float().to(self.device) for k, p in self.trained}
         self.module = TrainModule(self.dit, self.guider, h.stage, motion_latent_frames(config))
         self.model = self.module
-        if world > 1:
+        self.sharded = world > 1 and bool(getattr(args, "fsdp", False))
+        if resume and resume.get("sharded", False) != self.sharded:
+            raise SystemExit(f"{args.resume}: the run was {'' if resume.get('sharded') else 'not '}sharded; resume it "
+                             f"{'with' if resume.get('sharded') else 'without'} --fsdp")
+        if self.sharded:
+            from torch.distributed.fsdp import fully_shard, register_fsdp_forward_method
+            for block in self.dit.blocks:
+                fully_shard(block)
+                # The text and audio keys/values are computed outside the block's forward: they gather it too.
+                register_fsdp_forward_method(block, "text_kv")
+                register_fsdp_forward_method(block, "audio_kv")
+            fully_shard(self.module)
+            self.trained = [(k, p) for k, p in zip((k for k, _ in self.trained), self.trained_after_sharding())]
+        elif world > 1:
             # device_ids None: the module sits on one device already, and the batch (a dataclass) stays as it is.
             self.model = nn.parallel.DistributedDataParallel(self.module, device_ids=None)
         params = [p for _, p in self.trained]
@@ -432,12 +460,15 @@ class Run:
             [{"params": [p for p in params if p.dim() >= 2], "weight_decay": h.weight_decay},
              {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}],
             lr=h.lr, betas=(0.9, 0.999), eps=1e-8, foreach=self.device.type == "cuda")
-        self.ema = {k: p.detach().clone().float() for k, p in self.trained}
+        self.ema = {k: self.like(ema[k], p) for k, p in self.trained}
         self.step, self.elapsed, self.warmup_end, self.loss_average = 0, 0.0, None, None
         if resume:
-            self.optimizer.load_state_dict(resume["optimizer"])
-            for k in self.ema:
-                self.ema[k].copy_(resume["ema"][k])
+            if self.sharded:
+                from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+                set_optimizer_state_dict(self.module, self.optimizer, optim_state_dict=resume["optimizer"],
+                                         options=StateDictOptions(full_state_dict=True))
+            else:
+                self.optimizer.load_state_dict(resume["optimizer"])
             self.step, self.elapsed = resume["step"], resume["elapsed"]
             self.warmup_end, self.loss_average = resume["warmup_end"], resume["loss_average"]
         self.sampler = Sampler(self.packs, self.vae, config, h, self.device, int(args.latent_cache_gb * (1 << 30)))
@@ -446,6 +477,40 @@ class Run:
         else:
             self.autocast = contextlib.nullcontext
         self.pending: list[dict] = []
+
+    def trained_after_sharding(self) -> list[nn.Parameter]:
+        """The trained parameters again, in `self.trained`'s order: sharding replaces each parameter object."""
+        named = {**{"dit." + n: p for n, p in self.dit.named_parameters()},
+                 **{"poseGuider." + n: p for n, p in self.guider.named_parameters()}}
+        return [named[k] for k, _ in self.trained]
+
+    @staticmethod
+    def like(full: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+        """`full` laid out as `param`: sharded the same way under FSDP (a DTensor), else as it is."""
+        from torch.distributed.tensor import DTensor, distribute_tensor
+        if isinstance(param, DTensor):
+            return distribute_tensor(full.to(param.device), param.device_mesh, param.placements)
+        return full
+
+    @staticmethod
+    def full(t: torch.Tensor) -> torch.Tensor:
+        """A sharded tensor gathered whole (a collective), on the CPU."""
+        from torch.distributed.tensor import DTensor
+        return (t.full_tensor() if isinstance(t, DTensor) else t).detach().cpu()
+
+    def gathered(self) -> tuple[dict, dict, dict, dict]:
+        """(DiT state, guider state, optimiser state, EMA), whole and on the CPU. Under FSDP this gathers the shards:
+        every rank must call it (the optimiser's state then comes back on rank 0 only)."""
+        dit = {k: self.full(v) for k, v in self.dit.state_dict().items()}
+        guider = {k: self.full(v) for k, v in self.guider.state_dict().items()}
+        ema = {k: self.full(v) for k, v in self.ema.items()}
+        if self.sharded:
+            from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
+            optimizer = get_optimizer_state_dict(self.module, self.optimizer,
+                                                 options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        else:
+            optimizer = self.optimizer.state_dict()
+        return dit, guider, optimizer, ema
 
     # -- checkpoints ---------------------------------------------------------------------------------------
 
@@ -461,7 +526,9 @@ class Run:
         return ckpt
 
     def save_checkpoint(self):
-        """checkpoint.pt, model/ (EMA), parts, the pending log lines, and last state.json (rank 0 only)."""
+        """checkpoint.pt, model/ (EMA), parts, the pending log lines, and last state.json. Every rank calls it (the
+        shards are gathered under FSDP); rank 0 writes."""
+        dit, guider, optimizer, ema = self.gathered()
         if self.rank != 0:
             return
         out = self.args.out
@@ -469,13 +536,11 @@ class Run:
         ckpt = {"format": 1, "step": self.step, "elapsed": self.elapsed, "warmup_end": self.warmup_end,
                 "loss_average": self.loss_average, "hyper": asdict(self.hyper), "config": self.config,
                 "base": self.base, "input_keys": self.input_keys, "model_source": self.model_source,
-                "dit": {k: v.detach().cpu() for k, v in self.dit.state_dict().items()},
-                "guider": {k: v.detach().cpu() for k, v in self.guider.state_dict().items()},
-                "optimizer": self.optimizer.state_dict(), "ema": {k: v.cpu() for k, v in self.ema.items()}}
+                "dit": dit, "guider": guider, "optimizer": optimizer, "ema": ema, "sharded": self.sharded}
         path = os.path.join(out, "checkpoint.pt")
         torch.save(ckpt, path + ".tmp")
         os.replace(path + ".tmp", path)
-        self.export()
+        self.export(dit, guider, ema)
         if self.pending:
             with open(os.path.join(out, "train.jsonl"), "a") as f:
                 f.writelines(json.dumps(e, sort_keys=True) + "\n" for e in self.pending)
@@ -485,18 +550,21 @@ class Run:
                  "from": self.model_source, "checkpoint": "checkpoint.pt"}
         atomic_write(os.path.join(out, "state.json"), json.dumps(state, indent=1).encode())
 
-    def ema_swift_state(self) -> dict[str, torch.Tensor]:
-        """The DiT and guider in the Swift layout (F32) with the EMA weights in the trained tensors."""
-        state = {**self.dit.swift_state(), **self.guider.swift_state()}
-        for k, v in self.ema.items():
+    @staticmethod
+    def ema_swift_state(dit: dict, guider: dict, ema: dict) -> dict[str, torch.Tensor]:
+        """The DiT and guider (whole state dicts, `gathered`) in the Swift layout (F32), keys as `swift_state`'s,
+        with the EMA weights in the trained tensors."""
+        state = {**{"dit." + k: to_swift_layout(v.float()) for k, v in dit.items()},
+                 **{"poseGuider." + k: to_swift_layout(v.float()) for k, v in guider.items()}}
+        for k, v in ema.items():
             state[k] = to_swift_layout(v.detach().float().cpu())
         return state
 
-    def export(self):
+    def export(self, dit: dict, guider: dict, ema: dict):
         """OUT/model/: every input key, the frozen ones as they came (F32), the DiT and guider with EMA weights."""
         folder = os.path.join(self.args.out, "model")
         os.makedirs(folder, exist_ok=True)
-        trained = self.ema_swift_state()
+        trained = self.ema_swift_state(dit, guider, ema)
         tensors = {k: v.float().contiguous() for k, v in self.base.items()}
         tensors.update(trained)
         missing = set(self.input_keys) - set(tensors)
@@ -605,6 +673,8 @@ def parse_args(argv=None):
     ap.add_argument("--export-parts", action="store_true", help="also write OUT/parts/model_partN.safetensors (DiT + guider, ≤ 12 MB each)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
     ap.add_argument("--device", help="cuda, cuda:N or cpu (default: cuda when there is one; under torchrun cuda:LOCAL_RANK)")
+    ap.add_argument("--fsdp", action="store_true", help="under torchrun: shard parameters, gradients, optimiser state and "
+                                                          "EMA over the processes (FSDP2) instead of replicating them (DDP)")
     ap.add_argument("--log-every", type=float, default=10, help="seconds between progress lines")
     ap.add_argument("--stop-after-steps", type=int, help=argparse.SUPPRESS)   # tests: interrupt like Ctrl-C
     args = ap.parse_args(argv)
