@@ -103,63 +103,37 @@ def test_stage_parameters_and_ratios(tiny_data, tmp_path):
             assert not run.dit.head.weight.any() and not run.guider.convOut.weight.any() and not run.dit.timeProjection.weight.any()
 
 
-def ddp_worker(rank, world, port, model, pack, out, result):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
-        run = Run(args_for(model, pack, out), rank, world, "cpu")
-        assert isinstance(run.model, torch.nn.parallel.DistributedDataParallel)
-        loss = run.batch_loss(run.sampler.batch(2, rank, world))
-        loss.backward()
-        torch.save({"grads": grads(run), "loss": loss.item()}, f"{result}.{rank}")
-    finally:
-        dist.destroy_process_group()
-
-
-def test_two_process_ddp_equals_one_process(tiny_data, tmp_path):
-    model, pack = tiny_data
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    result = str(tmp_path / "grads")
-    mp.spawn(ddp_worker, args=(2, port, model, pack, str(tmp_path / "ddp"), result), nprocs=2, join=True)
-    single = Run(args_for(model, pack, str(tmp_path / "one")), device="cpu")
-    loss = single.batch_loss(single.sampler.batch(2))
-    loss.backward()
-    reference = grads(single)
-    parts = [torch.load(f"{result}.{r}") for r in range(2)]
-    assert abs(sum(p["loss"] for p in parts) / 2 - loss.item()) <= 1e-6
-    for p in parts:
-        for k, g in reference.items():
-            assert float((p["grads"][k] - g).abs().max()) <= 1e-6 * max(1.0, float(g.abs().max())), k
-
-
-def fsdp_worker(rank, world, port, model, pack, out, result):
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
-    try:
-        run = Run(args_for(model, pack, out, "--fsdp"), rank, world, "cpu")
-        assert run.sharded and all(type(p).__name__ == "DTensor" for _, p in run.trained)
-        loss = run.batch_loss(run.sampler.batch(2, rank, world))
-        loss.backward()
-        whole = {k: p.grad.full_tensor() for k, p in run.trained}   # a collective: every rank gathers
-        torch.save({"grads": whole, "loss": loss.item()}, f"{result}.{rank}")
-    finally:
-        dist.destroy_process_group()
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def test_two_process_fsdp_equals_one_process(tiny_data, tmp_path):
+def process_worker(rank, world, port, model, pack, out, result, fsdp):
+    """One of `world` processes (gloo): its slice of a step's batch, forward and backward; saves its loss and the
+    whole gradients (gathered from the shards under FSDP)."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", rank=rank, world_size=world)
+    try:
+        run = Run(args_for(model, pack, out, *(["--fsdp"] if fsdp else [])), rank, world, "cpu")
+        if fsdp:
+            assert run.sharded and all(type(p).__name__ == "DTensor" for _, p in run.trained)
+        else:
+            assert isinstance(run.model, torch.nn.parallel.DistributedDataParallel)
+        loss = run.batch_loss(run.sampler.batch(2, rank, world))
+        loss.backward()
+        whole = {k: p.grad.full_tensor() for k, p in run.trained} if fsdp else grads(run)   # full_tensor: a collective
+        torch.save({"grads": whole, "loss": loss.item()}, f"{result}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize("fsdp", [False, True], ids=["ddp", "fsdp"])
+def test_two_processes_equal_one_process(tiny_data, tmp_path, fsdp):
     model, pack = tiny_data
     result = str(tmp_path / "grads")
-    mp.spawn(fsdp_worker, args=(2, free_port(), model, pack, str(tmp_path / "fsdp"), result), nprocs=2, join=True)
+    mp.spawn(process_worker, args=(2, free_port(), model, pack, str(tmp_path / "two"), result, fsdp), nprocs=2, join=True)
     single = Run(args_for(model, pack, str(tmp_path / "one")), device="cpu")
     loss = single.batch_loss(single.sampler.batch(2))
     loss.backward()
