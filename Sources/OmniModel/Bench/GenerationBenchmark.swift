@@ -143,12 +143,12 @@ public enum GenerationBenchmark {
         if let text { cache.setText(model.dit.textKeysValues(states: text)) }
         cache.setAudio(model.dit.audioKeysValues(features: audio, latentFrames: t), frames: audio.shape[1])
         let sigmas = [Float](repeating: 0.5, count: passes)
-        // Both on the direct rows, as generation runs them.
+        // Both with the linears as generation runs them (`LoadedModel.inferenceRows`).
         func cached() { _ = rows.run { try? model.dit.velocity(inputs: inputs, sigmas: sigmas, passes: passList, cache: cache) } }
         func uncached() {
             _ = rows.run {
                 model.dit.velocityUncached(inputs: inputs, sigmas: sigmas, passes: passList, referenceLatent: reference,
-                                           textStates: text, audioFeatures: audio)
+                                               textStates: text, audioFeatures: audio)
             }
         }
         cached(); uncached()  // warm the buffer pool and the cache's joined keys

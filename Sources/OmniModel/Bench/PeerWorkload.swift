@@ -36,7 +36,7 @@ public struct PeerWorkload {
         cache.setAudio(model.dit.audioKeysValues(features: audio, latentFrames: latentFrames), frames: audio.shape[1])
     }
 
-    /// One guided DiT call on the cached path, with the linears on the direct rows (what a denoising step of
+    /// One guided DiT call on the cached path, with the linears as generation runs them (what a denoising step of
     /// generation makes).
     public func step() throws(ModelError) {
         _ = try rows.run { () throws(ModelError) in

@@ -11,9 +11,9 @@ import COmniKernels
 ///
 /// Method. The same padded plane (phases for strides) as the per-tap path (`paddedPlane`): output position
 /// (b, t, h, w) reads tap (dt, dh, dw) at plane row q(b, t, h, 0) + w + the tap's constant offset (its phase's
-/// first row + `rowOffset`), so a row of Wo outputs is one call with the taps' offsets. Taps whose input frame is causal zero padding (no cached `front`) are left out of the
-/// call: they add exact zeros. A Cout that is not a multiple of 16 runs on a copy of the weight padded with zero
-/// columns. Results do not depend on the thread count (rows are independent) and are the same bits on both CPU
+/// first row + `rowOffset`), so a row of Wo outputs is one call with the taps' offsets. Taps whose input frame is
+/// causal zero padding (no cached `front`) are left out of the call: they add exact zeros. A Cout that is not a
+/// multiple of 16 runs on a copy of the weight padded with zero columns. Results do not depend on the thread count (rows are independent) and are the same bits on both CPU
 /// levels; they differ from the GEMM paths in rounding. The backward of a direct forward runs the GEMM path
 /// `backwardRule` picks.
 extension ConvolutionGeometry {
@@ -40,7 +40,11 @@ extension ConvolutionGeometry {
         }
         let w = paddedWeight.map { UnsafePointer($0.data) } ?? weight
         var offsets = [Int](repeating: 0, count: taps)
-        for dt in 0..<kT { for dh in 0..<kH { for dw in 0..<kW { offsets[(dt * kH + dh) * kW + dw] = phase(dt, dh, dw) * planeRows + rowOffset(dt, dh, dw) } } }
+        for dt in 0..<kT {
+            for dh in 0..<kH {
+                for dw in 0..<kW { offsets[(dt * kH + dh) * kW + dw] = phase(dt, dh, dw) * planeRows + rowOffset(dt, dh, dw) }
+            }
+        }
         let spatialTaps = kH * kW, rowLength = outW * cout
         let rows = batch * outT * outH
         let rowFlops = 2 * outW * taps * cin * cout

@@ -11,8 +11,9 @@ import COmniKernels
 ///
 /// Contract. The copies are made when the `LinearRows` is made, so the weights must not change while it is in use
 /// (make one per generation run; a trainer never runs inside one). A weight that is not prepared (none are where
-/// the rows are not `worthwhile`) or a call whose tape records takes `GEMM.sgemm`. Results are the same bits on any thread count and
-/// CPU level, and differ from the sgemm path in rounding.
+/// the rows are not `worthwhile`) or a call whose tape records takes `GEMM.sgemm`. Results are the same bits on any
+/// thread count and CPU level, and differ from the sgemm path in rounding. The rows apply on the thread that called
+/// `run` (a task-local value), not in work handed to other threads.
 public final class LinearRows: @unchecked Sendable {
     /// weight → (the weight itself, kept alive so its identifier stays unique; its transposed copy).
     private let prepared: [ObjectIdentifier: (weight: Tensor, columns: Tensor)]
