@@ -22,17 +22,17 @@
 /// Output positions per chunk: the accumulators of one chunk (positions × ≤ 64 channels) stay in L1.
 #define CHUNK 64
 
-/// acc[r·astride + 16v …] += Σᵢ x[r·cin + i] · w[i·wstride + 16v …] for R positions and NV vectors of 16
-/// channels, i ascending. Inlined into each level's driver, where R and NV are constants.
-OMNI_INLINE void tile(const float *x, long cin, const float *w, long wstride, float *acc, long astride, int R, int NV) {
+/// acc[r·astride + 16v …] += Σᵢ x[r·lda + i] · w[i·ldw + 16v …] for R positions and NV vectors of 16
+/// channels, i < cin ascending. Inlined into each level's driver, where R and NV are constants.
+OMNI_INLINE void tile(const float *x, long lda, long cin, const float *w, long ldw, float *acc, long astride, int R, int NV) {
     f16v a[16][4];
     for (int r = 0; r < R; r++)
         for (int v = 0; v < NV; v++) memcpy(&a[r][v], acc + r * astride + 16 * v, 64);
     for (long i = 0; i < cin; i++) {
         f16v wv[4];
-        for (int v = 0; v < NV; v++) memcpy(&wv[v], w + i * wstride + 16 * v, 64);
+        for (int v = 0; v < NV; v++) memcpy(&wv[v], w + i * ldw + 16 * v, 64);
         for (int r = 0; r < R; r++) {
-            f16v xb = (f16v)(x[r * cin + i]);
+            f16v xb = (f16v)(x[r * lda + i]);
             for (int v = 0; v < NV; v++) a[r][v] = __builtin_elementwise_fma(xb, wv[v], a[r][v]);
         }
     }
@@ -41,10 +41,10 @@ OMNI_INLINE void tile(const float *x, long cin, const float *w, long wstride, fl
 }
 
 /// One tap over `n` positions of a chunk: tiles of R positions, the rest one position at a time.
-OMNI_INLINE void tap(const float *x, long cin, const float *w, long wstride, float *acc, long gw, long n, int R, int NV) {
+OMNI_INLINE void tap(const float *x, long lda, long cin, const float *w, long ldw, float *acc, long gw, long n, int R, int NV) {
     long p = 0;
-    for (; p + R <= n; p += R) tile(x + p * cin, cin, w, wstride, acc + p * gw, gw, R, NV);
-    for (; p < n; p++) tile(x + p * cin, cin, w, wstride, acc + p * gw, gw, 1, NV);
+    for (; p + R <= n; p += R) tile(x + p * lda, lda, cin, w, ldw, acc + p * gw, gw, R, NV);
+    for (; p < n; p++) tile(x + p * lda, lda, cin, w, ldw, acc + p * gw, gw, 1, NV);
 }
 
 // Register tiles: AVX-512 has 32 vector registers of 16 floats (accumulators R·NV ≤ 16, plus NV weights);
@@ -52,29 +52,31 @@ OMNI_INLINE void tap(const float *x, long cin, const float *w, long wstride, flo
 // The switch over constant tile sizes lets each case inline with constant R.
 #define DISPATCH_TAP(R_EXPR, NV)                                                                          \
     switch (R_EXPR) {                                                                                     \
-    case 8: tap(x, cin, w, wstride, acc, gw, n, 8, NV); break;                                            \
-    case 4: tap(x, cin, w, wstride, acc, gw, n, 4, NV); break;                                            \
-    case 2: tap(x, cin, w, wstride, acc, gw, n, 2, NV); break;                                            \
-    default: tap(x, cin, w, wstride, acc, gw, n, 1, NV); break;                                           \
+    case 8: tap(x, lda, cin, w, ldw, acc, gw, n, 8, NV); break;                                           \
+    case 4: tap(x, lda, cin, w, ldw, acc, gw, n, 4, NV); break;                                           \
+    case 2: tap(x, lda, cin, w, ldw, acc, gw, n, 2, NV); break;                                           \
+    default: tap(x, lda, cin, w, ldw, acc, gw, n, 1, NV); break;                                          \
     }
 
 /// The driver shared by both levels: channel groups of `group` floats (a multiple of 16), chunks of positions,
 /// taps, tiles. `tiles[nv]` is the positions per tile for a group of nv vectors.
-OMNI_INLINE void conv_row(const float *in, long cin, const long *offsets, long taps, const float *weight,
-                          long wstride, const float *bias, long cout, float *out, long width, long group,
-                          const int *tiles) {
+OMNI_INLINE void conv_row(const float *in, long lda, long cin, const long *offsets, long taps, const float *weight,
+                          long ldw, const float *bias, long cout, float *out, long ldo, long width, int accumulate,
+                          long group, const int *tiles) {
     float acc[CHUNK * 64] __attribute__((aligned(64)));
-    for (long g0 = 0; g0 < wstride; g0 += group) {
-        long gw = wstride - g0 < group ? wstride - g0 : group;
+    long columns = (cout + 15) / 16 * 16;
+    for (long g0 = 0; g0 < columns; g0 += group) {
+        long gw = columns - g0 < group ? columns - g0 : group;
         long kept = cout - g0 < gw ? cout - g0 : gw;
         int nv = (int)(gw / 16);
         for (long p0 = 0; p0 < width; p0 += CHUNK) {
             long n = width - p0 < CHUNK ? width - p0 : CHUNK;
             for (long p = 0; p < n; p++)
-                for (long c = 0; c < gw; c++) acc[p * gw + c] = (bias && c < kept) ? bias[g0 + c] : 0.0f;
+                for (long c = 0; c < gw; c++)
+                    acc[p * gw + c] = c >= kept ? 0.0f : accumulate ? out[(p0 + p) * ldo + g0 + c] : bias ? bias[g0 + c] : 0.0f;
             for (long k = 0; k < taps; k++) {
-                const float *x = in + (p0 + offsets[k]) * cin;
-                const float *w = weight + k * cin * wstride + g0;
+                const float *x = in + (p0 + offsets[k]) * lda;
+                const float *w = weight + k * cin * ldw + g0;
                 switch (nv) {
                 case 1: DISPATCH_TAP(tiles[1], 1); break;
                 case 2: DISPATCH_TAP(tiles[2], 2); break;
@@ -82,21 +84,23 @@ OMNI_INLINE void conv_row(const float *in, long cin, const long *offsets, long t
                 default: DISPATCH_TAP(tiles[4], 4); break;
                 }
             }
-            for (long p = 0; p < n; p++) memcpy(out + (p0 + p) * cout + g0, acc + p * gw, (size_t)kept * sizeof(float));
+            for (long p = 0; p < n; p++) memcpy(out + (p0 + p) * ldo + g0, acc + p * gw, (size_t)kept * sizeof(float));
         }
     }
 }
 
-OMNI_TARGET_V4 static void conv_row_v4(const float *in, long cin, const long *offsets, long taps, const float *weight,
-                                       long wstride, const float *bias, long cout, float *out, long width) {
+OMNI_TARGET_V4 static void conv_row_v4(const float *in, long lda, long cin, const long *offsets, long taps,
+                                       const float *weight, long ldw, const float *bias, long cout, float *out,
+                                       long ldo, long width, int accumulate) {
     static const int tiles[5] = {0, 8, 8, 4, 4};
-    conv_row(in, cin, offsets, taps, weight, wstride, bias, cout, out, width, 64, tiles);
+    conv_row(in, lda, cin, offsets, taps, weight, ldw, bias, cout, out, ldo, width, accumulate, 64, tiles);
 }
 
-OMNI_TARGET_V3 static void conv_row_v3(const float *in, long cin, const long *offsets, long taps, const float *weight,
-                                       long wstride, const float *bias, long cout, float *out, long width) {
+OMNI_TARGET_V3 static void conv_row_v3(const float *in, long lda, long cin, const long *offsets, long taps,
+                                       const float *weight, long ldw, const float *bias, long cout, float *out,
+                                       long ldo, long width, int accumulate) {
     static const int tiles[5] = {0, 4, 2, 1, 1};
-    conv_row(in, cin, offsets, taps, weight, wstride, bias, cout, out, width, 32, tiles);
+    conv_row(in, lda, cin, offsets, taps, weight, ldw, bias, cout, out, ldo, width, accumulate, 32, tiles);
 }
 
 int omni_conv_direct_level(void) {
@@ -109,8 +113,8 @@ int omni_conv_direct_level(void) {
     return 0;
 }
 
-void omni_conv_row(int level, const float *in, long cin, const long *offsets, long taps, const float *weight,
-                   long wstride, const float *bias, long cout, float *out, long width) {
-    if (level >= 2) conv_row_v4(in, cin, offsets, taps, weight, wstride, bias, cout, out, width);
-    else conv_row_v3(in, cin, offsets, taps, weight, wstride, bias, cout, out, width);
+void omni_conv_row(int level, const float *in, long lda, long cin, const long *offsets, long taps, const float *weight,
+                   long ldw, const float *bias, long cout, float *out, long ldo, long width, int accumulate) {
+    if (level >= 2) conv_row_v4(in, lda, cin, offsets, taps, weight, ldw, bias, cout, out, ldo, width, accumulate);
+    else conv_row_v3(in, lda, cin, offsets, taps, weight, ldw, bias, cout, out, ldo, width, accumulate);
 }

@@ -326,6 +326,46 @@ final class AttentionTests: XCTestCase {
         }
     }
 
+    func testDirectRowsMatchTheNaiveLoops() throws {
+        // Inference on the direct rows (forced on, whatever OpenBLAS picked): key parts of batch B and shared, an
+        // empty part, ranges and a dense mask with a fully masked row, blocks that split the queries, D of 8 and 64,
+        // Dv of 16 and 32 (whole vectors); against the naive loop, and not the sgemm path's bits (the rows ran).
+        guard DirectRows.level > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
+        let nB = 2, lq = 37, nH = 2
+        for (d, dv) in [(8, 16), (64, 32)] {
+            let q = rng.tensor([nB, lq, nH, d], -2, 2)
+            let k0 = rng.tensor([nB, 21, nH, d], -2, 2), v0 = rng.tensor([nB, 21, nH, dv])
+            let k1 = rng.tensor([1, 5, nH, d], -2, 2), v1 = rng.tensor([1, 5, nH, dv])
+            let k2 = rng.tensor([nB, 0, nH, d]), v2 = rng.tensor([nB, 0, nH, dv])
+            let k = Tensor.concat([k0, repeated(k1, nB), k2], axis: 1), v = Tensor.concat([v0, repeated(v1, nB), v2], axis: 1)
+            let lk = 26
+            var allowed = (0..<(lq * lk)).map { _ in rng.uniform(0, 1) < 0.6 }
+            for j in 0..<lk { allowed[3 * lk + j] = false }   // row 3 reads nothing
+            let ranges = AttentionMask.ranges([.init(queries: 0..<20, keys: [2..<9, 19..<26]), .init(queries: 20..<lq, keys: [0..<26])])
+            let biases: [Bias] = [{ _, _, _ in 0 }, { _, i, j in allowed[i * lk + j] ? 0 : -.infinity },
+                                  { _, i, j in (i < 20 ? (2..<9).contains(j) || j >= 19 : true) ? 0 : -.infinity }]
+            for (mask, bias) in zip([AttentionMask.none, .boolean(allowed, queries: lq, keys: lk), ranges], biases) {
+                for block in [5, 64] {
+                    let direct = DirectRows.$forced.withValue(true) {
+                        Tensor.attention(query: q, keys: [k0, k1, k2], values: [v0, v1, v2], mask: mask, blockSize: block)
+                    }
+                    let gemm = DirectRows.$forced.withValue(false) {
+                        Tensor.attention(query: q, keys: [k0, k1, k2], values: [v0, v1, v2], mask: mask, blockSize: block)
+                    }
+                    assertClose(direct, naiveAttention(q, k, v, bias: bias), "D \(d) Dv \(dv) block \(block) \(mask)")
+                    XCTAssertFalse(direct.values == gemm.values, "the direct rows ran")
+                }
+            }
+            // A recording tape takes the sgemm path (its backward recomputes the probabilities with sgemm).
+            q.requiresGrad = true
+            let tape = Tape()
+            let recorded = DirectRows.$forced.withValue(true) { tape.recording { Tensor.attention(query: q, key: k0, value: v0) } }
+            q.requiresGrad = false
+            let sgemm = DirectRows.$forced.withValue(false) { Tensor.attention(query: q, key: k0, value: v0) }
+            XCTAssertTrue(recorded.values == sgemm.values, "a recording tape took the direct rows")
+        }
+    }
+
     func testGradientsOfKeyParts() {
         // The shared part's gradient sums over the batch; ranges cut through the parts.
         let nB = 2, lq = 3, nH = 2, d = 2

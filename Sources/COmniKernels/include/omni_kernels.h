@@ -29,12 +29,14 @@ float omni_sum_squared_deviations(const float *x, long n, float c);
 
 /// The best level of `omni_conv_row` this CPU runs: 2 (AVX-512), 1 (AVX2 + FMA) or 0 (none: do not call it).
 int omni_conv_direct_level(void);
-/// One row of a direct convolution over a padded channels-last plane (docs/ARCHITECTURE.md §12):
-/// out[p·cout + c] = bias[c] + Σ_k Σ_i in[(p + offsets[k])·cin + i] · weight[(k·cin + i)·wstride + c]
-/// for p < width, c < cout, summed in that order with fused multiply-adds (the same bits on both levels).
-/// `wstride` is a multiple of 16, ≥ cout, and weight columns cout ..< wstride are zero. bias may be NULL.
+/// One row of a direct convolution over a padded channels-last plane (docs/ARCHITECTURE.md §12), or, with one tap,
+/// a block of rows times a matrix:
+/// out[p·ldo + c] = init + Σ_k Σ_{i<cin} in[(p + offsets[k])·lda + i] · weight[(k·cin + i)·ldw + c]
+/// for p < width, c < cout, summed in that order with fused multiply-adds (the same bits on both levels); init is
+/// out[p·ldo + c] itself when `accumulate`, else bias[c] (0 when bias is NULL). Each weight row is read up to
+/// column cout rounded up to 16 (those columns must be readable; their values are never used).
 /// `level`: 1 or 2, at most `omni_conv_direct_level()`.
-void omni_conv_row(int level, const float *in, long cin, const long *offsets, long taps, const float *weight,
-                   long wstride, const float *bias, long cout, float *out, long width);
+void omni_conv_row(int level, const float *in, long lda, long cin, const long *offsets, long taps, const float *weight,
+                   long ldw, const float *bias, long cout, float *out, long ldo, long width, int accumulate);
 
 #endif

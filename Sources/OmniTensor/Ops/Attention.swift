@@ -21,7 +21,9 @@ extension Tensor {
     /// only changes speed and scratch memory, not results beyond rounding.
     ///
     /// Work: every matrix product is one `GEMM.sgemm` per (batch, head, query block, key range), reading head h
-    /// in place through leading dimension H·D — no permute copies. Forward saves the per-row logsumexp; backward
+    /// in place through leading dimension H·D — no permute copies. Inference (no tape recording) where the direct
+    /// rows beat sgemm (`DirectRows.beatSGEMM`) and Dv is a multiple of 16 runs both products on them instead,
+    /// against keys transposed and scaled once per call. Forward saves the per-row logsumexp; backward
     /// recomputes each block's probabilities P and accumulates dV += Pᵀ·dO, dQ += scale·dS·K,
     /// dK += scale·dSᵀ·Q with dS = P ⊙ (dO·Vᵀ − rowsum(dO ⊙ O)). No gradient flows into the mask.
     ///
@@ -92,6 +94,26 @@ extension Tensor {
         let blocksPerBatch = (lq + block - 1) / block
         let scratchCount = block * max(lk, 1)
 
+        // Inference on the direct rows where they beat sgemm (nothing records: a backward would recompute the
+        // probabilities with sgemm): each part's keys transposed once, head by head, and scaled — Kᵀ `[H, D, R + 16]`
+        // for the part's R = Bᵢ·Lᵢ rows (16 spare columns: the rows read weight rows in whole 16-float vectors) —
+        // and the values read in place (so Dv must be whole vectors).
+        let direct = DirectRows.beatSGEMM && DirectRows.level > 0 && dv % 16 == 0
+            && Tape.shouldRecord([q] + keys + values) == nil
+        let transposedKeys: [Tensor] = !direct ? [] : keys.indices.map { p in
+            let r = partBatch[p] * partLength[p], ld = r + 16, src = kds[p]
+            let t = Tensor(zeros: [nH, d, ld])
+            let dst = t.data
+            ComputeThreads.parallelFor(nH * d, grain: max(1, 4096 / max(r, 1))) { range in
+                for hi in range {
+                    let h = hi / d, i = hi % d, row = dst + hi * ld
+                    for j in 0..<r { row[j] = alpha * src[j * hd + h * d + i] }
+                }
+            }
+            return t
+        }
+        let ktds = transposedKeys.map(\.data)
+
         /// Forward of head h over query rows q0..<q0+rows of batch b. `sd`: block·Lk scores scratch,
         /// `inverseSum`: block floats. `parallelRows` splits the softmax rows with `parallelFor` (only on the
         /// calling thread, between threaded sgemms).
@@ -107,12 +129,19 @@ extension Tensor {
                 return
             }
             let nc = plan.columns
-            // S = scale · Q_blk · K_rangeᵀ, one sgemm per key range (and part).
+            // S = scale · Q_blk · K_rangeᵀ, one sgemm (or block of direct rows) per key range (and part).
             for iv in plan.intervals {
                 pieces(iv, batch: b) { p, row, n, column in
-                    GEMM.sgemm(transposeB: true, m: rows, n: n, k: d, alpha: alpha,
-                               a: qBase, lda: hd, b: kds[p] + row * hd + h * d, ldb: hd,
-                               c: sd + column, ldc: nc)
+                    if direct {
+                        let ld = partBatch[p] * partLength[p] + 16
+                        DirectRows.multiply(input: qBase, inputStride: hd, depth: d, offsets: DirectRows.oneTap, taps: 1,
+                                            weight: ktds[p] + h * d * ld + row, weightStride: ld, bias: nil, columns: n,
+                                            output: sd + column, outputStride: nc, rows: rows)
+                    } else {
+                        GEMM.sgemm(transposeB: true, m: rows, n: n, k: d, alpha: alpha,
+                                   a: qBase, lda: hd, b: kds[p] + row * hd + h * d, ldb: hd,
+                                   c: sd + column, ldc: nc)
+                    }
                 }
             }
             // P̃ = exp(S + mask − max) per row; the 1/Σ normalisation is applied to O's rows instead.
@@ -131,9 +160,15 @@ extension Tensor {
             var first = true
             for iv in plan.intervals {
                 pieces(iv, batch: b) { p, row, n, column in
-                    GEMM.sgemm(m: rows, n: dv, k: n, a: sd + column, lda: nc,
-                               b: vds[p] + row * hdv + h * dv, ldb: hdv,
-                               beta: first ? 0 : 1, c: oBase, ldc: hdv)
+                    if direct {
+                        DirectRows.multiply(input: sd + column, inputStride: nc, depth: n, offsets: DirectRows.oneTap,
+                                            taps: 1, weight: vds[p] + row * hdv + h * dv, weightStride: hdv, bias: nil,
+                                            columns: dv, output: oBase, outputStride: hdv, rows: rows, accumulate: !first)
+                    } else {
+                        GEMM.sgemm(m: rows, n: dv, k: n, a: sd + column, lda: nc,
+                                   b: vds[p] + row * hdv + h * dv, ldb: hdv,
+                                   beta: first ? 0 : 1, c: oBase, ldc: hdv)
+                    }
                     first = false
                 }
             }
@@ -183,7 +218,7 @@ extension Tensor {
         }
         // Always an sgemm region (whatever the thread count), so each task's GEMMs are the same single calls.
         ComputeThreads.withSingleThreadedBLAS(forwardWaves)
-        withExtendedLifetime(scratch) {}   // scratch read through raw pointers above
+        withExtendedLifetime((scratch, transposedKeys)) {}   // read through raw pointers above
 
         Tape.record(Tape.shouldRecord([q] + keys + values), output: out) { [logSumExp, out] g in
             let lse = logSumExp.data, od = out.data, gd = g.data

@@ -1,5 +1,3 @@
-import COmniKernels
-
 /// The third path of `ConvolutionGeometry`, forward only: *direct rows*, the convolution computed by `omni_conv_row`
 /// (C, `Sources/COmniKernels/convolution_rows.c`) one output row (b, t, h) at a time.
 ///
@@ -17,8 +15,8 @@ import COmniKernels
 /// levels; they differ from the GEMM paths in rounding. The backward of a direct forward runs the GEMM path
 /// `backwardRule` picks.
 extension ConvolutionGeometry {
-    /// The best level of the direct kernels on this CPU: 2 (AVX-512), 1 (AVX2 + FMA), 0 (none: the GEMM paths).
-    static let directLevel = Int(omni_conv_direct_level())
+    /// The best level of the direct rows on this CPU: 2 (AVX-512), 1 (AVX2 + FMA), 0 (none: the GEMM paths).
+    static var directLevel: Int { DirectRows.level }
 
     /// Whether the direct rows compute this geometry's forward: more than one tap (a 1×1×1 kernel is one GEMM) on
     /// a CPU with a level.
@@ -59,8 +57,10 @@ extension ConvolutionGeometry {
                     let last = min(kT, padFront + frames - to * sT)
                     let used = max(0, last - first) * spatialTaps
                     let q = ((b * planeT + to) * planeH + ho) * planeW
-                    omni_conv_row(Int32(level), plane + q * cin, cin, offsets + first * spatialTaps, used,
-                                  w + first * spatialTaps * cin * columns, columns, bias, cout, out + r * rowLength, outW)
+                    DirectRows.multiply(level: level, input: plane + q * cin, inputStride: cin, depth: cin,
+                                        offsets: offsets + first * spatialTaps, taps: used,
+                                        weight: w + first * spatialTaps * cin * columns, weightStride: columns, bias: bias,
+                                        columns: cout, output: out + r * rowLength, outputStride: cout, rows: outW)
                 }
             }
         }

@@ -1,5 +1,3 @@
-import COmniKernels
-
 /// Linear layers' forward on the direct rows of the convolutions (`omni_conv_row`: a linear is a one-tap
 /// convolution), for inference: within `run`, `Tensor.linear` with one of the prepared weights and nothing to
 /// record computes y = x·Wᵀ + b from a copy of W transposed to `[in, out′]` (out′ = out rounded up to 16, zero
@@ -21,11 +19,8 @@ public final class LinearRows: @unchecked Sendable {
     /// The rows in effect on this thread (set by `run`).
     @TaskLocal static var active: LinearRows?
 
-    /// Whether the rows beat `GEMM.sgemm` here: AVX-512 rows against OpenBLAS without its AVX-512 kernels. Measured
-    /// (`bench generate`, the bundled model, 2026-12-07): with OpenBLAS held to Haswell's AVX2 kernels the one-pass
-    /// DiT call runs 200 → 258–272 GFLOP/s on the rows; with its Cooperlake (AVX-512) kernels the sgemm path was
-    /// ~5 % faster (0.018–0.019 against 0.019–0.020 s a step); AVX2 rows only tie AVX2 sgemm (C bench, one thread).
-    public static var worthwhile: Bool { ConvolutionGeometry.directLevel == 2 && !OpenBLASCore.hasAVX512Kernels }
+    /// Whether the rows beat `GEMM.sgemm` here (`DirectRows.beatSGEMM`).
+    public static var worthwhile: Bool { DirectRows.beatSGEMM }
 
     /// Prepares `weights` (each `[out, in]`); none where the rows do not beat sgemm (`worthwhile`).
     public convenience init(weights: [Tensor]) {
@@ -35,7 +30,7 @@ public final class LinearRows: @unchecked Sendable {
     /// Prepares `weights` wherever the rows run at all (tests exercise them whatever OpenBLAS picked).
     init(preparing weights: [Tensor]) {
         var prepared: [ObjectIdentifier: (weight: Tensor, columns: Tensor)] = [:]
-        if ConvolutionGeometry.directLevel > 0 {
+        if DirectRows.level > 0 {
             for w in weights where prepared[ObjectIdentifier(w)] == nil {
                 precondition(w.rank == 2, "LinearRows: a linear weight is [out, in], got \(w.shape)")
                 prepared[ObjectIdentifier(w)] = (w, Self.transposed(w))
@@ -82,14 +77,12 @@ extension Tensor {
         let rows = count / max(inFeatures, 1)
         let out = Tensor(uninitialized: Array(shape.dropLast()) + [outFeatures])
         let x = data, y = out.data, w = UnsafePointer(columns.data), b = bias.map { UnsafePointer($0.data) }
-        let level = Int32(ConvolutionGeometry.directLevel)
-        var offset = 0
-        withUnsafePointer(to: &offset) { offsets in
-            // About 2 MFLOP a chunk at the least; a row's outputs never depend on how the rows are split.
-            ComputeThreads.parallelFor(rows, grain: max(1, (1 << 21) / max(2 * inFeatures * outFeatures, 1))) { range in
-                omni_conv_row(level, x + range.lowerBound * inFeatures, inFeatures, offsets, 1, w, stride, b, outFeatures,
-                              y + range.lowerBound * outFeatures, range.count)
-            }
+        // About 2 MFLOP a chunk at the least; a row's outputs never depend on how the rows are split.
+        ComputeThreads.parallelFor(rows, grain: max(1, (1 << 21) / max(2 * inFeatures * outFeatures, 1))) { range in
+            DirectRows.multiply(input: x + range.lowerBound * inFeatures, inputStride: inFeatures, depth: inFeatures,
+                                offsets: DirectRows.oneTap, taps: 1, weight: w, weightStride: stride, bias: b,
+                                columns: outFeatures, output: y + range.lowerBound * outFeatures, outputStride: outFeatures,
+                                rows: range.count)
         }
         withExtendedLifetime((self, columns, bias)) {}
         return out
