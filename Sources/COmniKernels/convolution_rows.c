@@ -1,4 +1,5 @@
-// Direct convolution rows: the VAE's 3×3×3 convolutions without a GEMM in between.
+// Direct rows: the VAE's convolutions without a GEMM in between — and, as one-tap products, inference's linear
+// layers and attention products.
 //
 // Why: at 16–64 channels, GEMMs over per-tap planes (K = Cin) or gathered frames spend much of their time
 // packing and re-reading accumulators, and OpenBLAS may be held to AVX2 kernels (`OPENBLAS_CORETYPE`) on a
@@ -6,8 +7,9 @@
 // Cin multiply-adds, weights stream from L1, and each CPU level gets its own register tiling. Why and where
 // it is used: docs/ARCHITECTURE.md §12.
 //
-// Every output element is computed as bias, then one fused multiply-add per (tap, input channel) in that
-// order, on both levels and whatever the tiling: the two levels give the same bits.
+// Every output element is computed from its start (bias, zero, or the output itself when accumulating), then
+// one fused multiply-add per (tap, input channel) in that order, on both levels and whatever the tiling: the
+// two levels give the same bits.
 #include "omni_kernels.h"
 #include "exp16.h"
 
