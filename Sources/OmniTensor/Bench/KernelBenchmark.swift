@@ -8,7 +8,7 @@ public enum KernelBenchmark {
     public struct Row: Sendable, Codable {
         public var kernel: String
         public var shape: String
-        public var pass: String          // "forward" or "backward"
+        public var pass: String          // "forward", "backward", or "rows": inference's forward on the direct rows
         public var gflops: Double        // useful GFLOP per second of the kernel
         public var sgemmGflops: Double   // raw sgemm on the equivalent GEMM shape(s), same run
         public var ratio: Double { gflops / sgemmGflops }
@@ -45,6 +45,9 @@ public enum KernelBenchmark {
         let flops = 2 * Double(tokens) * Double(width) * Double(out)
         let forward = Stopwatch.median(minimumSeconds: seconds) { _ = x.linear(w, b) }
         let sgemmForward = sgemmRate([(tokens, out, width, false, true)], seconds: seconds)
+        // Inference's path: the weight prepared for the direct rows (`LinearRows`), wherever they run at all.
+        let rows = DirectRows.level > 0 ? LinearRows(preparing: [w]) : nil
+        let forwardRows = rows.map { rows in Stopwatch.median(minimumSeconds: seconds) { _ = rows.run { x.linear(w, b) } } }
 
         x.requiresGrad = true; w.requiresGrad = true
         let gradOut = Tensor(repeating: 0.001, shape: [tokens, out])
@@ -54,7 +57,9 @@ public enum KernelBenchmark {
         return [
             Row(kernel: "linear", shape: shape, pass: "forward", gflops: flops / forward / 1e9, sgemmGflops: sgemmForward, target: 0.9),
             Row(kernel: "linear", shape: shape, pass: "backward", gflops: 2 * flops / backward / 1e9, sgemmGflops: sgemmBackward, target: 0.9),
-        ]
+        ] + (forwardRows.map {
+            [Row(kernel: "linear", shape: shape, pass: "rows", gflops: flops / $0 / 1e9, sgemmGflops: sgemmForward, target: 0.9)]
+        } ?? [])
     }
 
     /// Self-attention `[tokens, heads, 64]` forward and backward against the same GEMMs run by raw sgemm.
@@ -66,8 +71,14 @@ public enum KernelBenchmark {
         for (i, t) in [q, k, v].enumerated() { rng.split(UInt64(i)).fillNormal(t.buffer) }
         let shape = "L=\(tokens) H=\(heads) D=\(d)"
         let unit = Double(heads) * Double(tokens) * Double(tokens) * Double(d)
-        let forward = Stopwatch.median(minimumSeconds: seconds) { _ = Tensor.attention(query: q, key: k, value: v) }
+        // The sgemm path (training's forward), then inference's on the direct rows wherever they run at all.
+        let forward = DirectRows.$forced.withValue(false) {
+            Stopwatch.median(minimumSeconds: seconds) { _ = Tensor.attention(query: q, key: k, value: v) }
+        }
         let sgemmForward = sgemmRate([(tokens, tokens, d, false, true), (tokens, d, tokens, false, false)], seconds: seconds)
+        let forwardRows = DirectRows.level == 0 ? nil : DirectRows.$forced.withValue(true) {
+            Stopwatch.median(minimumSeconds: seconds) { _ = Tensor.attention(query: q, key: k, value: v) }
+        }
 
         for t in [q, k, v] { t.requiresGrad = true }
         let gradOut = Tensor(repeating: 0.01, shape: q.shape)
@@ -79,7 +90,9 @@ public enum KernelBenchmark {
         return [
             Row(kernel: "attention", shape: shape, pass: "forward", gflops: 4 * unit / forward / 1e9, sgemmGflops: sgemmForward, target: 0.6),
             Row(kernel: "attention", shape: shape, pass: "backward", gflops: 10 * unit / backward / 1e9, sgemmGflops: sgemmBackward, target: 0.6),
-        ]
+        ] + (forwardRows.map {
+            [Row(kernel: "attention", shape: shape, pass: "rows", gflops: 4 * unit / $0 / 1e9, sgemmGflops: sgemmForward, target: 0.6)]
+        } ?? [])
     }
 
     /// Causal Conv3d 3×3×3, `[frames, side, side, C] → C`, forward and backward (dX, dW) against sgemm on the
