@@ -236,6 +236,34 @@ def test_exported_model_folder_has_the_input_keys(tiny_data, tmp_path):
     assert sorted(rejoined) == sorted(source) and all(torch.equal(rejoined[k], exported[k]) for k in source)
 
 
+def test_decoder_parts_join_into_a_model_folder(tiny_data, tmp_path):
+    # train_vae --decoder-only's parts replace the VAE of a model folder of the same VAE shape; the rest, and the
+    # config, stay the base's. A VAE of another shape is refused.
+    from omnitorch import join_parts
+    from omnitorch.train_vae import load_resume, save_parts
+    from omnitorch.vae import CausalVAE, VAEConfig
+    model, _ = tiny_data
+    tensors, cfg, _ = load_resume(model)
+    vae = CausalVAE(cfg)
+    vae.load_swift_state(tensors)
+    with torch.no_grad():
+        vae.decoder.convOut.weight.add_(0.5)
+    parts = str(tmp_path / "parts")
+    os.makedirs(parts)
+    save_parts(vae, parts, cfg.to_json(), 7)
+    out = str(tmp_path / "joined")
+    join_parts.main([parts, "--base", model, "--out", out])
+    base, joined = load_file(os.path.join(model, "model.safetensors")), load_file(os.path.join(out, "model.safetensors"))
+    assert sorted(joined) == sorted(base)
+    changed = [k for k in base if not torch.equal(joined[k], base[k].float())]
+    assert changed == ["vae.decoder.convOut.weight"]
+    assert json.load(open(os.path.join(out, "config.json"))) == json.load(open(os.path.join(model, "config.json")))
+    other = dict(cfg.to_json(), base_channels=cfg.to_json()["base_channels"] * 2)
+    save_parts(vae, parts, other, 7)
+    with pytest.raises(SystemExit):
+        join_parts.main([parts, "--base", model, "--out", str(tmp_path / "refused")])
+
+
 def test_pack_errors_name_the_file(tmp_path):
     folder = str(tmp_path / "pack")
     write_pack(folder)
