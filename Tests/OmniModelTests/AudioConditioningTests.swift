@@ -73,6 +73,21 @@ final class AudioConditioningTests: XCTestCase {
         for g in [0, 500, 999] { for j in stride(from: 0, to: 384, by: 41) { XCTAssertEqual(states[g, j], firstWindow[g, j], accuracy: 1e-6) } }
     }
 
+    func testAClipHeardAgainIsNotEncodedAgain() throws {
+        // The studio's re-runs on the same audio reuse its states; a clip that differs in one sample does not.
+        let audio = clip(seconds: 1.5)
+        let before = AudioConditioning.encoderRuns.withLock { $0 }
+        let first = try AudioConditioning.whisperStates(of: audio)
+        let again = try AudioConditioning.whisperStates(of: AudioClip(samples: audio.samples, sampleRate: 16_000))
+        XCTAssertEqual(AudioConditioning.encoderRuns.withLock { $0 }, before + 1)
+        XCTAssertTrue(again.values == first.values)
+        var changed = audio.samples
+        changed[8_000] += 0.01
+        let other = try AudioConditioning.whisperStates(of: AudioClip(samples: changed, sampleRate: 16_000))
+        XCTAssertEqual(AudioConditioning.encoderRuns.withLock { $0 }, before + 2)
+        XCTAssertFalse(other.values == first.values)
+    }
+
     func testSilenceGivesFiniteFeatures() throws {
         let silent = AudioClip(samples: [Float](repeating: 0, count: 16_000), sampleRate: 16_000)
         let features = try AudioConditioning.features(of: silent, fps: 25, config: try XCTUnwrap(ModelConfig.preset("tiny-whisper")).audio)

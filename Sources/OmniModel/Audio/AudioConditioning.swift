@@ -33,6 +33,14 @@ public enum AudioConditioning {
     /// Seconds by which consecutive 30 s windows overlap.
     static let windowOverlap = 10.0
 
+    /// The Whisper states of the last `recentLimit` clips, by their samples (newest last). The studio generates again
+    /// on the same audio after every tweak, and the encoder — a whole 30 s window even for a short clip — is about a
+    /// sixth of a fast run; its weights never change, so a clip's states do not either.
+    static let recentStates = Mutex<[(samples: [Float], states: LogMelSpectrogram)]>([])
+    static let recentLimit = 4
+    /// How many times the encoder ran (tests: a clip seen again is served from `recentStates`).
+    static let encoderRuns = Mutex<Int>(0)
+
     /// Whisper encoder states of any length of audio as rows at 50 per second (`LogMelSpectrogram` is the type of a
     /// row sequence at a fixed rate; here a row is a 384-wide state). Audio longer than one 30 s window is cut into
     /// windows 20 s apart. Whisper's states depend on where in its window a sound falls (the same instant seen 25 s
@@ -44,6 +52,18 @@ public enum AudioConditioning {
         guard clip.sampleRate == rate else {
             throw .invalidRequest(setting: "audio", reason: "the Whisper encoder reads 16 kHz audio, got \(clip.sampleRate) Hz")
         }
+        if let seen = recentStates.withLock({ $0.last { $0.samples == clip.samples }?.states }) { return seen }
+        encoderRuns.withLock { $0 += 1 }
+        let states = encode(clip, encoder: encoder, rate: rate, perSecond: perSecond, width: d)
+        recentStates.withLock { recent in
+            recent.append((clip.samples, states))
+            if recent.count > recentLimit { recent.removeFirst(recent.count - recentLimit) }
+        }
+        return states
+    }
+
+    /// `whisperStates` computed: windows 20 s apart, cross-faded over their overlaps.
+    private static func encode(_ clip: AudioClip, encoder: WhisperEncoder, rate: Int, perSecond: Double, width d: Int) -> LogMelSpectrogram {
         let window = Double(WhisperEncoder.windowSeconds), hop = window - windowOverlap
         let count = max(1, Int((Double(clip.samples.count) / Double(rate) * perSecond).rounded(.up)))
         let windows = clip.duration <= window ? 1 : 1 + Int(((clip.duration - window) / hop).rounded(.up))
