@@ -148,7 +148,7 @@ final class ConvolutionTests: XCTestCase {
         // frame path); gradients into the input and weight only.
         let x = rng.tensor([2, 3, 4, 5, 3]), front = rng.tensor([2, 2, 4, 5, 3])
         let weight = rng.tensor([3, 3, 3, 3, 4], -0.5, 0.5), bias = rng.tensor([4])
-        for path in [ConvolutionPath.perTap, .frameIm2col] + (ConvolutionGeometry.directLevel > 0 ? [.direct] : []) {
+        for path in [ConvolutionPath.perTap, .frameIm2col] + (DirectRows.level > 0 ? [.direct] : []) {
             var geometry = ConvolutionGeometry(batch: 2, frames: 3, height: 4, width: 5, inChannels: 3, outChannels: 4,
                                                kernel: (3, 3, 3), padFront: 2, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
             geometry.blockRows = 7
@@ -199,7 +199,7 @@ final class ConvolutionTests: XCTestCase {
         // group of four, then one), rows longer than a chunk of 64 positions and not a multiple of any tile, cached
         // front frames and causal zero padding (the skipped taps), a (1,3,3) kernel, strides of 2 (phases), batch 2;
         // AVX-512 and AVX2 rows must give the same bits (one fused multiply-add per term, the same order).
-        let level = ConvolutionGeometry.directLevel
+        let level = DirectRows.level
         guard level > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
         for (t, h, w, cin, cout, kernel, stride, cached) in [
             (3, 2, 70, 5, 40, (3, 3, 3), 1, false), (2, 3, 9, 20, 80, (3, 3, 3), 1, true), (3, 4, 6, 7, 3, (1, 3, 3), 1, false),
@@ -235,7 +235,7 @@ final class ConvolutionTests: XCTestCase {
         }
         // More than one tap: the direct rows, where the CPU runs them; 1×1×1: one GEMM, also when the direct rows
         // are forced.
-        let direct = ConvolutionGeometry.directLevel > 0
+        let direct = DirectRows.level > 0
         XCTAssertEqual(geometry(side: 8, kernel: (3, 3, 3)).path, direct ? .direct : .frameIm2col)
         XCTAssertEqual(geometry(side: 8, kernel: (1, 3, 3)).path, direct ? .direct : .frameIm2col)
         XCTAssertEqual(geometry(side: 32, kernel: (3, 3, 3), stride: 2).path, direct ? .direct : .frameIm2col)

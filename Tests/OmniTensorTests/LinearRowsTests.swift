@@ -29,11 +29,11 @@ final class LinearRowsTests: XCTestCase {
     }
 
     func testRowsMatchTheSGEMMPathAndDoNotDependOnThreads() throws {
-        guard ConvolutionGeometry.directLevel > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
+        guard DirectRows.level > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
         let m = model()
-        // Prepared whatever OpenBLAS picked; `LinearRows(modules:)` prepares only where the rows beat sgemm.
-        XCTAssertEqual(LinearRows(modules: [m]).count, LinearRows.worthwhile ? 3 : 0)
-        let rows = LinearRows(preparing: m.modules().compactMap { ($0 as? Linear)?.weight })
+        // `LinearRows(modules:)` prepares only where the rows beat sgemm; forced, whatever OpenBLAS picked.
+        XCTAssertEqual(LinearRows(modules: [m]).count, DirectRows.beatSGEMM ? 3 : 0)
+        let rows = DirectRows.$forced.withValue(true) { LinearRows(modules: [m]) }
         XCTAssertEqual(rows.count, 3)
         let saved = ComputeThreads.count
         defer { ComputeThreads.set(saved) }
@@ -60,10 +60,10 @@ final class LinearRowsTests: XCTestCase {
     }
 
     func testRecordingTapesAndUnpreparedWeightsTakeTheSGEMMPath() throws {
-        guard ConvolutionGeometry.directLevel > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
+        guard DirectRows.level > 0 else { throw XCTSkip("no AVX2: the direct rows do not run on this CPU") }
         let m = model(), other = Linear(37, 8)
         fill(other.weight)
-        let rows = LinearRows(preparing: m.modules().compactMap { ($0 as? Linear)?.weight })
+        let rows = DirectRows.$forced.withValue(true) { LinearRows(modules: [m]) }
         let x = rng.tensor([9, 37])
         XCTAssertEqual(rows.run { other(x) }.values, other(x).values)
         // Recording: the sgemm path's bits, and its gradient.

@@ -46,7 +46,7 @@ public enum KernelBenchmark {
         let forward = Stopwatch.median(minimumSeconds: seconds) { _ = x.linear(w, b) }
         let sgemmForward = sgemmRate([(tokens, out, width, false, true)], seconds: seconds)
         // Inference's path: the weight prepared for the direct rows (`LinearRows`), wherever they run at all.
-        let rows = DirectRows.level > 0 ? LinearRows(preparing: [w]) : nil
+        let rows = DirectRows.level > 0 ? DirectRows.$forced.withValue(true) { LinearRows(weights: [w]) } : nil
         let forwardRows = rows.map { rows in Stopwatch.median(minimumSeconds: seconds) { _ = rows.run { x.linear(w, b) } } }
 
         x.requiresGrad = true; w.requiresGrad = true

@@ -98,7 +98,7 @@ extension Tensor {
         // probabilities with sgemm): each part's keys transposed once, head by head, and scaled — Kᵀ `[H, D, R + 16]`
         // for the part's R = Bᵢ·Lᵢ rows (16 spare columns: the rows read weight rows in whole 16-float vectors) —
         // and the values read in place (so Dv must be whole vectors).
-        let direct = DirectRows.beatSGEMM && DirectRows.level > 0 && dv % 16 == 0
+        let direct = DirectRows.beatSGEMM && dv % 16 == 0
             && Tape.shouldRecord([q] + keys + values) == nil
         let transposedKeys: [Tensor] = !direct ? [] : keys.indices.map { p in
             let r = partBatch[p] * partLength[p], ld = r + 16, src = kds[p]

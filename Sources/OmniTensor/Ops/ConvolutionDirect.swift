@@ -15,18 +15,15 @@
 /// levels; they differ from the GEMM paths in rounding. The backward of a direct forward runs the GEMM path
 /// `backwardRule` picks.
 extension ConvolutionGeometry {
-    /// The best level of the direct rows on this CPU: 2 (AVX-512), 1 (AVX2 + FMA), 0 (none: the GEMM paths).
-    static var directLevel: Int { DirectRows.level }
-
     /// Whether the direct rows compute this geometry's forward: more than one tap (a 1×1×1 kernel is one GEMM) on
     /// a CPU with a level.
-    var directEligible: Bool { taps > 1 && Self.directLevel > 0 }
+    var directEligible: Bool { taps > 1 && DirectRows.level > 0 }
 
     /// `out` `[B, To, Ho, Wo, Cout]` = conv(x) + bias on the direct rows, at `level` (1 or 2, at most
-    /// `directLevel`; tests compare the levels).
+    /// `DirectRows.level`; tests compare the levels).
     func forwardDirect(x: UnsafePointer<Float>, front: UnsafePointer<Float>?, weight: UnsafePointer<Float>,
-                       bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, level: Int = directLevel) {
-        precondition(directEligible && level >= 1 && level <= Self.directLevel, "direct convolution rows unavailable here")
+                       bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>, level: Int = DirectRows.level) {
+        precondition(directEligible && level >= 1 && level <= DirectRows.level, "direct convolution rows unavailable here")
         let cin = inChannels, cout = outChannels
         let (plane, planeTensor) = paddedPlane(x: x, front: front)
         let columns = (cout + 15) / 16 * 16

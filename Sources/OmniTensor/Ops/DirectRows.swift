@@ -8,15 +8,16 @@ enum DirectRows {
     /// The best level on this CPU: 2 (AVX-512), 1 (AVX2 + FMA), 0 (none: the sgemm paths run).
     static let level = Int(omni_conv_direct_level())
 
-    /// Whether the rows beat `GEMM.sgemm` on plain matrix products here: AVX-512 rows against OpenBLAS without its
-    /// AVX-512 kernels. Measured (`bench generate`, the bundled model, 2026-12-07): with OpenBLAS held to Haswell's
+    /// Whether plain matrix products (inference's linears and attention) run on the rows here: a level to run them at,
+    /// and `forced`, else AVX-512 rows against OpenBLAS without its AVX-512 kernels. Measured (`bench generate`, the bundled model, 2026-12-07): with OpenBLAS held to Haswell's
     /// AVX2 kernels the one-pass DiT call runs 200 → 258–272 GFLOP/s with its linears on the rows; with OpenBLAS's
     /// Cooperlake (AVX-512) kernels the sgemm path was ~5 % faster (0.018–0.019 against 0.019–0.020 s a step); AVX2
     /// rows only tie AVX2 sgemm (one thread, a C bench). Convolutions use the rows at any level (their GEMMs are
     /// narrow: `ConvolutionGeometry.rule`).
-    static var beatSGEMM: Bool { forced ?? (level == 2 && !OpenBLASCore.hasAVX512Kernels) }
+    static var beatSGEMM: Bool { level > 0 && (forced ?? (level == 2 && !OpenBLASCore.hasAVX512Kernels)) }
 
-    /// Overrides `beatSGEMM` in a scope (tests exercise the rows whatever OpenBLAS picked); nil: the measured rule.
+    /// Overrides the measured rule of `beatSGEMM` in a scope (tests and `bench kernels` run the rows whatever
+    /// OpenBLAS picked; they still need a level); nil: the rule.
     @TaskLocal static var forced: Bool?
 
     /// The offsets of a one-tap product (a plain matrix product): [0].

@@ -1,7 +1,7 @@
 /// Linear layers' forward on the direct rows of the convolutions (`omni_conv_row`: a linear is a one-tap
 /// convolution), for inference: within `run`, `Tensor.linear` with one of the prepared weights and nothing to
 /// record computes y = x·Wᵀ + b from a copy of W transposed to `[in, out′]` (out′ = out rounded up to 16, zero
-/// columns), rows split over the compute threads — where that beats sgemm (`worthwhile`).
+/// columns), rows split over the compute threads — where that beats sgemm (`DirectRows.beatSGEMM`).
 ///
 /// Why. OpenBLAS packs both operands on every call and may be held to AVX2 (`OPENBLAS_CORETYPE`) on a CPU with
 /// AVX-512; the direct rows keep a tile of rows × outputs in registers and pick the CPU's best level. A one-pass DiT
@@ -9,7 +9,7 @@
 ///
 /// Contract. The copies are made when the `LinearRows` is made, so the weights must not change while it is in use
 /// (make one per generation run; a trainer never runs inside one). A weight that is not prepared (none are where
-/// the rows are not `worthwhile`) or a call whose tape records takes `GEMM.sgemm`. Results are the same bits on any
+/// the rows do not beat sgemm) or a call whose tape records takes `GEMM.sgemm`. Results are the same bits on any
 /// thread count and CPU level, and differ from the sgemm path in rounding. The rows apply on the thread that called
 /// `run` (a task-local value), not in work handed to other threads.
 public final class LinearRows: @unchecked Sendable {
@@ -19,18 +19,10 @@ public final class LinearRows: @unchecked Sendable {
     /// The rows in effect on this thread (set by `run`).
     @TaskLocal static var active: LinearRows?
 
-    /// Whether the rows beat `GEMM.sgemm` here (`DirectRows.beatSGEMM`).
-    public static var worthwhile: Bool { DirectRows.beatSGEMM }
-
-    /// Prepares `weights` (each `[out, in]`); none where the rows do not beat sgemm (`worthwhile`).
-    public convenience init(weights: [Tensor]) {
-        self.init(preparing: Self.worthwhile ? weights : [])
-    }
-
-    /// Prepares `weights` wherever the rows run at all (tests exercise them whatever OpenBLAS picked).
-    init(preparing weights: [Tensor]) {
+    /// Prepares `weights` (each `[out, in]`); none where the rows do not beat sgemm (`DirectRows.beatSGEMM`).
+    public init(weights: [Tensor]) {
         var prepared: [ObjectIdentifier: (weight: Tensor, columns: Tensor)] = [:]
-        if DirectRows.level > 0 {
+        if DirectRows.beatSGEMM {
             for w in weights where prepared[ObjectIdentifier(w)] == nil {
                 precondition(w.rank == 2, "LinearRows: a linear weight is [out, in], got \(w.shape)")
                 prepared[ObjectIdentifier(w)] = (w, Self.transposed(w))
