@@ -353,10 +353,9 @@ def clip_gradients(params: list[torch.Tensor], max_norm: float) -> float:
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
-    sharded = [g for g in grads if isinstance(g, DTensor)]
     # A sharded gradient's squares are summed over its own shard, then over the processes.
     total = torch.stack([(g.to_local() if isinstance(g, DTensor) else g).double().pow(2).sum() for g in grads]).sum()
-    if sharded:
+    if any(isinstance(g, DTensor) for g in grads):
         dist.all_reduce(total)
     norm = float(total.sqrt())
     if norm > max_norm and norm > 0:
@@ -438,7 +437,7 @@ class Run:
         ema = {k: (resume["ema"][k] if resume else p.detach()).clone().float().to(self.device) for k, p in self.trained}
         self.module = TrainModule(self.dit, self.guider, h.stage, motion_latent_frames(config))
         self.model = self.module
-        self.sharded = world > 1 and bool(getattr(args, "fsdp", False))
+        self.sharded = world > 1 and args.fsdp
         if resume and resume.get("sharded", False) != self.sharded:
             raise SystemExit(f"{args.resume}: the run was {'' if resume.get('sharded') else 'not '}sharded; resume it "
                              f"{'with' if resume.get('sharded') else 'without'} --fsdp")
