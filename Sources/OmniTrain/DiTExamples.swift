@@ -96,7 +96,9 @@ public final class DiTExamples {
         let frames = config.video.segmentFrames
         let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0, needsPicture = ratios.referenceStart > 0
         let needsMouth = ratios.mouthWeight > 0
-        let spec: ClipSpec, clip: Clip?, start: Int, target: Tensor, reference: Tensor
+        // What the conditions read of the clip: a cached window needs its pictures only for the held reference.
+        let spec: ClipSpec, tracks: (audio: AudioClip, pose: PoseTrack)?, picture: RGBImage?
+        let start: Int, target: Tensor, reference: Tensor
         var cachedAudio: Tensor?
         if let latents, !latentsChecked {
             guard latents.manifest.vaeFingerprint == LatentCache.fingerprint(vae) else {
@@ -111,13 +113,21 @@ public final class DiTExamples {
                 spec = PuppetSamples.spec(seed: cached.window.clipSeed, size: latents.manifest.buckets[b].size, fps: config.video.fps,
                                           realSpeech: latents.manifest.realSpeech ?? false,
                                           alignedReference: latents.manifest.alignedReference ?? false)
-                clip = needsPose || needsPicture || needsMouth || (needsAudio && cachedAudio == nil) ? profile.measure(.data) { Clip.render(spec) } : nil
+                if needsPicture {
+                    let clip = profile.measure(.data) { Clip.render(spec) }
+                    (tracks, picture) = ((clip.audio, clip.pose), clip.reference)
+                } else if needsPose || needsMouth || (needsAudio && cachedAudio == nil) {
+                    let clip = profile.measure(.data) { ClipTracks.render(spec) }
+                    (tracks, picture) = ((clip.audio, clip.pose), nil)
+                } else {
+                    (tracks, picture) = (nil, nil)
+                }
                 start = cached.window.start
                 (target, reference) = (cached.target.reshaped(Array(cached.target.shape.dropFirst())),
                                        cached.reference.reshaped(Array(cached.reference.shape.dropFirst())))
             } else {
                 let rendered = profile.measure(.data) { samples.clip(step: step, index: index, perStep: batch, seconds: 2) }
-                (spec, clip) = (rendered.spec, rendered)
+                (spec, tracks, picture) = (rendered.spec, (rendered.audio, rendered.pose), rendered.reference)
                 start = Int(rng.nextUInt64() % UInt64(rendered.frames.count - frames + 1))
                 let vae = self.vae
                 (target, reference) = try profile.measure(.encoding) { () throws -> (Tensor, Tensor) in
@@ -135,26 +145,26 @@ public final class DiTExamples {
             let audio: Tensor
             if let cachedAudio {
                 audio = cachedAudio
-            } else if needsAudio, let clip {
-                audio = try AudioConditioning.features(of: clip.audio, fps: Double(spec.fps), config: config.audio).windowRows(start: start, count: frames)
+            } else if needsAudio, let tracks {
+                audio = try AudioConditioning.features(of: tracks.audio, fps: Double(spec.fps), config: config.audio).windowRows(start: start, count: frames)
             } else {
                 audio = Tensor(zeros: [1, frames, config.audio.featureWidth])
             }
             let maps: Tensor
-            if needsPose, let clip {
-                maps = PoseGuider.input((0..<frames).map { clip.pose.maps(frame: start + $0, width: w, height: h) })
+            if needsPose, let tracks {
+                maps = PoseGuider.input((0..<frames).map { tracks.pose.maps(frame: start + $0, width: w, height: h) })
             } else {
                 maps = Tensor(zeros: [frames, h, w, PoseMaps.channelCount])
             }
             let states = try text(spec.caption)
             var held: Tensor?
-            if needsPicture, let clip {
-                let vae = self.vae, frames = Array(repeating: clip.reference, count: config.video.motionFrames)
+            if needsPicture, let picture {
+                let vae = self.vae, frames = Array(repeating: picture, count: config.video.motionFrames)
                 let latents = try profile.measure(.encoding) { () throws -> Tensor in try vae.motionLatents(of: frames) }
                 held = latents.reshaped([1] + latents.shape)
             }
-            let mouth = needsMouth ? clip.map { clip in
-                MouthLossWeights.weights(poses: Array(clip.pose.frames[start..<(start + frames)]), width: w, height: h,
+            let mouth = needsMouth ? tracks.map { tracks in
+                MouthLossWeights.weights(poses: Array(tracks.pose.frames[start..<(start + frames)]), width: w, height: h,
                                          latentFrames: target.shape[0], temporalFactor: config.vae.temporalFactor,
                                          spatialFactor: config.vae.spatialFactor, weight: Float(ratios.mouthWeight))
             } : nil

@@ -52,6 +52,23 @@ public struct Clip: Sendable {
     }
 }
 
+/// A clip's sound and poses without its pictures: what a DiT trainer reading cached latents still needs for a
+/// window's audio and pose conditions (painting the frames is most of `Clip.render`). Its fields equal those of
+/// `Clip.render` of the same spec.
+public struct ClipTracks: Sendable {
+    public let spec: ClipSpec
+    public let audio: AudioClip
+    /// The poses in frame pixels, joints outside the frame missing (as `Clip.pose`).
+    public let pose: PoseTrack
+
+    public static func render(_ spec: ClipSpec) -> ClipTracks {
+        let plan = ClipPlan(spec)
+        let poses = (0..<plan.frameCount).map { plan.pose($0).clipped(width: spec.size.width, height: spec.size.height) }
+        return ClipTracks(spec: spec, audio: plan.audio.clip,
+                          pose: PoseTrack(fps: Double(spec.fps), width: spec.size.width, height: spec.size.height, frames: poses))
+    }
+}
+
 /// The per-clip state shared by every frame: audio, tracks, renderer. Renders single frames on demand (the contact
 /// sheet needs only one or two).
 struct ClipPlan {
@@ -87,9 +104,7 @@ struct ClipPlan {
 
     /// Frame `f` and its full pose (every joint present, in pixels).
     func frame(_ f: Int) -> (RGBImage, PoseFrame) {
-        let t = Double(f) / Double(spec.fps)
-        let params = spec.timeline.params(at: t, context: context)
-        let camera = Camera.framing(spec.framing, character: spec.character, size: spec.size, jitter: spec.jitter, time: t)
+        let (params, camera) = placement(f)
         let face = FaceState(mouthOpen: mouth[f], mouthWidth: 1, blink: blink[f], browRaise: min(1, energy[f] * 0.8))
         return draw(params, camera: camera, face: face)
     }
@@ -104,12 +119,29 @@ struct ClipPlan {
         return draw(params, camera: camera, face: .neutral)
     }
 
-    func draw(_ params: PoseParams, camera: Camera, face: FaceState) -> (RGBImage, PoseFrame) {
+    /// Frame `f`'s full pose without drawing the frame (what `frame(f)` returns beside its picture).
+    func pose(_ f: Int) -> PoseFrame {
+        let (params, camera) = placement(f)
+        return pose(params, camera: camera)
+    }
+
+    /// Frame `f`'s body parameters and camera.
+    private func placement(_ f: Int) -> (PoseParams, Camera) {
+        let t = Double(f) / Double(spec.fps)
+        return (spec.timeline.params(at: t, context: context),
+                Camera.framing(spec.framing, character: spec.character, size: spec.size, jitter: spec.jitter, time: t))
+    }
+
+    func pose(_ params: PoseParams, camera: Camera) -> PoseFrame {
         let joints = Skeleton.joints(params, proportions: spec.character.proportions)
-        let pose = PoseFrame(keypoints: joints.map { p in
+        return PoseFrame(keypoints: joints.map { p in
             let q = camera.toPixels(p)
             return PoseKeypoint(x: q.x, y: q.y, confidence: 1)
         })
+    }
+
+    func draw(_ params: PoseParams, camera: Camera, face: FaceState) -> (RGBImage, PoseFrame) {
+        let pose = pose(params, camera: camera)
         var canvas = Canvas(width: spec.size.width, height: spec.size.height)
         spec.background.render(into: &canvas, camera: camera, floorY: floorY)
         renderer.draw(pose: pose, face: face, scale: camera.scale, into: &canvas)

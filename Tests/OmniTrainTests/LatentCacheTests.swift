@@ -131,6 +131,9 @@ final class LatentCacheTests: XCTestCase {
                     clip.pose.maps(frame: window.start + $0, width: size.width, height: size.height)
                 })
                 XCTAssertEqual(example.poseMaps.values, maps.values, "pose maps of the cached window")
+                let audio = try AudioConditioning.features(of: clip.audio, fps: Double(config.video.fps), config: config.audio)
+                XCTAssertEqual(example.audio.values, audio.windowRows(start: window.start, count: config.video.segmentFrames).values,
+                               "audio rows of the cached window")
                 XCTAssertEqual(example.textStates.values, TrainerTests.text(clip.caption).values, "caption of the cached clip")
             }
         }

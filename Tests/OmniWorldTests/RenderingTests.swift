@@ -74,6 +74,19 @@ final class RenderingTests: XCTestCase {
         }
     }
 
+    /// The trainer reads a cached window's audio and poses from `ClipTracks`, which skips the pictures: they must be
+    /// the rendered clip's, for every framing.
+    func testClipTracksAreTheRenderedClipsSoundAndPoses() {
+        for (i, framing) in Framing.allCases.enumerated() {
+            var spec = ClipSpec.random(seed: UInt64(300 + i), duration: 0.5)
+            spec.framing = framing
+            let clip = Clip.render(spec), tracks = ClipTracks.render(spec)
+            XCTAssertEqual(tracks.pose, clip.pose, "\(framing) poses")
+            XCTAssertEqual(tracks.audio, clip.audio, "\(framing) audio")
+            XCTAssertEqual(tracks.pose.frames.count, clip.frames.count)
+        }
+    }
+
     func testBlinkClosesTheEyes() {
         var character = WorldFixtures.plainCharacter
         character.eyes = .big
