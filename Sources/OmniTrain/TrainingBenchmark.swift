@@ -4,8 +4,9 @@ import OmniTensor
 
 /// `omnistudio bench train`: where a training step's time goes (data, forward, backward, optimiser) and samples/s,
 /// for the VAE stage and a DiT stage at a model's shape — the DiT once encoding its targets and once reading them
-/// from a `LatentCache`, measured by running a few real optimiser steps of a
-/// `TrainingRun` in a temporary folder, without checkpoints (the first step, which warms the buffer pool, is not counted).
+/// from a `LatentCache`, measured by running a few real optimiser steps of a `TrainingRun` in a temporary folder,
+/// without checkpoints (the first step, which warms the buffer pool, is not counted). The two DiT runs take their
+/// steps in turn, so a shared machine's slow spells fall on both and their ratio holds.
 public enum TrainingBenchmark {
     public struct Row: Sendable {
         public var name: String
@@ -13,16 +14,15 @@ public enum TrainingBenchmark {
         public var profile: TrainingProfile
     }
 
+    /// `text` makes each DiT run's caption encoder (as each training run has its own `CaptionStates`).
     public static func run(config: ModelConfig, steps: Int, vaeBatch: Int = 2, ditBatch: Int = 4, ditStage: Int = 3,
-                           text: @escaping (String) throws -> Tensor, log: (String) -> Void = { _ in }) throws -> [Row] {
+                           text: () -> (String) throws -> Tensor, log: (String) -> Void = { _ in }) throws -> [Row] {
         let samples = PuppetSamples(seed: 1, sizes: config.video.sizes, fps: config.video.fps)
         let vae = VAEObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), samples: samples, batch: vaeBatch)
         log("VAE: \(steps) steps of \(vaeBatch) windows (\(vae.frames) frames, \(vae.crop)×\(vae.crop) crops)")
-        let vaeRow = Row(name: "vae (stage 0)", batch: vaeBatch, profile: try measure(vae, config: config, batch: vaeBatch, steps: steps))
+        let vaeRow = Row(name: "vae (stage 0)", batch: vaeBatch, profile: try measure([vae], config: config, batch: vaeBatch, steps: steps)[0])
         let dit = try DiTObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), config: config, samples: samples,
-                                   stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: text)
-        log("DiT stage \(ditStage): \(steps) steps of \(ditBatch) samples (\(config.video.segmentFrames) frames)")
-        let ditRow = Row(name: "dit (stage \(ditStage))", batch: ditBatch, profile: try measure(dit, config: config, batch: ditBatch, steps: steps))
+                                   stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: text())
         // The same steps reading a latent cache (built first, not timed as training) of the same frozen VAE.
         let cacheFolder = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-cache-\(getpid())").path
         try? FileManager.default.removeItem(atPath: cacheFolder)
@@ -32,24 +32,31 @@ public enum TrainingBenchmark {
         log("latent cache: \(windows) windows")
         try LatentCache.build(vae: cachedWeights.vae, config: config, seed: 1, windows: windows, folder: cacheFolder)
         let cached = try DiTObjective(weights: cachedWeights, config: config, samples: samples, stage: ditStage, ratios: ConditionRatios(),
-                                      batch: ditBatch, latents: try LatentCache(folder: cacheFolder), text: text)
-        log("DiT stage \(ditStage) with the latent cache: \(steps) steps of \(ditBatch) samples")
-        let cachedRow = Row(name: "dit, cached", batch: ditBatch, profile: try measure(cached, config: config, batch: ditBatch, steps: steps))
-        return [vaeRow, ditRow, cachedRow]
+                                      batch: ditBatch, latents: try LatentCache(folder: cacheFolder), text: text())
+        log("DiT stage \(ditStage): \(steps) steps of \(ditBatch) samples (\(config.video.segmentFrames) frames), encoding the targets and reading the cache in turn")
+        let profiles = try measure([dit, cached], config: config, batch: ditBatch, steps: steps)
+        return [vaeRow, Row(name: "dit (stage \(ditStage))", batch: ditBatch, profile: profiles[0]),
+                Row(name: "dit, cached", batch: ditBatch, profile: profiles[1])]
     }
 
-    static func measure(_ objective: TrainingObjective, config: ModelConfig, batch: Int, steps: Int) throws -> TrainingProfile {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-train-\(getpid())").path
-        try? FileManager.default.removeItem(atPath: folder)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+    /// The profiles of `steps` optimiser steps of each objective, the objectives taking one step each in turn.
+    static func measure(_ objectives: [TrainingObjective], config: ModelConfig, batch: Int, steps: Int) throws -> [TrainingProfile] {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-train-\(getpid())").path
+        let folders = objectives.indices.map { "\(base)-\($0)" }
+        for folder in folders { try? FileManager.default.removeItem(atPath: folder) }
+        defer { for folder in folders { try? FileManager.default.removeItem(atPath: folder) } }
         let h = TrainingHyperparameters(batch: batch, learningRate: 1e-4, warmupSteps: 1)
-        let run = try TrainingRun(folder: folder, fresh: TrainingState(kind: "bench", stage: 0, totalSteps: steps + 1, seed: 1,
-                                                                       hyperparameters: h, from: nil, config: config),
-                                  objective: objective)
-        try run.trainStep()   // warms the buffer pool; not counted
-        let warm = run.profile
-        for _ in 0..<steps { try run.trainStep() }
-        return run.profile.subtracting(warm)
+        let runs = try zip(folders, objectives).map { folder, objective in
+            try TrainingRun(folder: folder, fresh: TrainingState(kind: "bench", stage: 0, totalSteps: steps + 1, seed: 1,
+                                                                 hyperparameters: h, from: nil, config: config),
+                            objective: objective)
+        }
+        for run in runs { try run.trainStep() }   // warms the buffer pool; not counted
+        let warm = runs.map(\.profile)
+        for _ in 0..<steps {
+            for run in runs { try run.trainStep() }
+        }
+        return zip(runs, warm).map { $0.profile.subtracting($1) }
     }
 }
 

@@ -17,9 +17,10 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         guard steps > 0 else { throw ValidationError("--steps must be positive") }
         let config = try ModelConfig.preset(model) ?? ModelConfig.load(folder: model)
+        // Each DiT run its own memo, as each training run has (the cached run's windows recur; the other's clips do not).
         let encoder = try TextEncoder.load()
         let rows = try TrainingBenchmark.run(config: config, steps: steps, ditStage: stage,
-                                             text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) },
+                                             text: { CaptionStates(encoder: encoder, maxTokens: config.text.maxTokens).callAsFunction },
                                              log: { FileHandle.standardError.write(Data("bench: \($0)\n".utf8)) })
         print("omnistudio bench train — \(model), \(steps) measured steps each, \(ProcessInfo.processInfo.activeProcessorCount) cores")
         print("objective        batch   s/step  samples/s   data  VAE encoding  forward  backward  optimizer")

@@ -227,19 +227,11 @@ struct TrainDiT: ParsableCommand {
             state.trainable = trainableParts
         }
         let config = state.config
-        let encoder = try TextEncoder.load()
-        var memo: [String: Tensor] = [:]
-        let text: (String) throws -> Tensor = { caption in
-            if let hit = memo[caption] { return hit }
-            let states = encoder.tokenStates(caption, maxTokens: config.text.maxTokens)
-            if memo.count > 4096 { memo.removeAll() }
-            memo[caption] = states
-            return states
-        }
+        let text = CaptionStates(encoder: try TextEncoder.load(), maxTokens: config.text.maxTokens)
         let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
         let cache = try state.latents.map { try LatentCache(folder: $0) }
         let objective = try DiTObjective(weights: weights, config: config, samples: samples, stage: stage, ratios: state.ratios ?? ConditionRatios(),
-                                         batch: state.hyperparameters.batch, latents: cache, trainable: state.trainable, text: text)
+                                         batch: state.hyperparameters.batch, latents: cache, trainable: state.trainable, text: text.callAsFunction)
         let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
         try options.drive(run, label: "dit stage \(stage)")
     }
@@ -317,7 +309,7 @@ struct TrainDistill: ParsableCommand {
             if stage == 2 { (state.maxSteps, state.bootstrap) = (maxSteps, bootstrap) }
         }
         let config = state.config
-        let encoder = try TextEncoder.load()
+        let text = CaptionStates(encoder: try TextEncoder.load(), maxTokens: config.text.maxTokens)
         let samples = PuppetSamples(seed: state.seed, sizes: config.video.sizes, fps: config.video.fps)
         let cache = try state.latents.map { try LatentCache(folder: $0) }
         let a = state.audioScales ?? [1, 4], x = state.textScales ?? [1, 6]
@@ -326,7 +318,7 @@ struct TrainDistill: ParsableCommand {
         let objective = try DistillationObjective(
             student: student, teacher: teacherModel.weights, config: config, samples: samples, ratios: state.ratios ?? ConditionRatios(),
             batch: state.hyperparameters.batch, method: distillation, audioScales: a[0]...a[1], textScales: x[0]...x[1], latents: cache,
-            text: { encoder.tokenStates($0, maxTokens: config.text.maxTokens) })
+            text: text.callAsFunction)
         let run = try TrainingRun(folder: options.run, fresh: state, objective: objective)
         try options.drive(run, label: "distill \(state.stage == 2 ? "shortcut" : "guidance")")
     }
