@@ -222,6 +222,22 @@ final class LatentCacheTests: XCTestCase {
     }
 
     /// The fingerprint follows the encoder only: a decoder fine-tuned alone keeps the latents (and caches) valid.
+    /// The trainers' caption memo gives the encoder's states, encodes a repeated caption once, and forgets everything
+    /// when full rather than growing.
+    func testCaptionStatesEncodeEachCaptionOnceAndStayBounded() {
+        let states = CaptionStates(capacity: 2, encode: TrainerTests.text)
+        XCTAssertEqual(states("a red puppet waves").values, TrainerTests.text("a red puppet waves").values)
+        _ = states("a red puppet waves")
+        XCTAssertEqual(states.encoded, 1, "a repeated caption is not encoded again")
+        _ = states("a blue puppet talks")
+        _ = states("a green puppet jumps")   // the third caption: the memo of two starts afresh
+        XCTAssertEqual(states.encoded, 3)
+        _ = states("a red puppet waves")
+        XCTAssertEqual(states.encoded, 4, "forgotten when the memo was full")
+        _ = states("a green puppet jumps")
+        XCTAssertEqual(states.encoded, 4, "kept after the fresh start")
+    }
+
     func testFingerprintCoversTheEncoderNotTheDecoder() {
         let vae = TrainingInitialization.fresh(config: .tiny, seed: 1).vae
         let before = LatentCache.fingerprint(vae)
