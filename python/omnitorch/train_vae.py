@@ -91,6 +91,16 @@ def loss_terms(vae: CausalVAE, x: torch.Tensor, mse_weight: float = 0.0, decoder
     return loss, l1
 
 
+def trainable(vae: CausalVAE, decoder_only: bool = False, encoder_only: bool = False) -> list:
+    """The parameters a resumed run trains: `decoder_only` freezes the encoder, `encoder_only` the decoder (the
+    gradient still flows through it to the latents)."""
+    if decoder_only:
+        vae.encoder.requires_grad_(False)
+    if encoder_only:
+        vae.decoder.requires_grad_(False)
+    return [p for p in vae.parameters() if p.requires_grad]
+
+
 @torch.no_grad()
 def validate(vae: CausalVAE, val: torch.Tensor, frames: int, autocast) -> dict:
     vae.eval()
@@ -207,6 +217,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--export-f16", action="store_true")
     ap.add_argument("--decoder-only", action="store_true", help="freeze the encoder: the latent space stays as it is")
+    ap.add_argument("--encoder-only", action="store_true",
+                    help="freeze the decoder: the encoder learns latents the decoder reconstructs better")
     ap.add_argument("--mse-weight", type=float, default=0.0, help="add this × MSE to the loss (0: the Swift objective)")
     ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                     help="the final run's learning rate after warm-up (constant: for runs stopped and resumed)")
@@ -214,6 +226,8 @@ def main():
                     help="every this many seconds of the final run: validate, log, save the parts (0: only at the end)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
     args = ap.parse_args()
+    if args.decoder_only and args.encoder_only:
+        ap.error("--decoder-only and --encoder-only freeze both halves: nothing would train")
     os.makedirs(args.out, exist_ok=True)
     logf = open(os.path.join(args.out, "train_vae.log"), "a")
     def log(msg):
@@ -251,9 +265,7 @@ def main():
         vae = CausalVAE(cfg)
         vae.load_swift_state(tensors)
         vae = vae.to(device)
-        if args.decoder_only:
-            vae.encoder.requires_grad_(False)
-        opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
+        opt = torch.optim.AdamW(trainable(vae, args.decoder_only, args.encoder_only), lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
         ema = [p.detach().clone() for p in vae.parameters()]
         results[name] = {"config": cfg.to_json(), "resumed_from_steps": start_steps,
                          "val_at_start": validate(vae, val, args.val_frames, autocast)}

@@ -264,6 +264,31 @@ def test_decoder_parts_join_into_a_model_folder(tiny_data, tmp_path):
         join_parts.main([parts, "--base", model, "--out", str(tmp_path / "refused")])
 
 
+@pytest.mark.parametrize("frozen", ["encoder", "decoder"])
+def test_a_frozen_half_of_the_vae_stays_as_it_was(tiny_data, frozen):
+    # train_vae --decoder-only / --encoder-only: an optimiser step on the objective moves only the other half.
+    from omnitorch.train_vae import loss_terms, trainable
+    from omnitorch.train_vae import load_resume
+    from omnitorch.vae import CausalVAE
+    model, _ = tiny_data
+    tensors, cfg, _ = load_resume(model)
+    vae = CausalVAE(cfg)
+    vae.load_swift_state(tensors)
+    before = {k: v.detach().clone() for k, v in vae.state_dict().items()}
+    opt = torch.optim.AdamW(trainable(vae, decoder_only=frozen == "encoder", encoder_only=frozen == "decoder"), lr=1e-2)
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 5, 16, 16) * 2 - 1
+    loss, _ = loss_terms(vae, x, mse_weight=20, decoder_only=frozen == "encoder")
+    loss.backward()
+    opt.step()
+    after = vae.state_dict()
+    for k in before:
+        moved = not torch.equal(before[k], after[k])
+        if k.startswith(frozen + "."):
+            assert not moved, k
+    assert any(not torch.equal(before[k], after[k]) for k in before if not k.startswith(frozen + ".")), "the other half trains"
+
+
 def test_pack_errors_name_the_file(tmp_path):
     folder = str(tmp_path / "pack")
     write_pack(folder)
