@@ -12,6 +12,7 @@ third). Exports the winner as a VAE checkpoint in the Swift layout (F32, in file
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import lzma
 import math
@@ -162,6 +163,17 @@ def save_parts(vae: CausalVAE, out: str, cfg_json: dict, steps: int, f16: bool =
         os.replace(path + ".tmp", path)
 
 
+def autocasts(device: str, cpu_bf16: bool = False):
+    """The (training, validation) autocast contexts: bf16 for both on an accelerator; F32 on a CPU, or with
+    `cpu_bf16` bf16 for training only — validation stays F32, so its numbers compare with earlier CPU runs'."""
+    if device == "cuda":
+        bf16 = lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+        return bf16, bf16
+    if cpu_bf16:
+        return (lambda: torch.autocast("cpu", dtype=torch.bfloat16)), contextlib.nullcontext
+    return contextlib.nullcontext, contextlib.nullcontext
+
+
 def train(vae, opt, ema, data, args, seconds, lr_at, log, label, device, autocast, step0=0, on_step=None):
     start = time.time()
     step = step0
@@ -225,6 +237,9 @@ def main():
     ap.add_argument("--checkpoint-seconds", type=float, default=0,
                     help="every this many seconds of the final run: validate, log, save the parts (0: only at the end)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: its default)")
+    ap.add_argument("--cpu-bf16", action="store_true",
+                    help="on a CPU, train under bf16 autocast (≈1.6× the steps/s where the CPU has AVX512-BF16); "
+                         "validation stays F32")
     args = ap.parse_args()
     if args.decoder_only and args.encoder_only:
         ap.error("--decoder-only and --encoder-only freeze both halves: nothing would train")
@@ -242,11 +257,8 @@ def main():
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     if device == "cuda":
-        autocast = lambda: torch.autocast("cuda", dtype=torch.bfloat16)
         log(f"device {torch.cuda.get_device_name()} torch {torch.__version__}")
-    else:
-        import contextlib
-        autocast = contextlib.nullcontext
+    train_autocast, autocast = autocasts(device, args.cpu_bf16)
     t0 = time.time()
     folders = args.data.split(",")   # several folders: their training clips together, the first one's validation
     train_np = np.concatenate([load_clips(f, "train") for f in folders])
@@ -277,7 +289,7 @@ def main():
         vae = CausalVAE(cfg).to(device)
         opt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=args.lr, betas=(0.9, 0.99), weight_decay=0.0)
         ema = [p.detach().clone() for p in vae.parameters()]
-        steps, curve = train(vae, opt, ema, data, args, args.candidate_seconds, lr_constant, log, name, device, autocast)
+        steps, curve = train(vae, opt, ema, data, args, args.candidate_seconds, lr_constant, log, name, device, train_autocast)
         metrics = validate(vae, val, args.val_frames, autocast)
         params = sum(p.numel() for p in vae.parameters() if p.requires_grad)
         results[name] = {"config": cfg.to_json(), "parameters": params, "steps": steps,
@@ -313,7 +325,7 @@ def main():
         log(f"checkpoint step {step}: val PSNR {metrics['psnr']:.3f} dB, drift {metrics['drift']:.2f} dB")
         last_checkpoint[0] = time.time()
 
-    steps2, curve2 = train(vae, opt, ema, data, args, args.final_seconds, lr_final, log, best, device, autocast,
+    steps2, curve2 = train(vae, opt, ema, data, args, args.final_seconds, lr_final, log, best, device, train_autocast,
                            step0=steps, on_step=checkpoint)
     raw_metrics = validate(vae, val, args.val_frames, autocast)
     live = [p.detach().clone() for p in vae.parameters()]

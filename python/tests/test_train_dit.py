@@ -340,3 +340,22 @@ def test_sample_tensors_follow_the_swift_definitions(tiny_data, tmp_path):
             assert torch.equal(batch.text[i, :length], s.states[cap, :length].float())
             assert float(batch.text[i, length:].abs().sum()) == 0
     assert seen_edge
+
+
+def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
+    # train_vae --cpu-bf16: the training step's convolutions run in bf16, validation's in F32 (comparable numbers).
+    from omnitorch.train_vae import autocasts, load_resume
+    from omnitorch.vae import CausalVAE
+    model, _ = tiny_data
+    tensors, cfg, _ = load_resume(model)
+    vae = CausalVAE(cfg)
+    vae.load_swift_state(tensors)
+    x = torch.rand(1, 3, 5, 16, 16) * 2 - 1
+    training, validation = autocasts("cpu", cpu_bf16=True)
+    with training():
+        assert vae.decode(vae.encode(x)[0]).dtype == torch.bfloat16
+    with validation():
+        assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
+    plain_training, plain_validation = autocasts("cpu")
+    with plain_training():
+        assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
