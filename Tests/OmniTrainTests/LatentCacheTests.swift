@@ -221,7 +221,6 @@ final class LatentCacheTests: XCTestCase {
         XCTAssertNoThrow(try objective.example(step: 0, index: 0))
     }
 
-    /// The fingerprint follows the encoder only: a decoder fine-tuned alone keeps the latents (and caches) valid.
     /// The trainers' caption memo gives the encoder's states, encodes a repeated caption once, and forgets everything
     /// when full rather than growing.
     func testCaptionStatesEncodeEachCaptionOnceAndStayBounded() {
@@ -238,6 +237,7 @@ final class LatentCacheTests: XCTestCase {
         XCTAssertEqual(states.encoded, 4, "kept after the fresh start")
     }
 
+    /// The fingerprint follows the encoder only: a decoder fine-tuned alone keeps the latents (and caches) valid.
     func testFingerprintCoversTheEncoderNotTheDecoder() {
         let vae = TrainingInitialization.fresh(config: .tiny, seed: 1).vae
         let before = LatentCache.fingerprint(vae)
