@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OmniMedia
 import OmniModel
+import OmniTrain
 import OmniWorld
 
 /// `omnistudio eval`: runs a model on held-out puppet clips in every switchboard mode and prints the metric table
@@ -31,6 +32,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
     @Flag(inversion: .prefixedNo, help: "Text-control probe: also generate each clip in ref+text mode with a fixed \"waves\" and a \"stands still\" prompt (rows text:waves, text:still; their HKV ratio in the notes). Default: on when ref+text is among the modes.") var promptProbe: Bool?
     @Flag(help: "Print JSON instead of the table.") var json = false
+    @Option(help: "Also draw each clip's rows (truth, still, vae-ceiling, every mode; each with its PSNR on that clip) into a PNG in this folder: clipNN-seedS.png.")
+    var sheets: String?
+    @Option(help: "Frames per row of the --sheets PNGs, evenly spaced over the clip.") var sheetFrames = 8
 
     func run() throws {
         guard var set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED[:N] or speech:SEED[:N], not \(evalSet)") }
@@ -45,6 +49,12 @@ struct Eval: ParsableCommand {
                 return m
             }
         }
+        guard (1...64).contains(sheetFrames) else { throw ValidationError("--sheet-frames must be in 1…64") }
+        if let sheets {
+            do { try FileManager.default.createDirectory(atPath: sheets, withIntermediateDirectories: true) } catch {
+                throw ValidationError("--sheets \(sheets): cannot create the folder (\(error.localizedDescription))")
+            }
+        }
         let start = Date()
         let loaded = try LoadedModel.load(model)
         let keypoints: KeypointDetector
@@ -54,7 +64,8 @@ struct Eval: ParsableCommand {
         let probe = promptProbe ?? chosen.contains(.referenceText)
         let report = try Self.evaluate(model: loaded, detector: keypoints, set: set, modes: chosen,
                                        promptClasses: probe ? EvalPromptClass.allCases : [], duration: duration,
-                                       driftSeconds: driftSeconds, steps: steps, speed: speed, motionNoise: motionNoise, seed: seed)
+                                       driftSeconds: driftSeconds, steps: steps, speed: speed, motionNoise: motionNoise, seed: seed,
+                                       sheets: sheets.map { folder in { index, clip, rows in try Self.drawSheet(index: index, clip: clip, rows: rows, folder: folder, frames: sheetFrames) } })
         if json { print(try report.json()) } else {
             print(report.table())
             print(String(format: "wall time %.1f s (model load + rendering + generation + scoring)", Date().timeIntervalSince(start)))
@@ -64,7 +75,8 @@ struct Eval: ParsableCommand {
     /// Renders the set's clips at the model's first size bucket and runs the harness.
     static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode],
                          promptClasses: [EvalPromptClass], duration: Double,
-                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed? = nil, motionNoise: Double? = nil, seed: UInt64) throws -> EvalReport {
+                         driftSeconds: Double?, steps: Int?, speed: SamplingSpeed? = nil, motionNoise: Double? = nil, seed: UInt64,
+                         sheets: ((Int, Clip, [(name: String, frames: [RGBImage])]) throws -> Void)? = nil) throws -> EvalReport {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
         let clips = set.specs(size: size, duration: duration, fps: video.fps, driftSeconds: driftSeconds).map(Clip.render)
@@ -123,7 +135,19 @@ struct Eval: ParsableCommand {
         var h = harness
         h.modes = modes
         h.promptClasses = promptClasses
+        h.scoredClip = sheets
         return try h.run(clips: clips, syncClips: syncClips, model: model.source, set: set.name, workFolder: work)
+    }
+
+    /// `folder/clipNN-seedS.png`: the clip's rows as a `VideoSheet`, each row's label with its PSNR against the truth.
+    static func drawSheet(index: Int, clip: Clip, rows: [(name: String, frames: [RGBImage])], folder: String, frames: Int) throws {
+        guard let truth = rows.first(where: { $0.name == "truth" })?.frames else { return }
+        let labelled = rows.map { row in
+            (label: row.name == "truth" ? "truth" : row.name + String(format: "  %.2f dB", ImageMetrics.psnr(row.frames, truth)),
+             frames: row.frames)
+        }
+        let path = folder + "/" + String(format: "clip%02d-seed", index) + "\(clip.spec.seed).png"
+        try ImageFile.writePNG(VideoSheet.render(labelled, count: frames, zoom: 2), to: path)
     }
 
     /// Area-average downscale (or nearest upscale) of a frame to `size`.

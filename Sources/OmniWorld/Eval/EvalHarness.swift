@@ -22,6 +22,10 @@ public struct EvalHarness {
     public var boundaries: (Int) -> [Int]
     public var generate: Generate
     public var reconstruct: Reconstruct?
+    /// Receives each clip (not the Sync clips) after it is scored: its index, and its rows in table order with the
+    /// frames they were scored on (the truth's count and size; skipped rows absent) — e.g. to draw them
+    /// (`omnistudio eval --sheets DIR`).
+    public var scoredClip: ((_ index: Int, _ clip: Clip, _ rows: [(name: String, frames: [RGBImage])]) throws -> Void)?
 
     public init(detector: KeypointDetector, boundaries: @escaping (Int) -> [Int], generate: @escaping Generate,
                 reconstruct: Reconstruct?) {
@@ -64,6 +68,7 @@ public struct EvalHarness {
                 systems.append((probe.rowName, .referenceText, { try generate(.referenceText, prompted, clip) }))
             }
             var truthSilence: Double?
+            var scored: [(name: String, frames: [RGBImage])] = []
             for (name, mode, make) in systems {
                 var frames: [RGBImage]
                 do { frames = try make() } catch let skip as EvalSkip {
@@ -71,6 +76,7 @@ public struct EvalHarness {
                     continue
                 }
                 frames = Self.fitted(frames, count: truth.count, like: truth[0])
+                if scoredClip != nil { scored.append((name, frames)) }
                 let detected = name == "truth" ? truthDetected : detector.detect(frames)
                 let poses = detected.map(\.pose)
                 var acc = rows[name, default: Accumulator()]
@@ -97,6 +103,7 @@ public struct EvalHarness {
                 acc.features += FrechetDistance.pooled(detected.map(\.features))
                 rows[name] = acc
             }
+            try scoredClip?(index, clip, scored)
         }
         if let syncClips { notes += try scoreSync(syncClips, rows: &rows, workFolder: workFolder) }
         if reconstruct == nil { notes.append("no VAE ceiling row: the model has no VAE") }
