@@ -96,7 +96,8 @@ public final class DiTExamples {
         let frames = config.video.segmentFrames
         let needsAudio = ratios.audio > 0, needsPose = ratios.pose > 0, needsPicture = ratios.referenceStart > 0
         let needsMouth = ratios.mouthWeight > 0
-        // What the conditions read of the clip: a cached window needs its pictures only for the held reference.
+        // What the conditions read of the clip: a cached window needs its pictures only for the held reference
+        // (decided per run, not per sample: with reference-start samples on, every cached window renders its clip).
         let spec: ClipSpec, tracks: (audio: AudioClip, pose: PoseTrack)?, picture: RGBImage?
         let start: Int, target: Tensor, reference: Tensor
         var cachedAudio: Tensor?

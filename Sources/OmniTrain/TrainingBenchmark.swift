@@ -14,25 +14,28 @@ public enum TrainingBenchmark {
         public var profile: TrainingProfile
     }
 
-    /// `text` makes each DiT run's caption encoder (as each training run has its own `CaptionStates`).
+    /// `makeText` makes each DiT run's caption encoder (as each training run has its own `CaptionStates`).
+    /// `cacheWindows`: the cached run's latent cache (default 4 × `ditBatch`: its windows, so their captions, recur
+    /// at once, as in a real run after its first pass over its cache; a few hundred: mostly new windows, as in the
+    /// first pass).
     public static func run(config: ModelConfig, steps: Int, vaeBatch: Int = 2, ditBatch: Int = 4, ditStage: Int = 3,
-                           text: () -> (String) throws -> Tensor, log: (String) -> Void = { _ in }) throws -> [Row] {
+                           cacheWindows: Int? = nil, makeText: () -> (String) throws -> Tensor, log: (String) -> Void = { _ in }) throws -> [Row] {
         let samples = PuppetSamples(seed: 1, sizes: config.video.sizes, fps: config.video.fps)
         let vae = VAEObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), samples: samples, batch: vaeBatch)
         log("VAE: \(steps) steps of \(vaeBatch) windows (\(vae.frames) frames, \(vae.crop)×\(vae.crop) crops)")
         let vaeRow = Row(name: "vae (stage 0)", batch: vaeBatch, profile: try measure([vae], config: config, batch: vaeBatch, steps: steps)[0])
         let dit = try DiTObjective(weights: TrainingInitialization.fresh(config: config, seed: 1), config: config, samples: samples,
-                                   stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: text())
+                                   stage: ditStage, ratios: ConditionRatios(), batch: ditBatch, text: makeText())
         // The same steps reading a latent cache (built first, not timed as training) of the same frozen VAE.
         let cacheFolder = FileManager.default.temporaryDirectory.appendingPathComponent("omnistudio-bench-cache-\(getpid())").path
         try? FileManager.default.removeItem(atPath: cacheFolder)
         defer { try? FileManager.default.removeItem(atPath: cacheFolder) }
         let cachedWeights = TrainingInitialization.fresh(config: config, seed: 1)
-        let windows = 4 * ditBatch
+        let windows = cacheWindows ?? 4 * ditBatch
         log("latent cache: \(windows) windows")
         try LatentCache.build(vae: cachedWeights.vae, config: config, seed: 1, windows: windows, folder: cacheFolder)
         let cached = try DiTObjective(weights: cachedWeights, config: config, samples: samples, stage: ditStage, ratios: ConditionRatios(),
-                                      batch: ditBatch, latents: try LatentCache(folder: cacheFolder), text: text())
+                                      batch: ditBatch, latents: try LatentCache(folder: cacheFolder), text: makeText())
         log("DiT stage \(ditStage): \(steps) steps of \(ditBatch) samples (\(config.video.segmentFrames) frames), encoding the targets and reading the cache in turn")
         let profiles = try measure([dit, cached], config: config, batch: ditBatch, steps: steps)
         return [vaeRow, Row(name: "dit (stage \(ditStage))", batch: ditBatch, profile: profiles[0]),

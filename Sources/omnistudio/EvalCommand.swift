@@ -32,9 +32,9 @@ struct Eval: ParsableCommand {
     @Option(help: "Modes to run, comma-separated (default all): ref+audio, ref+pose, ref+text, audio+pose, all, text; none = only the truth, still and VAE-ceiling rows (e.g. after training the VAE).") var modes: String?
     @Flag(inversion: .prefixedNo, help: "Text-control probe: also generate each clip in ref+text mode with a fixed \"waves\" and a \"stands still\" prompt (rows text:waves, text:still; their HKV ratio in the notes). Default: on when ref+text is among the modes.") var promptProbe: Bool?
     @Flag(help: "Print JSON instead of the table.") var json = false
-    @Option(help: "Also draw each clip's rows (truth, still, vae-ceiling, every mode; each with its PSNR on that clip) into a PNG in this folder: clipNN-seedS.png.")
+    @Option(help: "Also draw each clip's rows (truth, still, vae-ceiling, every mode and probe; with the clip's PSNR where the table scores it) into a PNG in this folder: clipNN-seedS.png.")
     var sheets: String?
-    @Option(help: "Frames per row of the --sheets PNGs, evenly spaced over the clip.") var sheetFrames = 8
+    @Option(help: "Frames per row of the --sheets PNGs (1…64), evenly spaced over the clip.") var sheetFrames = 8
 
     func run() throws {
         guard var set = EvalSet(parsing: evalSet) else { throw ValidationError("--set wants puppet:SEED[:N] or speech:SEED[:N], not \(evalSet)") }
@@ -65,7 +65,7 @@ struct Eval: ParsableCommand {
         let report = try Self.evaluate(model: loaded, detector: keypoints, set: set, modes: chosen,
                                        promptClasses: probe ? EvalPromptClass.allCases : [], duration: duration,
                                        driftSeconds: driftSeconds, steps: steps, speed: speed, motionNoise: motionNoise, seed: seed,
-                                       sheets: sheets.map { folder in { index, clip, rows in try Self.drawSheet(index: index, clip: clip, rows: rows, folder: folder, frames: sheetFrames) } })
+                                       sheets: sheets.map { folder in { index, clip, rows in Self.drawSheet(index: index, clip: clip, rows: rows, folder: folder, frames: sheetFrames) } })
         if json { print(try report.json()) } else {
             print(report.table())
             print(String(format: "wall time %.1f s (model load + rendering + generation + scoring)", Date().timeIntervalSince(start)))
@@ -76,7 +76,7 @@ struct Eval: ParsableCommand {
     static func evaluate(model: LoadedModel, detector: KeypointDetector, set: EvalSet, modes: [EvalMode],
                          promptClasses: [EvalPromptClass], duration: Double,
                          driftSeconds: Double?, steps: Int?, speed: SamplingSpeed? = nil, motionNoise: Double? = nil, seed: UInt64,
-                         sheets: ((Int, Clip, [(name: String, frames: [RGBImage])]) throws -> Void)? = nil) throws -> EvalReport {
+                         sheets: ((Int, Clip, [EvalHarness.ScoredRow]) throws -> Void)? = nil) throws -> EvalReport {
         let video = model.config.video
         let size = FrameSize(width: video.sizes[0][0], height: video.sizes[0][1])
         let clips = set.specs(size: size, duration: duration, fps: video.fps, driftSeconds: driftSeconds).map(Clip.render)
@@ -139,15 +139,16 @@ struct Eval: ParsableCommand {
         return try h.run(clips: clips, syncClips: syncClips, model: model.source, set: set.name, workFolder: work)
     }
 
-    /// `folder/clipNN-seedS.png`: the clip's rows as a `VideoSheet`, each row's label with its PSNR against the truth.
-    static func drawSheet(index: Int, clip: Clip, rows: [(name: String, frames: [RGBImage])], folder: String, frames: Int) throws {
-        guard let truth = rows.first(where: { $0.name == "truth" })?.frames else { return }
+    /// `folder/clipNN-seedS.png`: the clip's rows as a `VideoSheet`, labelled with their PSNR where it is scored (not
+    /// the truth's: it is the cap). A sheet that cannot be written is a warning: the table is still to come.
+    static func drawSheet(index: Int, clip: Clip, rows: [EvalHarness.ScoredRow], folder: String, frames: Int) {
         let labelled = rows.map { row in
-            (label: row.name == "truth" ? "truth" : row.name + String(format: "  %.2f dB", ImageMetrics.psnr(row.frames, truth)),
-             frames: row.frames)
+            (label: row.name + (row.name == "truth" ? "" : row.psnr.map { String(format: "  %.2f dB", $0) } ?? ""), frames: row.frames)
         }
         let path = folder + "/" + String(format: "clip%02d-seed", index) + "\(clip.spec.seed).png"
-        try ImageFile.writePNG(VideoSheet.render(labelled, count: frames, zoom: 2), to: path)
+        do { try ImageFile.writePNG(VideoSheet.render(labelled, count: frames, zoom: 2), to: path) } catch {
+            FileHandle.standardError.write(Data("eval: warning: no sheet for clip \(index): \(error)\n".utf8))
+        }
     }
 
     /// Area-average downscale (or nearest upscale) of a frame to `size`.

@@ -17,7 +17,8 @@ final class VideoSheetTests: XCTestCase {
         let rows = [(label: "a", frames: video(10, base: 50)), (label: "b", frames: video(7, base: 200))]
         let sheet = VideoSheet.render(rows, count: 3, zoom: 2)
         let band = (BitmapFont.glyphHeight + 4) * 2, stripHeight = (4 + 2 * 2) * 2
-        XCTAssertEqual(sheet.width, (3 * 6 + 4 * 2) * 2)
+        let label = "a  (frames " + VideoSheet.indices(count: 3, frames: 7).map(String.init).joined(separator: " ") + ")"
+        XCTAssertEqual(sheet.width, max((3 * 6 + 4 * 2) * 2, BitmapFont.width(of: label, scale: 2) + 8), "the frames or the label")
         XCTAssertEqual(sheet.height, 2 * (band + stripHeight))
         let picked = VideoSheet.indices(count: 3, frames: 7)   // the shorter row sets the span
         for (r, base) in [UInt8(50), 200].enumerated() {
@@ -27,5 +28,8 @@ final class VideoSheetTests: XCTestCase {
                 XCTAssertEqual(sheet[x, y], RGB(base, UInt8(index * 10), 0), "row \(r) cell \(c)")
             }
         }
+        // A label wider than its frames widens the sheet rather than being cut.
+        let one = VideoSheet.render([(label: "a long label for one small frame", frames: video(2, base: 9))], count: 1, zoom: 1)
+        XCTAssertGreaterThanOrEqual(one.width, BitmapFont.width(of: "a long label for one small frame  (frames 0)", scale: 2))
     }
 }

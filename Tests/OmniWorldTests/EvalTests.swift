@@ -165,7 +165,6 @@ final class EvalTests: XCTestCase {
         return Clip.render(spec).frames
     }
 
-    /// The whole table (JSON, timing aside) is the same on a second run and with 1 or 2 compute threads.
     /// `scoredClip` (behind `eval --sheets`) gets every clip's rows in table order with the frames that were scored:
     /// fitted to the truth's count, a skipped mode absent.
     func testScoredClipReceivesEachClipsRowsAsScored() throws {
@@ -173,28 +172,37 @@ final class EvalTests: XCTestCase {
         let clips = EvalSet(seed: 9001, count: 2).specs(size: FrameSize(width: 32, height: 32), duration: 0.4, fps: 25).map(Clip.render)
         var harness = EvalHarness(detector: detector, boundaries: { _ in [] },
                                   generate: { mode, _, clip in
-                                      if mode == .referenceAudio { throw EvalSkip("skipped: test") }
+                                      if mode == .referenceText { throw EvalSkip("skipped: test") }
                                       return Array(clip.frames.reversed().prefix(3))   // short: the harness repeats the last
                                   },
                                   reconstruct: { $0 })
-        harness.modes = [.referenceAudio, .referencePose]
+        harness.modes = [.referenceAudio, .referenceText, .referencePose]
         var seen: [(Int, UInt64, [String], [[RGBImage]])] = []
-        harness.scoredClip = { index, clip, rows in seen.append((index, clip.spec.seed, rows.map(\.name), rows.map(\.frames))) }
+        harness.scoredClip = { index, clip, rows in
+            seen.append((index, clip.spec.seed, rows.map(\.name), rows.map(\.frames)))
+            XCTAssertEqual(rows[0].psnr, ImageMetrics.psnrCap, "the truth against itself")
+            XCTAssertEqual(rows[2].psnr, ImageMetrics.psnrCap, "an identity reconstruction")
+            XCTAssertNil(rows[3].psnr, "ref+audio is not scored on pixels")
+            XCTAssertEqual(rows[4].psnr!, ImageMetrics.psnr(rows[4].frames, clip.frames), accuracy: 1e-12)
+        }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("eval-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: work) }
         _ = try harness.run(clips: clips, model: "m", set: "s", workFolder: work)
         XCTAssertEqual(seen.map(\.0), [0, 1])
         XCTAssertEqual(seen.map(\.1), clips.map(\.spec.seed))
         for ((_, _, names, frames), clip) in zip(seen, clips) {
-            XCTAssertEqual(names, ["truth", "still", "vae-ceiling", "ref+pose"])
+            XCTAssertEqual(names, ["truth", "still", "vae-ceiling", "ref+audio", "ref+pose"])
             XCTAssertEqual(frames[0], clip.frames)
             XCTAssertEqual(frames[1], Array(repeating: clip.reference, count: clip.frames.count))
             XCTAssertEqual(frames[2], clip.frames)
             let reversed = Array(clip.frames.reversed())
-            XCTAssertEqual(frames[3], Array(reversed.prefix(3)) + Array(repeating: reversed[2], count: clip.frames.count - 3))
+            for generated in frames[3...] {
+                XCTAssertEqual(generated, Array(reversed.prefix(3)) + Array(repeating: reversed[2], count: clip.frames.count - 3))
+            }
         }
     }
 
+    /// The whole table (JSON, timing aside) is the same on a second run and with 1 or 2 compute threads.
     func testEvalIsDeterministicAcrossRunsAndThreadCounts() throws {
         let detector = (try? KeypointDetector.load(folder: DetectorTests.shippedFolder)) ?? KeypointDetector(seed: 1)
         let set = EvalSet(seed: 9001, count: 2)

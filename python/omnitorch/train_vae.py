@@ -230,7 +230,8 @@ def main():
     ap.add_argument("--export-f16", action="store_true")
     ap.add_argument("--decoder-only", action="store_true", help="freeze the encoder: the latent space stays as it is")
     ap.add_argument("--encoder-only", action="store_true",
-                    help="freeze the decoder: the encoder learns latents the decoder reconstructs better")
+                    help="freeze the decoder: the encoder learns latents the decoder reconstructs better (this moves the "
+                         "latent space: a DiT trained on it and every latent cache of it no longer fit)")
     ap.add_argument("--mse-weight", type=float, default=0.0, help="add this × MSE to the loss (0: the Swift objective)")
     ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                     help="the final run's learning rate after warm-up (constant: for runs stopped and resumed)")
@@ -243,6 +244,8 @@ def main():
     args = ap.parse_args()
     if args.decoder_only and args.encoder_only:
         ap.error("--decoder-only and --encoder-only freeze both halves: nothing would train")
+    if (args.decoder_only or args.encoder_only) and not args.resume:
+        ap.error("--decoder-only / --encoder-only fine-tune a trained VAE: give it with --resume")
     os.makedirs(args.out, exist_ok=True)
     logf = open(os.path.join(args.out, "train_vae.log"), "a")
     def log(msg):

@@ -359,3 +359,13 @@ def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
     plain_training, plain_validation = autocasts("cpu")
     with plain_training():
         assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
+
+
+@pytest.mark.parametrize("flags", [["--decoder-only"], ["--encoder-only"], ["--decoder-only", "--encoder-only", "--resume", "x"]])
+def test_train_vae_refuses_a_freeze_that_cannot_hold(tmp_path, monkeypatch, flags):
+    # A freeze needs a trained VAE to fine-tune (--resume); freezing both halves would train nothing.
+    from omnitorch import train_vae
+    monkeypatch.setattr("sys.argv", ["train_vae", "--data", str(tmp_path), "--out", str(tmp_path / "out")] + flags)
+    with pytest.raises(SystemExit) as refused:
+        train_vae.main()
+    assert refused.value.code == 2 and not (tmp_path / "out").exists()

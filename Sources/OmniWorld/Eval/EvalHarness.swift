@@ -22,10 +22,12 @@ public struct EvalHarness {
     public var boundaries: (Int) -> [Int]
     public var generate: Generate
     public var reconstruct: Reconstruct?
-    /// Receives each clip (not the Sync clips) after it is scored: its index, and its rows in table order with the
-    /// frames they were scored on (the truth's count and size; skipped rows absent) — e.g. to draw them
-    /// (`omnistudio eval --sheets DIR`).
-    public var scoredClip: ((_ index: Int, _ clip: Clip, _ rows: [(name: String, frames: [RGBImage])]) throws -> Void)?
+    /// A row of one clip as scored: its frames (the truth's count and size) and its PSNR on the clip (nil where the
+    /// row's mode is not scored on pixels, as in the table).
+    public typealias ScoredRow = (name: String, frames: [RGBImage], psnr: Double?)
+    /// Receives each clip (not the Sync clips) after it is scored: its index and its rows in table order (skipped
+    /// rows absent) — e.g. to draw them (`omnistudio eval --sheets DIR`).
+    public var scoredClip: ((_ index: Int, _ clip: Clip, _ rows: [ScoredRow]) throws -> Void)?
 
     public init(detector: KeypointDetector, boundaries: @escaping (Int) -> [Int], generate: @escaping Generate,
                 reconstruct: Reconstruct?) {
@@ -68,7 +70,7 @@ public struct EvalHarness {
                 systems.append((probe.rowName, .referenceText, { try generate(.referenceText, prompted, clip) }))
             }
             var truthSilence: Double?
-            var scored: [(name: String, frames: [RGBImage])] = []
+            var scored: [ScoredRow] = []
             for (name, mode, make) in systems {
                 var frames: [RGBImage]
                 do { frames = try make() } catch let skip as EvalSkip {
@@ -76,14 +78,15 @@ public struct EvalHarness {
                     continue
                 }
                 frames = Self.fitted(frames, count: truth.count, like: truth[0])
-                if scoredClip != nil { scored.append((name, frames)) }
                 let detected = name == "truth" ? truthDetected : detector.detect(frames)
                 let poses = detected.map(\.pose)
                 var acc = rows[name, default: Accumulator()]
                 acc.clips += 1
                 let pixels = mode?.scoresPixels ?? true, sync = mode?.scoresSync ?? true, hands = mode?.scoresHands ?? true
+                let psnr = pixels ? ImageMetrics.psnr(frames, truth) : nil
+                if scoredClip != nil { scored.append((name, frames, psnr)) }
                 if pixels {
-                    acc.add(.psnr, ImageMetrics.psnr(frames, truth))
+                    acc.add(.psnr, psnr)
                     acc.add(.ssim, ImageMetrics.ssim(frames, truth))
                     acc.add(.akd, PoseMetrics.akd(detected: poses, truth: clip.pose.frames))
                     acc.add(.drift, TemporalMetrics.drift(frames, truth: truth, fps: clip.spec.fps))
