@@ -65,6 +65,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             }
         }
         try within("vae.res_blocks", vae.resBlocks, 1...16)
+        if let blocks = vae.encoderResBlocks { try within("vae.encoder_res_blocks", blocks, 1...16) }
         try within("vae.z_channels", vae.zChannels, 1...1024)
         guard vae.latentMean.count == vae.zChannels, vae.latentStd.count == vae.zChannels,
               vae.latentMean.allSatisfy(\.isFinite), vae.latentStd.allSatisfy({ $0.isFinite && $0 > 0 }) else {
@@ -196,7 +197,11 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     /// Per-channel statistics of the encoder's latents: the DiT sees (z − mean) / std.
     public var latentMean: [Float]
     public var latentStd: [Float]
+    /// Residual blocks per encoder stage, where it differs from `resBlocks` (an encoder grown after training,
+    /// `train_vae --encoder-res-blocks`). Absent in older model folders, which mean `resBlocks`.
+    public var encoderResBlocks: Int?
 
+    public var encoderBlocks: Int { encoderResBlocks ?? resBlocks }
     public var spatialFactor: Int { 1 << temporalDownsample.count }
     public var temporalFactor: Int { 1 << temporalDownsample.filter { $0 }.count }
 }

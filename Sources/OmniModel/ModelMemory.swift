@@ -29,7 +29,7 @@ public struct ModelMemory: Sendable, Equatable {
         var widths = [base] + m.map { base * $0 }
         vae += conv3(3, widths[0])
         for i in m.indices {
-            for j in 0..<v.resBlocks { vae += residual(j == 0 ? widths[i] : widths[i + 1], widths[i + 1]) }
+            for j in 0..<v.encoderBlocks { vae += residual(j == 0 ? widths[i] : widths[i + 1], widths[i + 1]) }
             if i < m.count - 1 { vae += downsample(widths[i + 1], widths[i + 1], temporal: v.temporalDownsample[i]) }
         }
         let top = widths.last!

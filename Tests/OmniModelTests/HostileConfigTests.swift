@@ -27,6 +27,7 @@ final class HostileConfigTests: XCTestCase {
         assertRejected("vae.channel_multipliers[1] = -2") { $0.vae.channelMultipliers[1] = -2 }
         assertRejected("vae.z_channels = 0") { $0.vae.zChannels = 0; $0.vae.latentMean = []; $0.vae.latentStd = [] }
         assertRejected("vae.res_blocks = 0") { $0.vae.resBlocks = 0 }
+        assertRejected("vae.encoder_res_blocks = 0") { $0.vae.encoderResBlocks = 0 }
         assertRejected("pose.guider_channels has 0 entries") { $0.pose.guiderChannels = [] }
         assertRejected("pose.guider_channels[1] = 0") { $0.pose.guiderChannels = [8, 0] }
         assertRejected("pose.feature_channels = -1") { $0.pose.featureChannels = -1 }
@@ -64,7 +65,9 @@ final class HostileConfigTests: XCTestCase {
         d8.vae.resBlocks = 2
         d8.pose.guiderChannels = [16, 32, 64]
         d8.dit.patchSize = 1
-        for config in [ModelConfig.tiny, .mini, d8] {
+        var grown = ModelConfig.mini
+        grown.vae.encoderResBlocks = 3
+        for config in [ModelConfig.tiny, .mini, d8, grown] {
             let weights = OmniModelWeights(config: config)
             let actual = Double(weights.namedTensors().filter { !$0.key.hasPrefix("vae.preview.") }.reduce(0) { $0 + $1.tensor.count })
             let estimate = ModelMemory(config: config).parameters

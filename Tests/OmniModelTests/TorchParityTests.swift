@@ -57,6 +57,12 @@ final class TorchParityTests: XCTestCase {
 
     func testVAEWithSpatialFactor8AndMidAttentionMatchesTheTorchReference() throws { try check("d8", spatialFactor: 8) }
 
+    /// `vae.encoder_res_blocks`: the ÷4 shape with two residual blocks in each encoder stage.
+    func testVAEWithAGrownEncoderMatchesTheTorchReference() throws {
+        XCTAssertEqual(try load("d4e2").vae.encoder.stages.map(\.blocks.count), [2, 2, 2])
+        try check("d4e2", spatialFactor: 4)
+    }
+
     // MARK: - MMDiT and pose guider
 
     struct DiTFixture {

@@ -74,6 +74,37 @@ final class VAETests: XCTestCase {
         XCTAssertLessThanOrEqual(maxDifference(Tensor.concat([a, b], axis: 0), try vae.encode(x).mean), 1e-5)
     }
 
+    /// An encoder grown to two residual blocks a stage (`vae.encoder_res_blocks`) streams like the one it grew from.
+    func testGrownEncoderChunkedEqualsWhole() throws {
+        var config = Self.config
+        config.encoderResBlocks = 2
+        let grown = CausalVAE(config: config)
+        RandomWeights.fill(grown, seed: 12)
+        XCTAssertEqual(grown.encoder.stages.map(\.blocks.count), [2, 2, 2])
+        XCTAssertEqual(grown.decoder.stages.map(\.blocks.count), [2, 2, 2], "the decoder keeps res_blocks + 1")
+        let x = video(13, 16, 24, seed: 3)
+        let whole = try grown.encode(x), chunked = try grown.encodeChunked(x)
+        XCTAssertLessThanOrEqual(maxDifference(whole.mean, chunked.mean), 1e-5)
+        XCTAssertLessThanOrEqual(maxDifference(whole.logVariance, chunked.logVariance), 1e-5)
+    }
+
+    /// Folders written before the field have no `encoder_res_blocks` and mean `res_blocks`; a grown encoder's folder
+    /// names it, and both round-trip through config.json unchanged.
+    func testEncoderResBlocksIsOptionalInConfigJSON() throws {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let plain = String(decoding: ModelConfig.mini.encoded(), as: UTF8.self)
+        XCTAssertFalse(plain.contains("encoder_res_blocks"))
+        let old = try decoder.decode(ModelConfig.self, from: Data(plain.utf8))
+        XCTAssertNil(old.vae.encoderResBlocks)
+        XCTAssertEqual(old.vae.encoderBlocks, old.vae.resBlocks)
+        var grown = ModelConfig.mini
+        grown.vae.encoderResBlocks = 2
+        let json = String(decoding: grown.encoded(), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"encoder_res_blocks\" : 2"), json)
+        XCTAssertEqual(try decoder.decode(ModelConfig.self, from: Data(json.utf8)), grown)
+    }
+
     func testChunkedDecodeEqualsWholeDecode() {
         let z = normal([4, 4, 6, 4], seed: 5)
         let whole = vae.decode(z)
@@ -205,7 +236,18 @@ final class VAETests: XCTestCase {
     }
 
     func testEncoderDecoderGradients() {
-        let model = CausalVAE(config: Self.config)
+        checkGradients(config: Self.config, extra: [])
+    }
+
+    /// The grown encoder's added blocks (`vae.encoder_res_blocks`) train like the rest.
+    func testGrownEncoderGradients() {
+        var config = Self.config
+        config.encoderResBlocks = 2
+        checkGradients(config: config, extra: ["encoder.stages.0.blocks.1.conv2.weight", "encoder.stages.2.blocks.1.norm1.weight"])
+    }
+
+    func checkGradients(config: VAEConfig, extra: [String], file: StaticString = #filePath, line: UInt = #line) {
+        let model = CausalVAE(config: config)
         RandomWeights.fill(model, seed: 13, vectorStd: 0.1)
         let x = video(5, 8, 8, seed: 14)
         let noise = normal([2, 2, 2, 4], seed: 15)   // 5 frames of 8×8 → 2 latent frames of 2×2
@@ -214,10 +256,10 @@ final class VAETests: XCTestCase {
             return (model.decode(e.sample(noise: noise), clamp: false), e)
         }
         let named = Dictionary(uniqueKeysWithValues: model.namedTensors().map { ($0.key, $0.tensor) })
-        let parameters = ["encoder.convIn.weight", "encoder.stages.1.downsample.time.weight", "encoder.stages.0.blocks.0.norm1.weight",
-                          "encoder.convOut.bias", "decoder.stages.0.upsample.time.weight", "decoder.convOut.weight"]
-            .map { (name: $0, tensor: named[$0]!) }
-        ModelGradCheck.check(parameters, loss: {
+        let names = ["encoder.convIn.weight", "encoder.stages.1.downsample.time.weight", "encoder.stages.0.blocks.0.norm1.weight",
+                     "encoder.convOut.bias", "decoder.stages.0.upsample.time.weight", "decoder.convOut.weight"] + extra
+        let parameters = names.map { (name: $0, tensor: named[$0]!) }
+        ModelGradCheck.check(parameters, file: file, line: line, loss: {
             let (y, e) = forward()
             return y.mseLoss(x) + e.klDivergence().scaled(0.1)
         }, numericLoss: {

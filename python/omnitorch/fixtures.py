@@ -35,6 +35,8 @@ SHAPES = {
     "d4": VAEConfig(8, [1, 2, 2], 1, [True, True], 4),
     # The ÷8 shape of the first bundled model (three stages, time halved in the last two), with mid attention.
     "d8": VAEConfig(8, [1, 2, 2, 2], 1, [False, True, True], 4, mid_attention=True),
+    # The ÷4 shape with its encoder grown to two residual blocks a stage (`train_vae --encoder-res-blocks`).
+    "d4e2": VAEConfig(8, [1, 2, 2], 1, [True, True], 4, encoder_res_blocks=2),
 }
 
 
@@ -276,7 +278,7 @@ def write(path: str, tensors, meta):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="Tests/OmniModelTests/Fixtures")
-    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, dit_tiny, dit_tiny_student, pose_maps, generation_tiny/expected); default all")
+    ap.add_argument("--only", help="comma-separated fixture names (vae_d4, vae_d8, vae_d4e2, dit_tiny, dit_tiny_student, pose_maps, generation_tiny/expected); default all")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     builders = {f"vae_{name}": (lambda name=name, cfg=cfg: build(name, cfg)) for name, cfg in SHAPES.items()}

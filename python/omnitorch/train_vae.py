@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
@@ -59,6 +60,26 @@ def load_resume(folder: str):
     cfg = VAEConfig.from_json(json.load(open(config))["vae"])
     tensors = {k: v for k, v in load_file(os.path.join(folder, "model.safetensors")).items() if k.startswith("vae.")}
     return tensors, cfg, 0
+
+
+def grow_encoder(tensors: dict, cfg: VAEConfig, blocks: int, seed: int):
+    """`tensors` of a trained VAE with `blocks` residual blocks per encoder stage instead of its own count: the
+    added blocks come after the trained ones, their second convolution zero (so each starts as the identity and
+    the grown VAE encodes exactly as the trained one did). Returns (tensors, config)."""
+    if blocks <= cfg.encoder_blocks:
+        raise SystemExit(f"--encoder-res-blocks {blocks}: the VAE already has {cfg.encoder_blocks} per encoder stage")
+    grown = VAEConfig(**{**cfg.__dict__, "encoder_res_blocks": blocks})
+    torch.manual_seed(seed)
+    fresh = CausalVAE(grown)
+    for stage in fresh.encoder.stages:
+        for block in list(stage.blocks)[cfg.encoder_blocks:]:
+            nn.init.zeros_(block.conv2.weight)
+            nn.init.zeros_(block.conv2.bias)
+    init = fresh.swift_state()
+    unknown = sorted(set(tensors) - set(init))
+    if unknown:
+        raise SystemExit(f"the VAE to grow has keys the grown shape lacks: {unknown[:3]}")
+    return {**init, **tensors}, grown
 
 
 def to_video(u8: torch.Tensor) -> torch.Tensor:
@@ -232,6 +253,9 @@ def main():
     ap.add_argument("--encoder-only", action="store_true",
                     help="freeze the decoder: the encoder learns latents the decoder reconstructs better (this moves the "
                          "latent space: a DiT trained on it and every latent cache of it no longer fit)")
+    ap.add_argument("--encoder-res-blocks", type=int, default=0,
+                    help="with --resume: grow the encoder to this many residual blocks per stage (the new ones start "
+                         "as the identity); the latent space then moves, so its statistics are refitted at export")
     ap.add_argument("--mse-weight", type=float, default=0.0, help="add this × MSE to the loss (0: the Swift objective)")
     ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                     help="the final run's learning rate after warm-up (constant: for runs stopped and resumed)")
@@ -244,6 +268,8 @@ def main():
     args = ap.parse_args()
     if args.decoder_only and args.encoder_only:
         ap.error("--decoder-only and --encoder-only freeze both halves: nothing would train")
+    if args.encoder_res_blocks and (args.decoder_only or not args.resume):
+        ap.error("--encoder-res-blocks grows a trained VAE's encoder (--resume) to train it (not --decoder-only)")
     if (args.decoder_only or args.encoder_only) and not args.resume:
         ap.error("--decoder-only / --encoder-only fine-tune a trained VAE: give it with --resume")
     os.makedirs(args.out, exist_ok=True)
@@ -276,6 +302,8 @@ def main():
     results, states = {}, {}
     if args.resume:
         tensors, cfg, start_steps = load_resume(args.resume)
+        if args.encoder_res_blocks:
+            tensors, cfg = grow_encoder(tensors, cfg, args.encoder_res_blocks, args.seed)
         name = next((k for k, c in CANDIDATES.items() if c.to_json() == cfg.to_json()), "resumed")
         vae = CausalVAE(cfg)
         vae.load_swift_state(tensors)

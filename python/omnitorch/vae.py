@@ -35,6 +35,11 @@ class VAEConfig:
     mid_attention: bool = False
     latent_mean: list[float] = field(default_factory=list)
     latent_std: list[float] = field(default_factory=list)
+    encoder_res_blocks: int | None = None   # residual blocks per encoder stage; None: res_blocks
+
+    @property
+    def encoder_blocks(self) -> int:
+        return self.res_blocks if self.encoder_res_blocks is None else self.encoder_res_blocks
 
     @property
     def spatial_factor(self) -> int:
@@ -48,14 +53,17 @@ class VAEConfig:
     def from_json(d: dict) -> "VAEConfig":
         return VAEConfig(d["base_channels"], list(d["channel_multipliers"]), d["res_blocks"],
                          list(d["temporal_downsample"]), d["z_channels"], d.get("mid_attention", False),
-                         list(d.get("latent_mean", [])), list(d.get("latent_std", [])))
+                         list(d.get("latent_mean", [])), list(d.get("latent_std", [])), d.get("encoder_res_blocks"))
 
     def to_json(self) -> dict:
         z = self.z_channels
-        return {"base_channels": self.base_channels, "channel_multipliers": self.channel_multipliers,
+        d = {"base_channels": self.base_channels, "channel_multipliers": self.channel_multipliers,
                 "res_blocks": self.res_blocks, "temporal_downsample": self.temporal_downsample,
                 "z_channels": z, "mid_attention": self.mid_attention,
                 "latent_mean": self.latent_mean or [0.0] * z, "latent_std": self.latent_std or [1.0] * z}
+        if self.encoder_res_blocks is not None:
+            d["encoder_res_blocks"] = self.encoder_res_blocks
+        return d
 
 
 class RMSNorm(nn.Module):
@@ -260,7 +268,7 @@ class VAEEncoder(nn.Module):
         widths = [cfg.base_channels] + [cfg.base_channels * k for k in m]
         self.convIn = CausalConv3d(3, widths[0])
         self.stages = nn.ModuleList([
-            EncoderStage(widths[i], widths[i + 1], cfg.res_blocks, i < len(m) - 1,
+            EncoderStage(widths[i], widths[i + 1], cfg.encoder_blocks, i < len(m) - 1,
                          cfg.temporal_downsample[i] if i < len(m) - 1 else False) for i in range(len(m))])
         self.middle = MiddleBlock(widths[-1], cfg.mid_attention)
         self.normOut = RMSNorm(widths[-1])

@@ -23,10 +23,10 @@ public final class EncoderStage: Module {
 /// frames) → `[B, 1 + k, H/s, W/s, 2z]` (s = spatialFactor; the first z channels are the posterior mean, the
 /// last z its log-variance).
 ///
-/// `convIn` (causal 3×3×3, 3 → base) → for each of `channel_multipliers`: a stage of `res_blocks` residual
-/// blocks at width base·multiplier, then (except after the last) spatial down-sampling, also temporal where
-/// `temporal_downsample[i]` → `middle` (residual, optional per-frame attention, residual) → `normOut`
-/// (RMSNorm), SiLU, `convOut` (causal 3×3×3 → 2z).
+/// `convIn` (causal 3×3×3, 3 → base) → for each of `channel_multipliers`: a stage of `encoder_res_blocks` (absent:
+/// `res_blocks`) residual blocks at width base·multiplier, then (except after the last) spatial down-sampling, also
+/// temporal where `temporal_downsample[i]` → `middle` (residual, optional per-frame attention, residual) →
+/// `normOut` (RMSNorm), SiLU, `convOut` (causal 3×3×3 → 2z).
 ///
 /// Keys: `convIn.…`, `stages.i.blocks.j.…`, `stages.i.downsample.…`, `middle.…`, `normOut.weight`, `convOut.…`.
 public final class VAEEncoder: Module {
@@ -43,7 +43,7 @@ public final class VAEEncoder: Module {
         convIn = CausalConv3dLayer(3, widths[0])
         stages = config.channelMultipliers.indices.map { i in
             let last = i == config.channelMultipliers.count - 1
-            return EncoderStage(widths[i], widths[i + 1], blocks: config.resBlocks, downsample: !last,
+            return EncoderStage(widths[i], widths[i + 1], blocks: config.encoderBlocks, downsample: !last,
                                 temporal: last ? false : config.temporalDownsample[i])
         }
         let top = widths.last!
