@@ -255,7 +255,8 @@ def main():
                          "latent space: a DiT trained on it and every latent cache of it no longer fit)")
     ap.add_argument("--encoder-res-blocks", type=int, default=0,
                     help="with --resume: grow the encoder to this many residual blocks per stage (the new ones start "
-                         "as the identity); the latent space then moves, so its statistics are refitted at export")
+                         "as the identity); the latent space then moves: measure its statistics again with `omnistudio train vae "
+                         "--from-vae FILE --steps 0` (Models/training/stage0-vae/STAGE.md)")
     ap.add_argument("--mse-weight", type=float, default=0.0, help="add this × MSE to the loss (0: the Swift objective)")
     ap.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
                     help="the final run's learning rate after warm-up (constant: for runs stopped and resumed)")

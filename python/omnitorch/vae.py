@@ -58,9 +58,9 @@ class VAEConfig:
     def to_json(self) -> dict:
         z = self.z_channels
         d = {"base_channels": self.base_channels, "channel_multipliers": self.channel_multipliers,
-                "res_blocks": self.res_blocks, "temporal_downsample": self.temporal_downsample,
-                "z_channels": z, "mid_attention": self.mid_attention,
-                "latent_mean": self.latent_mean or [0.0] * z, "latent_std": self.latent_std or [1.0] * z}
+             "res_blocks": self.res_blocks, "temporal_downsample": self.temporal_downsample,
+             "z_channels": z, "mid_attention": self.mid_attention,
+             "latent_mean": self.latent_mean or [0.0] * z, "latent_std": self.latent_std or [1.0] * z}
         if self.encoder_res_blocks is not None:
             d["encoder_res_blocks"] = self.encoder_res_blocks
         return d

@@ -125,8 +125,14 @@ def process_worker(rank, world, port, model, pack, out, result, fsdp):
         loss.backward()
         whole = {k: p.grad.full_tensor() for k, p in run.trained} if fsdp else grads(run)   # full_tensor: a collective
         torch.save({"grads": whole, "loss": loss.item()}, f"{result}.{rank}")
+        # Both ranks done before either tears down: gloo aborts a process (SIGABRT, "terminate called without an
+        # active exception") whose peer closed the connection while it still had work in flight.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
+    # Skip the interpreter's teardown on success, where gloo's leftover threads can still abort the process; the
+    # results are on disk, and an exception above still reaches mp.spawn with its traceback.
+    os._exit(0)
 
 
 @pytest.mark.parametrize("fsdp", [False, True], ids=["ddp", "fsdp"])
