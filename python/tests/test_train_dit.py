@@ -270,31 +270,6 @@ def test_decoder_parts_join_into_a_model_folder(tiny_data, tmp_path):
         join_parts.main([parts, "--base", model, "--out", str(tmp_path / "refused")])
 
 
-@pytest.mark.parametrize("frozen", ["encoder", "decoder"])
-def test_a_frozen_half_of_the_vae_stays_as_it_was(tiny_data, frozen):
-    # train_vae --decoder-only / --encoder-only: an optimiser step on the objective moves only the other half.
-    from omnitorch.train_vae import loss_terms, trainable
-    from omnitorch.train_vae import load_resume
-    from omnitorch.vae import CausalVAE
-    model, _ = tiny_data
-    tensors, cfg, _ = load_resume(model)
-    vae = CausalVAE(cfg)
-    vae.load_swift_state(tensors)
-    before = {k: v.detach().clone() for k, v in vae.state_dict().items()}
-    opt = torch.optim.AdamW(trainable(vae, decoder_only=frozen == "encoder", encoder_only=frozen == "decoder"), lr=1e-2)
-    torch.manual_seed(0)
-    x = torch.rand(1, 3, 5, 16, 16) * 2 - 1
-    loss, _ = loss_terms(vae, x, mse_weight=20, decoder_only=frozen == "encoder")
-    loss.backward()
-    opt.step()
-    after = vae.state_dict()
-    for k in before:
-        moved = not torch.equal(before[k], after[k])
-        if k.startswith(frozen + "."):
-            assert not moved, k
-    assert any(not torch.equal(before[k], after[k]) for k in before if not k.startswith(frozen + ".")), "the other half trains"
-
-
 def test_pack_errors_name_the_file(tmp_path):
     folder = str(tmp_path / "pack")
     write_pack(folder)
@@ -346,32 +321,3 @@ def test_sample_tensors_follow_the_swift_definitions(tiny_data, tmp_path):
             assert torch.equal(batch.text[i, :length], s.states[cap, :length].float())
             assert float(batch.text[i, length:].abs().sum()) == 0
     assert seen_edge
-
-
-def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
-    # train_vae --cpu-bf16: the training step's convolutions run in bf16, validation's in F32 (comparable numbers).
-    from omnitorch.train_vae import autocasts, load_resume
-    from omnitorch.vae import CausalVAE
-    model, _ = tiny_data
-    tensors, cfg, _ = load_resume(model)
-    vae = CausalVAE(cfg)
-    vae.load_swift_state(tensors)
-    x = torch.rand(1, 3, 5, 16, 16) * 2 - 1
-    training, validation = autocasts("cpu", cpu_bf16=True)
-    with training():
-        assert vae.decode(vae.encode(x)[0]).dtype == torch.bfloat16
-    with validation():
-        assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
-    plain_training, plain_validation = autocasts("cpu")
-    with plain_training():
-        assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
-
-
-@pytest.mark.parametrize("flags", [["--decoder-only"], ["--encoder-only"], ["--decoder-only", "--encoder-only", "--resume", "x"]])
-def test_train_vae_refuses_a_freeze_that_cannot_hold(tmp_path, monkeypatch, flags):
-    # A freeze needs a trained VAE to fine-tune (--resume); freezing both halves would train nothing.
-    from omnitorch import train_vae
-    monkeypatch.setattr("sys.argv", ["train_vae", "--data", str(tmp_path), "--out", str(tmp_path / "out")] + flags)
-    with pytest.raises(SystemExit) as refused:
-        train_vae.main()
-    assert refused.value.code == 2 and not (tmp_path / "out").exists()

@@ -1,24 +1,67 @@
-"""omnitorch.train_vae: growing a trained encoder (`--encoder-res-blocks`) keeps what it encodes, and the new
-config field round-trips only where it is set."""
+"""omnitorch.train_vae: freezing one half (`--decoder-only` / `--encoder-only`), bf16 training on a CPU, growing a
+trained encoder (`--encoder-res-blocks`, which keeps what it encodes), and the flags it refuses."""
 import pytest
 import torch
 
-from omnitorch.train_vae import grow_encoder
+from omnitorch.train_vae import autocasts, grow_encoder, load_resume, loss_terms, trainable
 from omnitorch.vae import CausalVAE, VAEConfig
 
 
-def trained(seed=3):
-    cfg = VAEConfig(8, [1, 2, 2], 1, [True, True], 4)
-    torch.manual_seed(seed)
+def tiny_vae(model: str):
+    """The tiny model folder's VAE (seeded weights) and its config."""
+    tensors, cfg, _ = load_resume(model)
     vae = CausalVAE(cfg)
-    with torch.no_grad():   # every weight non-zero and signed, as after training
-        for p in vae.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+    vae.load_swift_state(tensors)
     return vae, cfg
 
 
-def test_grown_encoder_encodes_as_the_one_it_grew_from():
-    vae, cfg = trained()
+@pytest.mark.parametrize("frozen", ["encoder", "decoder"])
+def test_a_frozen_half_of_the_vae_stays_as_it_was(tiny_data, frozen):
+    # train_vae --decoder-only / --encoder-only: an optimiser step on the objective moves only the other half.
+    vae, _ = tiny_vae(tiny_data[0])
+    before = {k: v.detach().clone() for k, v in vae.state_dict().items()}
+    opt = torch.optim.AdamW(trainable(vae, decoder_only=frozen == "encoder", encoder_only=frozen == "decoder"), lr=1e-2)
+    torch.manual_seed(0)
+    x = torch.rand(1, 3, 5, 16, 16) * 2 - 1
+    loss, _ = loss_terms(vae, x, mse_weight=20, decoder_only=frozen == "encoder")
+    loss.backward()
+    opt.step()
+    after = vae.state_dict()
+    for k in before:
+        moved = not torch.equal(before[k], after[k])
+        if k.startswith(frozen + "."):
+            assert not moved, k
+    assert any(not torch.equal(before[k], after[k]) for k in before if not k.startswith(frozen + ".")), "the other half trains"
+
+
+def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
+    # train_vae --cpu-bf16: the training step's convolutions run in bf16, validation's in F32 (comparable numbers).
+    vae, _ = tiny_vae(tiny_data[0])
+    x = torch.rand(1, 3, 5, 16, 16) * 2 - 1
+    training, validation = autocasts("cpu", cpu_bf16=True)
+    with training():
+        assert vae.decode(vae.encode(x)[0]).dtype == torch.bfloat16
+    with validation():
+        assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
+    plain_training, plain_validation = autocasts("cpu")
+    with plain_training():
+        assert vae.decode(vae.encode(x)[0]).dtype == torch.float32
+
+
+@pytest.mark.parametrize("flags", [["--decoder-only"], ["--encoder-only"], ["--decoder-only", "--encoder-only", "--resume", "x"],
+                                   ["--encoder-res-blocks", "2"], ["--encoder-res-blocks", "2", "--decoder-only", "--resume", "x"]])
+def test_train_vae_refuses_a_freeze_that_cannot_hold(tmp_path, monkeypatch, flags):
+    # A freeze needs a trained VAE to fine-tune (--resume); freezing both halves would train nothing; growing the
+    # encoder needs a trained VAE too, and an encoder that trains.
+    from omnitorch import train_vae
+    monkeypatch.setattr("sys.argv", ["train_vae", "--data", str(tmp_path), "--out", str(tmp_path / "out")] + flags)
+    with pytest.raises(SystemExit) as refused:
+        train_vae.main()
+    assert refused.value.code == 2 and not (tmp_path / "out").exists()
+
+
+def test_grown_encoder_encodes_as_the_one_it_grew_from(tiny_data):
+    vae, cfg = tiny_vae(tiny_data[0])
     tensors, grown_cfg = grow_encoder(vae.swift_state(), cfg, 2, seed=9)
     grown = CausalVAE(grown_cfg)
     grown.load_swift_state(tensors)
@@ -36,8 +79,8 @@ def test_grown_encoder_encodes_as_the_one_it_grew_from():
     assert grown.encoder.stages[2].blocks[1].conv2.weight.grad.abs().sum() > 0
 
 
-def test_growing_needs_more_blocks_than_there_are():
-    vae, cfg = trained()
+def test_growing_needs_more_blocks_than_there_are(tiny_data):
+    vae, cfg = tiny_vae(tiny_data[0])
     with pytest.raises(SystemExit, match="already has 1"):
         grow_encoder(vae.swift_state(), cfg, 1, seed=9)
 
