@@ -11,6 +11,12 @@ final class VAETests: XCTestCase {
         return v
     }()
     var vae: CausalVAE { Self.vae }
+    /// The tiny shape with its encoder grown to two residual blocks a stage (`vae.encoder_res_blocks`).
+    static let grownConfig: VAEConfig = {
+        var grown = VAETests.config
+        grown.encoderResBlocks = 2
+        return grown
+    }()
 
     /// Uniform video in [−1, 1].
     func video(_ frames: Int, _ height: Int = 16, _ width: Int = 16, seed: UInt64 = 1) -> Tensor {
@@ -76,9 +82,7 @@ final class VAETests: XCTestCase {
 
     /// An encoder grown to two residual blocks a stage (`vae.encoder_res_blocks`) streams like the one it grew from.
     func testGrownEncoderChunkedEqualsWhole() throws {
-        var config = Self.config
-        config.encoderResBlocks = 2
-        let grown = CausalVAE(config: config)
+        let grown = CausalVAE(config: Self.grownConfig)
         RandomWeights.fill(grown, seed: 12)
         XCTAssertEqual(grown.encoder.stages.map(\.blocks.count), [2, 2, 2])
         XCTAssertEqual(grown.decoder.stages.map(\.blocks.count), [2, 2, 2], "the decoder keeps res_blocks + 1")
@@ -241,9 +245,7 @@ final class VAETests: XCTestCase {
 
     /// The grown encoder's added blocks (`vae.encoder_res_blocks`) train like the rest.
     func testGrownEncoderGradients() {
-        var config = Self.config
-        config.encoderResBlocks = 2
-        checkGradients(config: config, extra: ["encoder.stages.0.blocks.1.conv2.weight", "encoder.stages.2.blocks.1.norm1.weight"])
+        checkGradients(config: Self.grownConfig, extra: ["encoder.stages.0.blocks.1.conv2.weight", "encoder.stages.2.blocks.1.norm1.weight"])
     }
 
     func checkGradients(config: VAEConfig, extra: [String], file: StaticString = #filePath, line: UInt = #line) {

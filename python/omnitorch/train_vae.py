@@ -65,7 +65,8 @@ def load_resume(folder: str):
 def grow_encoder(tensors: dict, cfg: VAEConfig, blocks: int, seed: int):
     """`tensors` of a trained VAE with `blocks` residual blocks per encoder stage instead of its own count: the
     added blocks come after the trained ones, their second convolution zero (so each starts as the identity and
-    the grown VAE encodes exactly as the trained one did). Returns (tensors, config)."""
+    the grown VAE encodes exactly as the trained one did; the other new weights are drawn after seeding torch's
+    generator with `seed`, which the training that follows then continues from). Returns (tensors, config)."""
     if blocks <= cfg.encoder_blocks:
         raise SystemExit(f"--encoder-res-blocks {blocks}: the VAE already has {cfg.encoder_blocks} per encoder stage")
     grown = VAEConfig(**{**cfg.__dict__, "encoder_res_blocks": blocks})
