@@ -1,5 +1,6 @@
 import Foundation
 import OmniMedia
+import OmniTensor
 
 /// A model folder's `config.json` (snake_case keys, versioned by `format`). Every size of the engine is a field
 /// here, so the same code runs a one-block test model and the bundled model.
@@ -172,13 +173,21 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     }
 
     static func describe(_ error: Error) -> String {
+        // Keys as the file spells them: the decoder's paths hold the camelCase names it converted to.
+        func keyPath(_ keys: [CodingKey]) -> String {
+            keys.map { key in
+                key.intValue.map(String.init) ?? key.stringValue.reduce(into: "") { out, c in
+                    if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+                }
+            }.joined(separator: ".")
+        }
         switch error {
         case DecodingError.keyNotFound(let key, let context):
-            return "missing key '\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+            return "missing key '\(keyPath(context.codingPath + [key]))'"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "'\(Clipped(context.codingPath.map(\.stringValue).joined(separator: ".")))': \(Clipped(context.debugDescription, limit: 160))"
+            return "'\(Clipped(keyPath(context.codingPath)))': \(Clipped(context.debugDescription, limit: 160))"
         case DecodingError.dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "not valid JSON" : "'\(Clipped(context.codingPath.map(\.stringValue).joined(separator: ".")))': \(Clipped(context.debugDescription, limit: 160))"
+            return context.codingPath.isEmpty ? "not valid JSON" : "'\(Clipped(keyPath(context.codingPath)))': \(Clipped(context.debugDescription, limit: 160))"
         default: return "\(error)"
         }
     }
@@ -204,6 +213,18 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     public var encoderBlocks: Int { encoderResBlocks ?? resBlocks }
     public var spatialFactor: Int { 1 << temporalDownsample.count }
     public var temporalFactor: Int { 1 << temporalDownsample.filter { $0 }.count }
+
+    /// The shape a VAE weights file names in its `vae_config` metadata (config.json's `vae` object, which
+    /// `python -m omnitorch.train_vae` writes into its files), or nil for a file without it. The reason of a
+    /// malformed entry names the file and the key.
+    public static func stored(in file: SafetensorsFile, path: String) throws(ModelError) -> VAEConfig? {
+        guard let json = file.metadata["vae_config"] else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do { return try decoder.decode(VAEConfig.self, from: Data(json.utf8)) } catch {
+            throw .invalidModel(path: path, reason: "metadata vae_config: \(ModelConfig.describe(error))")
+        }
+    }
 }
 
 /// The MMDiT: width, depth, heads; adaLN-single; QK RMS-norm; 3D RoPE.

@@ -94,7 +94,7 @@ struct TrainVAE: ParsableCommand {
     @Option(help: "Square crop in pixels (a multiple of 8; 0 = whole frames).") var crop = 32
     @Option(help: "Start from this model folder's weights (e.g. an image-only run's model/, before training on clips).")
     var from: String?
-    @Option(help: ArgumentHelp("Start the VAE from this safetensors file of `vae.…` keys only (e.g. trained by python -m omnitorch.train_vae); the shape comes from --config.",
+    @Option(help: ArgumentHelp("Start the VAE from this safetensors file of `vae.…` keys only (e.g. trained by python -m omnitorch.train_vae); the VAE's shape comes from the file's vae_config metadata where it has one, the rest of the model's from --config.",
                                valueName: "file"))
     var fromVae: String?
 
@@ -109,6 +109,10 @@ struct TrainVAE: ParsableCommand {
             if let from { modelConfig = try ModelConfig.load(folder: from) }
             else if let preset = ModelConfig.preset(config) { modelConfig = preset }
             else { modelConfig = try ModelConfig.load(folder: (config as NSString).deletingLastPathComponent) }
+            if let fromVae, let stored = try VAEConfig.stored(in: try SafetensorsFile(path: fromVae), path: fromVae) {
+                modelConfig.vae = stored
+                try modelConfig.validate(path: fromVae)
+            }
             // Latent statistics are measured again at the end of this run.
             modelConfig.vae.latentMean = [Float](repeating: 0, count: modelConfig.vae.zChannels)
             modelConfig.vae.latentStd = [Float](repeating: 1, count: modelConfig.vae.zChannels)

@@ -103,6 +103,31 @@ final class HostileConfigTests: XCTestCase {
         }
     }
 
+    // a missing or mistyped key was named in the decoder's camelCase ('vae.channelMultipliers'), not as config.json spells it.
+    func testMissingAndMistypedKeysAreNamedAsTheFileSpellsThem() throws {
+        let dir = try PipelineFixtures.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = try XCTUnwrap(JSONSerialization.jsonObject(with: ModelConfig.tiny.encoded()) as? [String: Any])
+        func rejected(_ edit: (inout [String: Any]) -> Void) throws -> String {
+            var json = good
+            edit(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: dir.appendingPathComponent("config.json"))
+            do { _ = try ModelConfig.load(folder: dir.path); return "loaded" } catch { return "\(error)" }
+        }
+        let missing = try rejected { json in
+            var vae = json["vae"] as! [String: Any]
+            vae["channel_multipliers"] = nil
+            json["vae"] = vae
+        }
+        XCTAssertTrue(missing.hasSuffix("config.json: not a usable model: missing key 'vae.channel_multipliers'"), missing)
+        let mistyped = try rejected { json in
+            var vae = json["vae"] as! [String: Any]
+            vae["temporal_downsample"] = [true, "yes"]
+            json["vae"] = vae
+        }
+        XCTAssertTrue(mistyped.contains("'vae.temporal_downsample.1': "), mistyped)
+    }
+
     // a megabyte-long bad value was echoed back whole.
     func testBadValuesAreClippedInMessages() {
         let long = String(repeating: "x", count: 1 << 20)

@@ -109,6 +109,34 @@ final class VAETests: XCTestCase {
         XCTAssertEqual(try decoder.decode(ModelConfig.self, from: Data(json.utf8)), grown)
     }
 
+    /// A VAE file from `python -m omnitorch.train_vae` names its shape in the `vae_config` metadata (config.json's
+    /// `vae` object); `train vae --from-vae` takes the shape from there. No entry: nil; a malformed one: an error
+    /// naming the file and the key.
+    func testVAEConfigStoredInFileMetadata() throws {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let json = String(decoding: try encoder.encode(Self.grownConfig), as: UTF8.self)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vae-meta-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func file(_ metadata: [String: String]) throws -> (SafetensorsFile, String) {
+            let path = (dir as NSString).appendingPathComponent("\(metadata.count)-\(metadata.values.joined().count).safetensors")
+            var writer = SafetensorsWriter(metadata: metadata)
+            writer.add("vae.x", shape: [2], values: [1, 2])
+            try writer.write(to: path)
+            return (try SafetensorsFile(path: path), path)
+        }
+        let (stored, storedPath) = try file(["vae_config": json, "steps": "3"])
+        XCTAssertEqual(try VAEConfig.stored(in: stored, path: storedPath), Self.grownConfig)
+        let (plain, plainPath) = try file(["steps": "3"])
+        XCTAssertNil(try VAEConfig.stored(in: plain, path: plainPath))
+        let (broken, brokenPath) = try file(["vae_config": "{\"base_channels\": 8}"])
+        XCTAssertThrowsError(try VAEConfig.stored(in: broken, path: brokenPath)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(brokenPath) && text.contains("vae_config") && text.contains("channel_multipliers"), text)
+        }
+    }
+
     func testChunkedDecodeEqualsWholeDecode() {
         let z = normal([4, 4, 6, 4], seed: 5)
         let whole = vae.decode(z)
