@@ -1,9 +1,9 @@
 """omnitorch.train_vae: freezing one half (`--decoder-only` / `--encoder-only`), bf16 training on a CPU, growing a
-trained encoder (`--encoder-res-blocks`, which keeps what it encodes), and the flags it refuses."""
+trained encoder (`--encoder-res-blocks`, which keeps what it encodes), the log-MSE term, and the flags it refuses."""
 import pytest
 import torch
 
-from omnitorch.train_vae import autocasts, grow_encoder, load_resume, loss_terms, trainable
+from omnitorch.train_vae import autocasts, grow_encoder, load_resume, log_mse, loss_terms, trainable
 from omnitorch.vae import CausalVAE, VAEConfig
 
 
@@ -32,6 +32,25 @@ def test_a_frozen_half_of_the_vae_stays_as_it_was(tiny_data, frozen):
         if k.startswith(frozen + "."):
             assert not moved, k
     assert any(not torch.equal(before[k], after[k]) for k in before if not k.startswith(frozen + ".")), "the other half trains"
+
+
+def test_log_mse_weighs_each_window_by_its_own_error():
+    # --log-mse-weight: the mean PSNR over clips counts each clip's error through its logarithm, so a window's
+    # gradient is its MSE's gradient divided by its MSE (and by the batch).
+    torch.manual_seed(1)
+    x = torch.rand(2, 3, 5, 8, 8, dtype=torch.float64)
+    y = (x + torch.randn_like(x) * torch.tensor([0.01, 0.1], dtype=torch.float64).view(2, 1, 1, 1, 1)).requires_grad_()
+    value = log_mse(y, x)
+    value.backward()
+    per_window = (y - x).detach().pow(2).flatten(1).mean(1)
+    assert torch.allclose(value, per_window.log().mean())
+    n = x[0].numel()
+    expected = 2 * (y - x).detach() / n / per_window.view(2, 1, 1, 1, 1) / 2
+    assert torch.allclose(y.grad, expected, rtol=1e-10, atol=0)
+    # Shrinking either window's error by the same fraction lowers the term equally (as it raises each clip's PSNR
+    # equally), although their errors differ 10×; under plain MSE the worse window's would count 100×.
+    pull = (y.grad * (y - x).detach()).flatten(1).sum(1)
+    assert torch.allclose(pull, torch.ones(2, dtype=torch.float64), rtol=1e-10)
 
 
 def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
