@@ -83,6 +83,44 @@ def grow_encoder(tensors: dict, cfg: VAEConfig, blocks: int, seed: int):
     return {**init, **tensors}, grown
 
 
+def grow_latent(tensors: dict, cfg: VAEConfig, z: int, seed: int):
+    """`tensors` of a trained VAE with `z` latent channels instead of its own: the encoder's new mean channels are
+    fresh features of its last layer (drawn after seeding torch's generator with `seed`), their log-variances start
+    at the trained channels' average bias, and the decoder's weights on them start at zero — so the grown VAE
+    decodes exactly as the trained one did, and training teaches the new channels what the old ones could not
+    carry. The latent statistics of the new channels start at 0 / 1 (measured again on export). Returns (tensors,
+    config)."""
+    old = cfg.z_channels
+    if z <= old:
+        raise SystemExit(f"--z-channels {z}: the VAE already has {old} latent channels")
+    grown = VAEConfig(**{**cfg.__dict__, "z_channels": z,
+                         "latent_mean": list(cfg.latent_mean or [0.0] * old) + [0.0] * (z - old),
+                         "latent_std": list(cfg.latent_std or [1.0] * old) + [1.0] * (z - old)})
+    torch.manual_seed(seed)
+    init = CausalVAE(grown).swift_state()
+    out = {**init, **tensors}
+    # encoder.convOut's outputs (Swift layout: last axis) are [mean (z), log-variance (z)].
+    w, b = tensors["vae.encoder.convOut.weight"], tensors["vae.encoder.convOut.bias"]
+    gw, gb = init["vae.encoder.convOut.weight"].clone(), init["vae.encoder.convOut.bias"].clone()
+    gw[..., :old], gb[:old] = w[..., :old], b[:old]
+    gw[..., z:z + old], gb[z:z + old] = w[..., old:], b[old:]
+    gw[..., z + old:], gb[z + old:] = 0, b[old:].mean()
+    out["vae.encoder.convOut.weight"], out["vae.encoder.convOut.bias"] = gw, gb
+    # decoder.convIn reads the latent on its input axis (second to last): zero on the new channels.
+    d = tensors["vae.decoder.convIn.weight"]
+    gd = torch.zeros_like(init["vae.decoder.convIn.weight"])
+    gd[..., :old, :] = d
+    out["vae.decoder.convIn.weight"] = gd
+    out["vae.preview.weight"] = torch.cat([tensors["vae.preview.weight"], torch.zeros(3, z - old)], dim=1)
+    changed = sorted(k for k in out if k in tensors and tuple(out[k].shape) != tuple(tensors[k].shape))
+    assert changed == ["vae.decoder.convIn.weight", "vae.encoder.convOut.bias", "vae.encoder.convOut.weight",
+                       "vae.preview.weight"], changed
+    unknown = sorted(set(tensors) - set(init))
+    if unknown:
+        raise SystemExit(f"the VAE to grow has keys the grown shape lacks: {unknown[:3]}")
+    return out, grown
+
+
 def to_video(u8: torch.Tensor) -> torch.Tensor:
     """uint8 `[B, T, H, W, 3]` → float `[B, 3, T, H, W]` in [−1, 1]."""
     return u8.permute(0, 4, 1, 2, 3).float().div(127.5).sub(1)
@@ -269,6 +307,10 @@ def main():
                     help="with --resume: grow the encoder to this many residual blocks per stage (the new ones start "
                          "as the identity); the latent space then moves: measure its statistics again with `omnistudio train vae "
                          "--from-vae FILE --steps 0` (Models/training/stage0-vae/STAGE.md)")
+    ap.add_argument("--z-channels", type=int, default=0,
+                    help="grow the resumed VAE's latent to this many channels (the decoder starts ignoring the new ones, "
+                         "so the grown VAE starts as the trained one); the latent space then moves, as with "
+                         "--encoder-res-blocks")
     ap.add_argument("--mse-weight", type=float, default=0.0, help="add this × MSE to the loss (0: the Swift objective)")
     ap.add_argument("--log-mse-weight", type=float, default=0.0,
                     help="add this × ln(each window's MSE), averaged over the batch: weighs windows as the mean PSNR over "
@@ -286,6 +328,8 @@ def main():
         ap.error("--decoder-only and --encoder-only freeze both halves: nothing would train")
     if args.encoder_res_blocks and (args.decoder_only or not args.resume):
         ap.error("--encoder-res-blocks grows a trained VAE's encoder (--resume) to train it (not --decoder-only)")
+    if args.z_channels and (args.decoder_only or args.encoder_only or not args.resume):
+        ap.error("--z-channels grows a trained VAE's latent (--resume); both halves must train to use the new channels")
     if (args.decoder_only or args.encoder_only) and not args.resume:
         ap.error("--decoder-only / --encoder-only fine-tune a trained VAE: give it with --resume")
     os.makedirs(args.out, exist_ok=True)
@@ -320,6 +364,8 @@ def main():
         tensors, cfg, start_steps = load_resume(args.resume)
         if args.encoder_res_blocks:
             tensors, cfg = grow_encoder(tensors, cfg, args.encoder_res_blocks, args.seed)
+        if args.z_channels:
+            tensors, cfg = grow_latent(tensors, cfg, args.z_channels, args.seed)
         name = next((k for k, c in CANDIDATES.items() if c.to_json() == cfg.to_json()), "resumed")
         vae = CausalVAE(cfg)
         vae.load_swift_state(tensors)

@@ -1,9 +1,10 @@
 """omnitorch.train_vae: freezing one half (`--decoder-only` / `--encoder-only`), bf16 training on a CPU, growing a
-trained encoder (`--encoder-res-blocks`, which keeps what it encodes), the log-MSE term, and the flags it refuses."""
+trained encoder (`--encoder-res-blocks`, which keeps what it encodes) or latent (`--z-channels`, which keeps what it
+decodes), the log-MSE term, and the flags it refuses."""
 import pytest
 import torch
 
-from omnitorch.train_vae import autocasts, grow_encoder, load_resume, log_mse, loss_terms, trainable
+from omnitorch.train_vae import autocasts, grow_encoder, grow_latent, load_resume, log_mse, loss_terms, trainable
 from omnitorch.vae import CausalVAE, VAEConfig
 
 
@@ -68,10 +69,12 @@ def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
 
 
 @pytest.mark.parametrize("flags", [["--decoder-only"], ["--encoder-only"], ["--decoder-only", "--encoder-only", "--resume", "x"],
-                                   ["--encoder-res-blocks", "2"], ["--encoder-res-blocks", "2", "--decoder-only", "--resume", "x"]])
+                                   ["--encoder-res-blocks", "2"], ["--encoder-res-blocks", "2", "--decoder-only", "--resume", "x"],
+                                   ["--z-channels", "8"], ["--z-channels", "8", "--decoder-only", "--resume", "x"],
+                                   ["--z-channels", "8", "--encoder-only", "--resume", "x"]])
 def test_train_vae_refuses_a_freeze_that_cannot_hold(tmp_path, monkeypatch, flags):
     # A freeze needs a trained VAE to fine-tune (--resume); freezing both halves would train nothing; growing the
-    # encoder needs a trained VAE too, and an encoder that trains.
+    # encoder needs a trained VAE too, and an encoder that trains; growing the latent, both halves training.
     from omnitorch import train_vae
     monkeypatch.setattr("sys.argv", ["train_vae", "--data", str(tmp_path), "--out", str(tmp_path / "out")] + flags)
     with pytest.raises(SystemExit) as refused:
@@ -102,6 +105,38 @@ def test_growing_needs_more_blocks_than_there_are(tiny_data):
     vae, cfg = tiny_vae(tiny_data[0])
     with pytest.raises(SystemExit, match="already has 1"):
         grow_encoder(vae.swift_state(), cfg, 1, seed=9)
+    with pytest.raises(SystemExit, match=f"already has {cfg.z_channels} latent"):
+        grow_latent(vae.swift_state(), cfg, cfg.z_channels, seed=9)
+
+
+def test_grown_latent_decodes_as_the_one_it_grew_from(tiny_data):
+    vae, cfg = tiny_vae(tiny_data[0])
+    old = cfg.z_channels
+    tensors, grown_cfg = grow_latent(vae.swift_state(), cfg, old + 3, seed=9)
+    grown = CausalVAE(grown_cfg)
+    grown.load_swift_state(tensors)
+    assert grown_cfg.z_channels == old + 3 and len(grown_cfg.latent_mean) == len(grown_cfg.latent_std) == old + 3
+    assert grown_cfg.latent_mean[:old] == cfg.latent_mean and grown_cfg.latent_std[old:] == [1.0] * 3
+    x = torch.rand(1, 3, 9, 16, 16) * 2 - 1
+    with torch.no_grad():
+        (a, la), (b, lb) = vae.encode(x), grown.encode(x)
+        # The trained channels are encoded as before, the new ones carry fresh features (not zeros) ...
+        assert torch.equal(a, b[:, :old]) and torch.equal(la, lb[:, :old])
+        assert b[:, old:].abs().min() > 0
+        # ... and the decoder starts ignoring them: the same video back.
+        assert torch.equal(vae.decode(a), grown.decode(b))
+    # The new channels train: the decoder's weights on them get a gradient, and once those move, so does the
+    # encoder's side of them.
+    def step():
+        grown.zero_grad()
+        (grown.decode(grown.encode(x)[0]) - x).square().mean().backward()
+    step()
+    assert grown.decoder.convIn.weight.grad[:, old:].abs().sum() > 0
+    assert grown.encoder.convOut.weight.grad[old:old + 3].abs().sum() == 0
+    with torch.no_grad():
+        grown.decoder.convIn.weight[:, old:] -= 0.1 * grown.decoder.convIn.weight.grad[:, old:]
+    step()
+    assert grown.encoder.convOut.weight.grad[old:old + 3].abs().sum() > 0
 
 
 def test_encoder_res_blocks_is_written_only_where_set():
