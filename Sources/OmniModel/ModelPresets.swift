@@ -3,8 +3,8 @@
 /// (two down-sampling stages, both also halving time) with the DiT's 2×2 patches, so a 64×64 frame is a 16×16
 /// latent grid and 8×8 = 64 tokens per latent frame. `mini`: VAE 7.2 M parameters (width 32, one residual block
 /// per encoder stage; chosen by the candidate table in Models/training/stage0-vae), DiT 7 M. That folder has since
-/// grown its encoder to two blocks a stage (`vae.encoder_res_blocks`, 8.4 M); a DiT trained on it takes its
-/// config.json, not this preset.
+/// grown its encoder to two blocks a stage (`vae.encoder_res_blocks`) and its latent to 24 channels (8.45 M); a
+/// DiT trained on it takes its config.json, not this preset.
 extension ModelConfig {
     public static let tiny = ModelConfig(
         vae: VAEConfig(baseChannels: 8, channelMultipliers: [1, 2, 2], resBlocks: 1, temporalDownsample: [true, true],
