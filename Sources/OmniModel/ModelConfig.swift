@@ -154,14 +154,19 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .invalidModel(path: path, reason: FileManager.default.fileExists(atPath: folder) ? "config.json is missing or unreadable" : "no such model folder")
         }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
         let config: ModelConfig
-        do { config = try decoder.decode(ModelConfig.self, from: data) } catch {
+        do { config = try snakeCaseDecoder().decode(ModelConfig.self, from: data) } catch {
             throw .invalidModel(path: path, reason: ModelConfig.describe(error))
         }
         try config.validate(path: path)
         return config
+    }
+
+    /// The decoder of config.json's snake_case keys (also of the `vae_config` a VAE file's metadata holds).
+    static func snakeCaseDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
     }
 
     /// `config.json` bytes (snake_case, sorted keys, pretty).
@@ -217,12 +222,10 @@ public struct VAEConfig: Codable, Sendable, Equatable {
     /// The shape a VAE weights file names in its `vae_config` metadata (config.json's `vae` object, which
     /// `python -m omnitorch.train_vae` writes into its files), or nil for a file without it. The reason of a
     /// malformed entry names the file and the key.
-    public static func stored(in file: SafetensorsFile, path: String) throws(ModelError) -> VAEConfig? {
+    public static func stored(in file: SafetensorsFile) throws(ModelError) -> VAEConfig? {
         guard let json = file.metadata["vae_config"] else { return nil }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do { return try decoder.decode(VAEConfig.self, from: Data(json.utf8)) } catch {
-            throw .invalidModel(path: path, reason: "metadata vae_config: \(ModelConfig.describe(error))")
+        do { return try ModelConfig.snakeCaseDecoder().decode(VAEConfig.self, from: Data(json.utf8)) } catch {
+            throw .invalidModel(path: file.path, reason: "metadata vae_config: \(ModelConfig.describe(error))")
         }
     }
 }

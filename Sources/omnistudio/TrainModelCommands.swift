@@ -101,6 +101,7 @@ struct TrainVAE: ParsableCommand {
     func run() throws {
         if from != nil && fromVae != nil { throw ValidationError("--from and --from-vae exclude each other") }
         var state: TrainingState
+        var vaeFile: SafetensorsFile?   // --from-vae, opened once: a fresh run's VAE shape, then the weights
         if let saved = try TrainingState.saved(in: options.run) {
             state = saved
             state.totalSteps = options.steps
@@ -109,9 +110,13 @@ struct TrainVAE: ParsableCommand {
             if let from { modelConfig = try ModelConfig.load(folder: from) }
             else if let preset = ModelConfig.preset(config) { modelConfig = preset }
             else { modelConfig = try ModelConfig.load(folder: (config as NSString).deletingLastPathComponent) }
-            if let fromVae, let stored = try VAEConfig.stored(in: try SafetensorsFile(path: fromVae), path: fromVae) {
-                modelConfig.vae = stored
-                try modelConfig.validate(path: fromVae)
+            if let fromVae {
+                let file = try SafetensorsFile(path: fromVae)
+                vaeFile = file
+                if let stored = try VAEConfig.stored(in: file) {
+                    modelConfig.vae = stored
+                    try modelConfig.validate(path: fromVae)
+                }
             }
             // Latent statistics are measured again at the end of this run.
             modelConfig.vae.latentMean = [Float](repeating: 0, count: modelConfig.vae.zChannels)
@@ -130,7 +135,7 @@ struct TrainVAE: ParsableCommand {
         if let start = state.from, state.step == 0 {   // a resumed run's checkpoint holds the weights
             try weights.load(path: (start as NSString).appendingPathComponent("model.safetensors"))
         }
-        if let fromVae, state.step == 0 { try weights.vae.load(path: fromVae, prefix: "vae.") }
+        if let fromVae, state.step == 0 { try weights.vae.load(from: vaeFile ?? SafetensorsFile(path: fromVae), prefix: "vae.") }
         let samples = PuppetSamples(seed: state.seed, sizes: state.config.video.sizes, fps: state.config.video.fps)
         let objective = VAEObjective(weights: weights, samples: samples, batch: state.hyperparameters.batch,
                                      frames: state.vaeFrames ?? frames, crop: state.vaeCrop ?? crop)

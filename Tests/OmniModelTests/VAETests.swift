@@ -126,12 +126,12 @@ final class VAETests: XCTestCase {
             try writer.write(to: path)
             return (try SafetensorsFile(path: path), path)
         }
-        let (stored, storedPath) = try file(["vae_config": json, "steps": "3"])
-        XCTAssertEqual(try VAEConfig.stored(in: stored, path: storedPath), Self.grownConfig)
-        let (plain, plainPath) = try file(["steps": "3"])
-        XCTAssertNil(try VAEConfig.stored(in: plain, path: plainPath))
+        let (stored, _) = try file(["vae_config": json, "steps": "3"])
+        XCTAssertEqual(try VAEConfig.stored(in: stored), Self.grownConfig)
+        let (plain, _) = try file(["steps": "3"])
+        XCTAssertNil(try VAEConfig.stored(in: plain))
         let (broken, brokenPath) = try file(["vae_config": "{\"base_channels\": 8}"])
-        XCTAssertThrowsError(try VAEConfig.stored(in: broken, path: brokenPath)) { error in
+        XCTAssertThrowsError(try VAEConfig.stored(in: broken)) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains(brokenPath) && text.contains("vae_config") && text.contains("channel_multipliers"), text)
         }
