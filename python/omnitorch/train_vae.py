@@ -235,8 +235,8 @@ def save_parts(vae: CausalVAE, out: str, cfg_json: dict, steps: int, f16: bool =
 
 def native_cpu_bf16(cpuinfo: str | None = None) -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX-BF16 in /proc/cpuinfo's flags). Elsewhere torch
-    emulates bf16 autocast, correctly but ≈ 50× slower than F32: a Zen 3 machine took 529 s for one step that F32 does
-    in 8 s and a Zen 5 one, with the flag, in 1.2 s."""
+    emulates bf16 autocast, correctly but tens of times slower than F32: a Zen 3 machine took 529 s for one step that F32 does
+    in ≈ 7 s and a Zen 5 one, with the flag, in 1.2 s."""
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo") as f:
@@ -347,7 +347,7 @@ def main():
         ap.error("--decoder-only / --encoder-only fine-tune a trained VAE: give it with --resume")
     if args.cpu_bf16 and not torch.cuda.is_available() and not native_cpu_bf16():
         ap.error("--cpu-bf16: this CPU has no native bf16 (neither avx512_bf16 nor amx_bf16 in /proc/cpuinfo's flags); "
-                 "torch would emulate it ≈ 50× slower than F32: leave the flag off")
+                 "torch would emulate it, tens of times slower than F32: leave the flag off")
     os.makedirs(args.out, exist_ok=True)
     logf = open(os.path.join(args.out, "train_vae.log"), "a")
     def log(msg):

@@ -70,7 +70,7 @@ def test_cpu_bf16_trains_in_bf16_and_validates_in_f32(tiny_data):
 
 
 def test_native_cpu_bf16_reads_the_cpu_flags():
-    # --cpu-bf16 is refused where torch would emulate bf16 (a Zen 3: 529 s for a step F32 does in 8 s).
+    # --cpu-bf16 is refused where torch would emulate bf16 (a Zen 3: 529 s for a step F32 does in ≈ 7 s).
     zen3 = "processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma f16c\n"
     zen5 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 avx512_vnni\n"
     sapphire = "flags\t\t: avx512f amx_bf16 amx_tile\n"
