@@ -235,8 +235,8 @@ def save_parts(vae: CausalVAE, out: str, cfg_json: dict, steps: int, f16: bool =
 
 def native_cpu_bf16(cpuinfo: str | None = None) -> bool:
     """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX-BF16 in /proc/cpuinfo's flags). Elsewhere torch
-    emulates bf16 autocast, correctly but tens of times slower than F32: a Zen 3 machine took 529 s for one step that F32 does
-    in ≈ 7 s and a Zen 5 one, with the flag, in 1.2 s."""
+    emulates bf16 autocast, correctly but tens of times slower than F32: a Zen 3 machine took 529 s for one step
+    that F32 does in ≈ 7 s and a Zen 5 one, with the flag, in 1.2 s."""
     if cpuinfo is None:
         try:
             with open("/proc/cpuinfo") as f:
