@@ -81,6 +81,7 @@ def test_native_cpu_bf16_reads_the_cpu_flags():
 def test_train_vae_refuses_cpu_bf16_without_native_bf16(tmp_path, monkeypatch):
     from omnitorch import train_vae
     monkeypatch.setattr(train_vae, "native_cpu_bf16", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)   # the refusal is a CPU's; so is CI
     monkeypatch.setattr("sys.argv", ["train_vae", "--data", str(tmp_path), "--out", str(tmp_path / "out"), "--cpu-bf16"])
     with pytest.raises(SystemExit) as refused:
         train_vae.main()
