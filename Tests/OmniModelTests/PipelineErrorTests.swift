@@ -125,7 +125,7 @@ final class PipelineErrorTests: XCTestCase {
 
     func testRecipeRoundTrip() throws {
         var r = try base()
-        r.text = .init(enabled: true, prompt: "waves \"hello\"\nthen bows", guidance: 4.5)
+        r.text = .init(enabled: true, prompt: "waves \"hello\"\nthen bows\t\\ \u{1}\u{1F}\u{7F}\r é 🙂", guidance: 4.5)
         r.seed = UInt64.max
         r.audio.annealing = .cosine
         r.motionNoise = 0.25

@@ -69,11 +69,11 @@ final class SafetensorsFuzzTests: XCTestCase {
         let file = try SafetensorsFile(path: p)
 
         var entries = [Entry(key: "\"__metadata__\"",
-                             fields: file.metadata.keys.sorted().map { (SafetensorsWriter.quoted($0), SafetensorsWriter.quoted(file.metadata[$0]!)) },
+                             fields: file.metadata.keys.sorted().map { (quotedString($0), quotedString(file.metadata[$0]!)) },
                              isMetadata: true)]
         for name in file.names {
             let info = try file.info(name)
-            entries.append(Entry(key: SafetensorsWriter.quoted(name),
+            entries.append(Entry(key: quotedString(name),
                                  fields: [("\"dtype\"", "\"\(info.dtype.name)\""),
                                           ("\"shape\"", "[" + info.shape.map(String.init).joined(separator: ",") + "]"),
                                           ("\"data_offsets\"", "[\(info.byteRange.lowerBound),\(info.byteRange.upperBound)]")],

@@ -171,7 +171,7 @@ final class SafetensorsTests: XCTestCase {
     }
 
     func testScalarEmptyTensorMetadataAndIntegerBytes() throws {
-        var writer = SafetensorsWriter(metadata: ["quote \"and\" backslash \\": "line\nbreak\ttab \u{1} é 🙂", "empty": ""])
+        var writer = SafetensorsWriter(metadata: ["quote \"and\" backslash \\": "line\nbreak\ttab \u{1} \u{1F} \u{7F} é 🙂", "empty": ""])
         writer.add("scalar", shape: [], values: [2.5])
         writer.add("empty", dtype: .f16, shape: [0, 3], values: [])
         writer.add("b", dtype: .bf16, shape: [2, 1], values: [1, -2])

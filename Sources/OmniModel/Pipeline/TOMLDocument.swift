@@ -1,5 +1,6 @@
 import Foundation
 import OmniMedia
+import OmniTensor
 import TOMLKit
 
 /// A recipe or preset as flat entries: `[table]` (one level, "" for the top) → `key` → a string, integer, float,
@@ -18,7 +19,7 @@ public struct TOMLDocument: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case .string(let s): return TOMLDocument.quoted(s)
+            case .string(let s): return quotedString(s)
             case .integer(let i): return String(i)
             case .float(let d):
                 if d == d.rounded() && abs(d) < 1e15 { return String(format: "%.1f", d) }
@@ -182,23 +183,6 @@ public struct TOMLDocument: Sendable, Equatable {
             for e in entries where e.table == table { out += "\(e.key) = \(e.value)\n" }
         }
         return out
-    }
-
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F { out += String(format: "\\u%04X", scalar.value) }
-                else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
     }
 }
 

@@ -127,7 +127,7 @@ public struct SafetensorsWriter: Sendable {
         if !metadata.isEmpty {
             json += "\"__metadata__\":{"
             let keys = metadata.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            json += keys.map { "\(Self.quoted($0)):\(Self.quoted(metadata[$0]!))" }.joined(separator: ",")
+            json += keys.map { "\(quotedString($0)):\(quotedString(metadata[$0]!))" }.joined(separator: ",")
             json += "}"
             first = false
         }
@@ -137,7 +137,7 @@ public struct SafetensorsWriter: Sendable {
             if !first { json += "," }
             first = false
             let shape = t.shape.map(String.init).joined(separator: ",")
-            json += "\(Self.quoted(t.name)):{\"dtype\":\"\(t.dtype.name)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + sizes[i])]}"
+            json += "\(quotedString(t.name)):{\"dtype\":\"\(t.dtype.name)\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(offset + sizes[i])]}"
             offset += sizes[i]
         }
         json += "}"
@@ -174,24 +174,5 @@ public struct SafetensorsWriter: Sendable {
             }
             return out
         }
-    }
-
-    /// `s` as a JSON string literal.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
