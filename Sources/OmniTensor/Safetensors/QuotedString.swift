@@ -1,6 +1,6 @@
 /// `s` as a double-quoted string literal that is valid both as JSON and as a TOML basic string: `"` and `\`
 /// escaped, `\n` `\r` `\t` by name, every other control character (and DEL, which TOML forbids raw) as `\uXXXX`;
-/// all else, non-ASCII included, as it is. The one quoter behind the safetensors header and config.toml writers.
+/// all else, non-ASCII included, as it is. The one quoter behind the safetensors header and the recipe/preset TOML writer.
 public func quotedString(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
